@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# build.sh - build, test and demo clonebox.  Run `./build.sh help` for usage.
+#
+# The default target links ONE fully static x86-64 executable ./clonebox from
+# clonebox.c + vendor/pq_shims.c and Debian 12's static libpq, SQLite, OpenSSL
+# and glibc archives (see vendor/README.md).  When run as root, missing Debian
+# packages are installed with apt-get.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+ROOT=$PWD
+export DEBIAN_FRONTEND=noninteractive
+
+PG_MAJOR=15
+PG_LIBDIR=/usr/lib/postgresql/$PG_MAJOR/lib
+PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+CC=${CC:-gcc}
+CFLAGS_COMMON=(-std=gnu11 -g -Wall -Wextra -Werror)
+
+say() { printf 'build.sh: %s\n' "$*" >&2; }
+die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+	cat <<'EOF'
+usage: ./build.sh [COMMAND]
+
+  (none)         build the static executable ./clonebox
+  test [--asan] [ARGS...]
+                 build, install test dependencies if missing, run tests/run.sh ARGS.
+                 --asan: build ./clonebox-asan instead (dynamic, ASan+UBSan) and
+                 test that binary.  Exit status is the suite's status.
+  demo           build, start two throwaway PostgreSQL servers, load
+                 tests/fixture.sql into the source, clone it, print the report,
+                 stop the servers
+  clean          remove build and test outputs (clonebox, clonebox-asan, tests/tmp)
+  help           show this help
+
+Missing Debian packages are installed with apt-get when run as root.
+EOF
+}
+
+# ---------------------------------------------------------------------------
+# Debian packages
+# ---------------------------------------------------------------------------
+
+multiarch() {
+	local m
+	m=$("$CC" -print-multiarch 2>/dev/null || true)
+	printf '%s\n' "${m:-x86_64-linux-gnu}"
+}
+
+# pkg_present PKG: cheap file test first, dpkg-query as a fallback.
+pkg_present() {
+	local pkg=$1 ma=x86_64-linux-gnu
+	command -v "$CC" >/dev/null 2>&1 && ma=$(multiarch)
+	case $pkg in
+	gcc) command -v "$CC" >/dev/null 2>&1 && return 0 ;;
+	libc6-dev) [[ -f /usr/lib/$ma/libc.a ]] && return 0 ;;
+	libpq-dev) [[ -f /usr/lib/$ma/libpq.a && -f /usr/include/postgresql/libpq-fe.h ]] && return 0 ;;
+	libsqlite3-dev) [[ -f /usr/lib/$ma/libsqlite3.a && -f /usr/include/sqlite3.h ]] && return 0 ;;
+	libssl-dev) [[ -f /usr/lib/$ma/libssl.a && -f /usr/lib/$ma/libcrypto.a ]] && return 0 ;;
+	"postgresql-server-dev-$PG_MAJOR")
+		[[ -f $PG_LIBDIR/libpgcommon_shlib.a && -f $PG_LIBDIR/libpgport_shlib.a ]] && return 0 ;;
+	"postgresql-$PG_MAJOR") [[ -x $PG_BINDIR/postgres && -x $PG_BINDIR/initdb ]] && return 0 ;;
+	file | openssl | jq) command -v "$pkg" >/dev/null 2>&1 && return 0 ;;
+	coreutils) command -v timeout >/dev/null 2>&1 && return 0 ;;
+	procps) command -v ps >/dev/null 2>&1 && return 0 ;;
+	esac
+	[[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true) == "install ok installed" ]]
+}
+
+# ensure_pkgs PKG...: install whatever is missing (root only).
+ensure_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		[[ " ${missing[*]} " == *" $p "* ]] && continue
+		pkg_present "$p" || missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	if [[ $(id -u) != 0 ]]; then
+		die "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})"
+	fi
+	command -v apt-get >/dev/null 2>&1 ||
+		die "missing packages ${missing[*]} and no apt-get (this build expects Debian 12)"
+	say "installing: ${missing[*]}"
+	local apt=(apt-get install -y --no-install-recommends "${missing[@]}")
+	if ! "${apt[@]}" >/dev/null 2>&1; then
+		say "apt-get install failed; running apt-get update and retrying"
+		apt-get update -q >/dev/null || die "apt-get update failed"
+		"${apt[@]}" || die "apt-get install ${missing[*]} failed"
+	fi
+}
+
+BUILD_PKGS=(gcc libc6-dev libpq-dev libsqlite3-dev libssl-dev "postgresql-server-dev-$PG_MAJOR" file)
+TEST_PKGS=("postgresql-$PG_MAJOR" openssl jq file coreutils procps)
+
+# ---------------------------------------------------------------------------
+# Building
+# ---------------------------------------------------------------------------
+
+pg_includedir() {
+	local pgc
+	pgc=$(command -v pg_config 2>/dev/null || true)
+	[[ -n $pgc ]] || pgc=$PG_BINDIR/pg_config
+	[[ -x $pgc ]] || die "pg_config not found (install libpq-dev)"
+	"$pgc" --includedir
+}
+
+# Drop glibc's expected "Using 'getaddrinfo' in statically linked applications
+# requires at runtime ..." warnings (and the "in function" line naming where
+# they come from); everything else, e.g. real errors, passes through.
+filter_link_warnings() {
+	awk '
+		/: warning: Using .* in statically linked applications requires at runtime the shared libraries from the glibc version used for linking$/ {
+			held = ""; next
+		}
+		{
+			if (held != "") print held
+			held = ""
+			if ($0 ~ /: in function `[^'\'']*'\'':$/) { held = $0; next }
+			print
+		}
+		END { if (held != "") print held }
+	'
+}
+
+# compile OUTPUT CMD...: run a compiler command with filtered diagnostics.
+compile() {
+	local out=$1 log rc=0
+	shift
+	log=$(mktemp)
+	"$@" >"$log" 2>&1 || rc=$?
+	filter_link_warnings <"$log" >&2
+	rm -f "$log"
+	((rc == 0)) || { rm -f "$out"; die "compiling $out failed"; }
+}
+
+check_sources() {
+	[[ -f clonebox.c ]] || die "clonebox.c not found in $ROOT"
+	[[ -f vendor/pq_shims.c ]] || die "vendor/pq_shims.c not found in $ROOT"
+}
+
+build_static() {
+	ensure_pkgs "${BUILD_PKGS[@]}"
+	check_sources
+	local ma inc
+	ma=$(multiarch)
+	inc=$(pg_includedir)
+	say "building static ./clonebox"
+	compile clonebox "$CC" "${CFLAGS_COMMON[@]}" -O2 -static -I"$inc" \
+		clonebox.c vendor/pq_shims.c \
+		"/usr/lib/$ma/libpq.a" "$PG_LIBDIR/libpgcommon_shlib.a" "$PG_LIBDIR/libpgport_shlib.a" \
+		-lsqlite3 -lssl -lcrypto -lpthread -lm -ldl -o clonebox
+	local desc
+	desc=$(file -b clonebox)
+	if [[ $desc != *"statically linked"* ]]; then
+		rm -f clonebox
+		die "./clonebox is not statically linked: $desc"
+	fi
+	say "ok: ./clonebox ($(du -h clonebox | cut -f1), statically linked)"
+}
+
+# Dynamic build with sanitizers, against the shared libpq/SQLite/OpenSSL.
+# pq_shims.c is not used here: the shared libpq brings real GSSAPI/LDAP.
+build_asan() {
+	ensure_pkgs "${BUILD_PKGS[@]}"
+	check_sources
+	local inc
+	inc=$(pg_includedir)
+	say "building ./clonebox-asan (AddressSanitizer + UndefinedBehaviorSanitizer)"
+	compile clonebox-asan "$CC" "${CFLAGS_COMMON[@]}" -O1 \
+		-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+		-I"$inc" clonebox.c -lpq -lsqlite3 -lssl -lcrypto -lpthread -lm -o clonebox-asan
+	say "ok: ./clonebox-asan"
+}
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+
+cmd_test() {
+	local asan=0 args=() a
+	for a in "$@"; do
+		if [[ $a == --asan ]]; then asan=1; else args+=("$a"); fi
+	done
+	ensure_pkgs "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
+	if ((asan)); then
+		build_asan
+		export CLONEBOX_BIN=$ROOT/clonebox-asan
+		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+		export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+	else
+		build_static
+		export CLONEBOX_BIN=$ROOT/clonebox
+	fi
+	[[ -f tests/run.sh ]] || die "tests/run.sh not found"
+	say "running tests/run.sh with CLONEBOX_BIN=$CLONEBOX_BIN"
+	local rc=0
+	bash tests/run.sh "${args[@]}" || rc=$?
+	return "$rc"
+}
+
+cmd_demo() {
+	ensure_pkgs "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
+	build_static
+	[[ -f tests/lib.sh ]] || die "tests/lib.sh not found"
+	[[ -f tests/fixture.sql ]] || die "tests/fixture.sql not found"
+	export CLONEBOX_BIN=$ROOT/clonebox
+	local tmp rc
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/clonebox-demo.XXXXXX")
+	# The servers live only inside this subshell; lib.sh's cleanup (or ours,
+	# if lib.sh installs no EXIT trap) stops them when it exits.  The subshell
+	# must not run in a `||` context, or bash would ignore `set -e` inside it.
+	set +e
+	(
+		set -e
+		# shellcheck source=/dev/null
+		source tests/lib.sh
+		[[ -n $(trap -p EXIT) ]] || trap pg_stop_all EXIT
+		say "starting throwaway servers"
+		pg_start src || die "could not start the source server"
+		pg_start dst || die "could not start the target server"
+		# shellcheck disable=SC2154 # src_URL/dst_URL are set by pg_start
+		{
+			say "source: $src_URL"
+			say "target: $dst_URL"
+			say "loading tests/fixture.sql into the source"
+			psql "$src_URL" -q -X -v ON_ERROR_STOP=1 -f tests/fixture.sql >/dev/null ||
+				die "loading tests/fixture.sql failed"
+			say "cloning (progress on stderr, report on stdout)"
+			crc=0
+			./clonebox clone --source "$src_URL" --target "$dst_URL" --state "$tmp/demo.db" || crc=$?
+		}
+		echo
+		say "clonebox exit status: $crc"
+		say "state file: $tmp/demo.db  (try: ./clonebox jobs --state $tmp/demo.db)"
+		say "stopping servers"
+		pg_stop_all
+		exit "$crc"
+	)
+	rc=$?
+	set -e
+	[[ -e $tmp/demo.db ]] || rm -rf "$tmp"
+	return "$rc"
+}
+
+cmd_clean() {
+	rm -f clonebox clonebox-asan ./*.o vendor/*.o
+	rm -rf tests/tmp
+	say "cleaned"
+}
+
+main() {
+	local cmd=${1:-build}
+	(($#)) && shift
+	case $cmd in
+	build)
+		(($# == 0)) || { usage >&2; exit 2; }
+		build_static ;;
+	test) cmd_test "$@" ;;
+	demo) cmd_demo ;;
+	clean) cmd_clean ;;
+	help | -h | --help) usage ;;
+	*) printf 'build.sh: unknown command: %s\n\n' "$cmd" >&2; usage >&2; exit 2 ;;
+	esac
+}
+
+main "$@"

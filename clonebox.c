@@ -1,0 +1,2189 @@
+/*
+ * clonebox — copy a PostgreSQL database, schema and data, into another one,
+ * resumably, and prove the copy with a verification report.
+ *
+ * One file, one static binary:  ./build.sh   (see build.sh for the exact
+ * gcc line: clonebox.c + vendor/pq_shims.c + static libpq, SQLite, OpenSSL).
+ *
+ * How it works, in one paragraph.  A job is planned once: the source's
+ * catalogs are read and turned into a list of work items (one per DDL
+ * object, one per table to copy, one per table to verify), ordered by the
+ * dependency graph in pg_depend, and stored in a local SQLite state file.
+ * The engine then takes the next unfinished item, runs it, and records it
+ * as done.  Every item is idempotent or repaired on resume, so a run can be
+ * killed at any instant and the same command finishes the job.
+ *
+ * Contents (each number is a section banner below; a section only calls
+ * sections above it):
+ *   1. Includes, constants and types
+ *   2. Utilities: errors, logging, time, strings
+ *   3. PostgreSQL layer (db_): connect, session settings, exec, COPY
+ *   4. State store (st_): the SQLite schema and job records
+ *   5. Catalog (cat_): tables, DDL objects and their dependency order
+ *   6. Work items (run_): DDL, table copy, verification
+ *   7. Engine (eng_): the phase loop and progress
+ *   8. Reports and status (rp_)
+ *   9. Command line and main
+ */
+
+/* {====================================================================
+ * 1. Includes, constants and types
+ * ==================================================================== */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#define pg_attribute_printf(f, a) __attribute__((format(printf, f, a)))
+#include <internal/pqexpbuffer.h>
+#include <sqlite3.h>
+
+#define CLONEBOX_VERSION "0.1.0"
+#define DEFAULT_STATE "clonebox.db"
+
+/* Exit codes: documented in --help and the README; tests rely on them. */
+enum {
+  EXIT_OK = 0,         /* job done, verification PASS */
+  EXIT_FAILED = 1,     /* job failed: SQL or runtime error */
+  EXIT_USAGE = 2,      /* bad command line */
+  EXIT_VERIFY = 3,     /* verification found differences */
+  EXIT_CONNECT = 4,    /* cannot connect or authenticate (TLS, GSS too) */
+  EXIT_BUSY = 5,       /* another runner holds the job */
+  EXIT_CANCELLED = 6,  /* the job was cancelled */
+  EXIT_MORE = 75,      /* step: more work remains (EX_TEMPFAIL) */
+};
+
+/* Phases in pipeline order; item.phase stores the name. */
+static const char *const azPhase[] = {"plan",     "enums",  "schema", "data",
+                                      "postdata", "verify", "done"};
+enum { PH_PLAN, PH_ENUMS, PH_SCHEMA, PH_DATA, PH_POSTDATA, PH_VERIFY, PH_DONE };
+
+/* A name pattern list from --exclude-table / --exclude-table-data. */
+typedef struct PatList {
+  const char **azPat; /* borrowed from argv; array freed with free() */
+  int nPat;           /* number of patterns */
+} PatList;
+
+/* Everything the command line said.  Strings are borrowed from argv/env. */
+typedef struct Options {
+  const char *zCmd;      /* subcommand: clone, verify, status, jobs */
+  const char *zSource;   /* source conninfo (URI or key=value) */
+  const char *zTarget;   /* target conninfo */
+  const char *zState;    /* path of the SQLite state file */
+  const char *zJob;      /* JOB argument of status, or NULL */
+  PatList exclTable;     /* tables left out entirely */
+  PatList exclData;      /* tables created but left empty */
+  bool bJson;            /* machine-readable output on stdout */
+  bool bQuiet;           /* no progress on stderr */
+  bool bNew;             /* clone: start a new job even if one matches */
+} Options;
+
+/* A running job: the one context every phase works on. */
+typedef struct Job {
+  const Options *pOpt;  /* command line (borrowed) */
+  sqlite3 *db;          /* state store; closed by job_close() */
+  sqlite3_int64 id;     /* job.id in the state store */
+  PGconn *src;          /* source connection or NULL; PQfinish in job_close */
+  PGconn *dst;          /* target connection or NULL; PQfinish in job_close */
+  bool bSnapshot;       /* src is inside the data phase's snapshot txn */
+  bool bVerifyOnly;     /* stand-alone `verify`: no DDL, no copy */
+  int phase;            /* PH_* of the item being run */
+  double tLastBeat;     /* last time progress/heartbeat was written */
+} Job;
+
+/* One row of the item table, as the engine sees it. */
+typedef struct Item {
+  sqlite3_int64 seq;    /* position in the job's plan */
+  int phase;            /* PH_* */
+  char *zKind;          /* schema, enum, table, index, copy, vtable, ...; free() */
+  char *zName;          /* display name, e.g. "table public.orders"; free() */
+  sqlite3_int64 tbl;    /* tbl.id for copy/vtable items, else 0 */
+  char *zDdl;           /* SQL to run on the target, or NULL; free() */
+  char *zProbe;         /* SQL returning true if already applied; free() */
+  char *zStatus;        /* todo or running (a previous run started it); free() */
+} Item;
+
+/* }==================================================================== */
+
+/* {====================================================================
+ * 2. Utilities: errors, logging, time, strings
+ * ==================================================================== */
+
+/* The error slot: the first failure is recorded here where it happens;
+ * callers only propagate `false`. */
+static struct {
+  char zMsg[2048]; /* one line for people: object, cause, hint */
+  int rc;          /* exit code to use */
+  bool bSet;       /* a message is recorded */
+  bool bTransient; /* worth a retry from the last checkpoint */
+} g_err;
+
+static bool g_bQuiet;      /* --quiet: no progress */
+static bool g_bTty;        /* stderr is a terminal: redraw progress */
+static volatile sig_atomic_t g_bInterrupted; /* SIGINT/SIGTERM seen */
+
+/* Records an error (only the first one sticks) and returns false. */
+static bool fail(int rc, const char *zFmt, ...) __attribute__((format(printf, 2, 3)));
+static bool fail(int rc, const char *zFmt, ...) {
+  if (g_err.bSet) return false;
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(g_err.zMsg, sizeof g_err.zMsg, zFmt, ap);
+  va_end(ap);
+  /* Keep it one line: libpq messages end with newlines and may hold a
+   * DETAIL line; join them. */
+  for (char *p = g_err.zMsg; *p; p++)
+    if (*p == '\n') *p = (p[1] ? ' ' : '\0');
+  g_err.rc = rc;
+  g_err.bSet = true;
+  return false;
+}
+
+static void clear_progress_line(void);
+
+/* Informational line on stderr (progress-style messages, warnings). */
+static void note(const char *zFmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *zFmt, ...) {
+  if (g_bQuiet) return;
+  clear_progress_line();
+  va_list ap;
+  va_start(ap, zFmt);
+  fputs("clonebox: ", stderr);
+  vfprintf(stderr, zFmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* Warnings are printed even with --quiet. */
+static void warn(const char *zFmt, ...) __attribute__((format(printf, 1, 2)));
+static void warn(const char *zFmt, ...) {
+  clear_progress_line();
+  va_list ap;
+  va_start(ap, zFmt);
+  fputs("clonebox: warning: ", stderr);
+  vfprintf(stderr, zFmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Returns a malloc'd copy of z (NULL stays NULL); aborts on OOM. */
+static char *xstrdup(const char *z) {
+  if (!z) return NULL;
+  char *p = strdup(z);
+  if (!p) {
+    fputs("clonebox: out of memory\n", stderr);
+    exit(EXIT_FAILED);
+  }
+  return p;
+}
+
+static void *xcalloc(size_t n, size_t sz) {
+  void *p = calloc(n ? n : 1, sz);
+  if (!p) {
+    fputs("clonebox: out of memory\n", stderr);
+    exit(EXIT_FAILED);
+  }
+  return p;
+}
+
+/* First line of a (libpq) message, without the trailing newline and
+ * without the "ERROR:  " prefix.  Returns a pointer into a static buffer. */
+static const char *first_line(const char *zMsg) {
+  static char buf[1024];
+  if (!zMsg) zMsg = "";
+  if (strncmp(zMsg, "ERROR:  ", 8) == 0) zMsg += 8;
+  snprintf(buf, sizeof buf, "%s", zMsg);
+  buf[strcspn(buf, "\n")] = '\0';
+  return buf;
+}
+
+/* Does "schema.table" or "table" match any pattern of the list? */
+static bool pat_match(const PatList *pl, const char *zSchema, const char *zTable) {
+  char zQual[512];
+  snprintf(zQual, sizeof zQual, "%s.%s", zSchema, zTable);
+  for (int i = 0; i < pl->nPat; i++)
+    if (fnmatch(pl->azPat[i], zQual, 0) == 0 || fnmatch(pl->azPat[i], zTable, 0) == 0)
+      return true;
+  return false;
+}
+
+/* Human duration: "1h02m", "3m05s", "12s". */
+static void fmt_duration(char *z, size_t n, double sec) {
+  long s = sec < 0 ? 0 : (long)(sec + 0.5);
+  if (s >= 3600) snprintf(z, n, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+  else if (s >= 60) snprintf(z, n, "%ldm%02lds", s / 60, s % 60);
+  else snprintf(z, n, "%lds", s);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+ * 3. PostgreSQL layer (db_): connect, session settings, exec, COPY
+ * ==================================================================== */
+
+/* Is this failure worth a retry from the last checkpoint?  Lost
+ * connections, shutdowns, terminated backends, serialization failures. */
+static bool db_transient(PGconn *conn, const PGresult *res) {
+  if (conn && PQstatus(conn) != CONNECTION_OK) return true;
+  const char *zState = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  if (!zState) return false;
+  return strncmp(zState, "08", 2) == 0 || strncmp(zState, "57P", 3) == 0 ||
+         strcmp(zState, "40001") == 0 || strcmp(zState, "40P01") == 0;
+}
+
+/* Returns the connection string without its password, as key=value text
+ * (malloc'd, caller frees), or NULL when it does not parse.  This is the
+ * only form of a connection string that is ever stored or printed. */
+static char *db_describe(const char *zConninfo) {
+  PQconninfoOption *aOpt = PQconninfoParse(zConninfo ? zConninfo : "", NULL);
+  if (!aOpt) return NULL;
+  PQExpBuffer b = createPQExpBuffer();
+  for (PQconninfoOption *o = aOpt; o->keyword; o++) {
+    if (!o->val || !o->val[0] || strcmp(o->keyword, "password") == 0) continue;
+    if (b->len) appendPQExpBufferChar(b, ' ');
+    appendPQExpBuffer(b, "%s='", o->keyword);
+    for (const char *p = o->val; *p; p++) {
+      if (*p == '\'' || *p == '\\') appendPQExpBufferChar(b, '\\');
+      appendPQExpBufferChar(b, *p);
+    }
+    appendPQExpBufferChar(b, '\'');
+  }
+  PQconninfoFree(aOpt);
+  char *z = xstrdup(b->len ? b->data : "(defaults)");
+  destroyPQExpBuffer(b);
+  return z;
+}
+
+/* A hint for a failed connection, from the words of libpq's message. */
+static const char *db_connect_hint(const char *zMsg) {
+  if (strstr(zMsg, "GSS"))
+    return "this static build has no GSSAPI/Kerberos; use gssencmode=disable "
+           "and password or certificate authentication";
+  if (strstr(zMsg, "certificate") || strstr(zMsg, "SSL") || strstr(zMsg, "ssl"))
+    return "check sslmode, sslrootcert (the CA that signed the server's "
+           "certificate) and that the host name matches the certificate";
+  if (strstr(zMsg, "password"))
+    return "check the password (PGPASSWORD, ~/.pgpass or the URL) and the user name";
+  if (strstr(zMsg, "LDAP"))
+    return "this static build has no LDAP; spell out host, port and dbname";
+  if (strstr(zMsg, "local user"))
+    return "pass user=NAME in the connection string (no /etc/passwd here)";
+  return "check host, port, database name and user, and that the server accepts "
+         "connections from here";
+}
+
+/* Opens a connection.  zSide is "source" or "target" for messages.
+ * Returns NULL after recording an error.  Caller owns the PGconn. */
+static PGconn *db_connect(const char *zConninfo, const char *zSide) {
+  char *zErr = NULL;
+  PQconninfoOption *aOpt = PQconninfoParse(zConninfo, &zErr);
+  if (!aOpt) {
+    fail(EXIT_USAGE, "the %s connection string does not parse: %s Hint: use "
+         "postgresql://user@host:port/dbname or 'host=... dbname=...'",
+         zSide, first_line(zErr));
+    PQfreemem(zErr);
+    return NULL;
+  }
+  PQconninfoFree(aOpt);
+  /* Later keywords override earlier ones; the user's string may override
+   * connect_timeout and set application_name. */
+  const char *azKey[] = {"connect_timeout", "dbname", "fallback_application_name", NULL};
+  const char *azVal[] = {"15", zConninfo, "clonebox", NULL};
+  PGconn *conn = PQconnectdbParams(azKey, azVal, 1);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    char *zDesc = db_describe(zConninfo);
+    char zMsg[1024];
+    snprintf(zMsg, sizeof zMsg, "%s", PQerrorMessage(conn));
+    for (char *p = zMsg; *p; p++)
+      if (*p == '\n') *p = p[1] ? ' ' : '\0';
+    fail(EXIT_CONNECT, "cannot connect to the %s (%s): %s. Hint: %s", zSide, zDesc,
+         zMsg, db_connect_hint(zMsg));
+    free(zDesc);
+    PQfinish(conn);
+    return NULL;
+  }
+  return conn;
+}
+
+/* Records a failed statement as one line:
+ * "<what>: <primary message> (SQLSTATE x). Detail: ... Hint: ..." */
+static bool db_fail(PGconn *conn, const PGresult *res, const char *zWhat) {
+  const char *zMsg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  const char *zDetail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+  const char *zHint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+  const char *zState = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  PQExpBuffer b = createPQExpBuffer();
+  appendPQExpBuffer(b, "%s: %s", zWhat, zMsg ? zMsg : first_line(PQerrorMessage(conn)));
+  if (zState) appendPQExpBuffer(b, " (SQLSTATE %s)", zState);
+  if (zDetail) appendPQExpBuffer(b, ". Detail: %s", zDetail);
+  if (zHint) appendPQExpBuffer(b, ". Hint: %s", zHint);
+  bool bFirst = !g_err.bSet;
+  fail(EXIT_FAILED, "%s", b->data);
+  if (bFirst) g_err.bTransient = db_transient(conn, res);
+  destroyPQExpBuffer(b);
+  return false;
+}
+
+/* Runs a statement that returns no rows; false after recording an error. */
+static bool db_exec(PGconn *conn, const char *zSql, const char *zWhat) {
+  PGresult *res = PQexec(conn, zSql);
+  ExecStatusType st = PQresultStatus(res);
+  bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+  if (!ok) db_fail(conn, res, zWhat);
+  PQclear(res);
+  return ok;
+}
+
+/* Runs a query with text parameters; returns its rows (caller PQclears)
+ * or NULL after recording an error. */
+static PGresult *db_query(PGconn *conn, const char *zSql, int nParam,
+                          const char *const *azParam, const char *zWhat) {
+  PGresult *res = PQexecParams(conn, zSql, nParam, NULL, azParam, NULL, NULL, 0);
+  if (PQresultStatus(res) == PGRES_TUPLES_OK) return res;
+  db_fail(conn, res, zWhat);
+  PQclear(res);
+  return NULL;
+}
+
+/* Runs the same query on two connections at once (verification scans both
+ * databases in parallel).  Both results or neither. */
+static bool db_query_pair(PGconn *a, PGconn *b, const char *zSql, int nParam,
+                          const char *const *azParam, const char *zWhat,
+                          PGresult **pResA, PGresult **pResB) {
+  PGconn *aConn[2] = {a, b};
+  PGresult *aRes[2] = {NULL, NULL};
+  bool ok = true;
+  for (int i = 0; i < 2; i++)
+    if (!PQsendQueryParams(aConn[i], zSql, nParam, NULL, azParam, NULL, NULL, 0)) {
+      ok = db_fail(aConn[i], NULL, zWhat);
+      aConn[i] = NULL;
+    }
+  for (int i = 0; i < 2; i++) {
+    PGresult *r;
+    if (!aConn[i]) continue;
+    while ((r = PQgetResult(aConn[i])) != NULL) {
+      if (!aRes[i] && PQresultStatus(r) == PGRES_TUPLES_OK) { aRes[i] = r; continue; }
+      if (PQresultStatus(r) != PGRES_TUPLES_OK) ok = db_fail(aConn[i], r, zWhat);
+      PQclear(r);
+    }
+    if (!aRes[i]) ok = ok ? db_fail(aConn[i], NULL, zWhat) : false;
+  }
+  if (!ok) {
+    PQclear(aRes[0]);
+    PQclear(aRes[1]);
+    return false;
+  }
+  *pResA = aRes[0];
+  *pResB = aRes[1];
+  return true;
+}
+
+/* Session settings shared by both ends so that DDL text is fully
+ * qualified and row text (for checksums) is rendered identically. */
+static const char zSessionSql[] =
+    "SELECT pg_catalog.set_config('search_path', '', false),"
+    " pg_catalog.set_config('DateStyle', 'ISO, YMD', false),"
+    " pg_catalog.set_config('IntervalStyle', 'postgres', false),"
+    " pg_catalog.set_config('TimeZone', 'UTC', false),"
+    " pg_catalog.set_config('extra_float_digits', '3', false),"
+    " pg_catalog.set_config('bytea_output', 'hex', false),"
+    " pg_catalog.set_config('standard_conforming_strings', 'on', false),"
+    " pg_catalog.set_config('statement_timeout', '0', false),"
+    " pg_catalog.set_config('lock_timeout', '0', false),"
+    " pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false),"
+    " pg_catalog.set_config('row_security', 'off', false),"
+    " pg_catalog.set_config('client_min_messages', 'warning', false)";
+
+/* Prepares a fresh session; zEncoding is the client encoding to use
+ * (the source database's, on both ends). */
+static bool db_setup(PGconn *conn, const char *zEncoding, const char *zSide) {
+  char zWhat[64];
+  snprintf(zWhat, sizeof zWhat, "preparing the %s session", zSide);
+  if (!db_exec(conn, zSessionSql, zWhat)) return false;
+  if (zEncoding && PQsetClientEncoding(conn, zEncoding) != 0)
+    return fail(EXIT_FAILED, "%s: cannot set client_encoding to %s: %s", zWhat,
+                zEncoding, first_line(PQerrorMessage(conn)));
+  return true;
+}
+
+/* One scalar (first column of first row) as a malloc'd string, NULL on
+ * error or SQL NULL (check g_err.bSet to tell them apart). */
+static char *db_scalar(PGconn *conn, const char *zSql, int nParam,
+                       const char *const *azParam, const char *zWhat) {
+  PGresult *res = db_query(conn, zSql, nParam, azParam, zWhat);
+  if (!res) return NULL;
+  char *z = (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
+  PQclear(res);
+  return z;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+ * 4. State store (st_): the SQLite schema and job records
+ *
+ * The state file is the job's only memory: the plan (items), per-table
+ * progress and checksums, the verification inventory and the report.  It
+ * never holds a password: connection strings are stored via db_describe().
+ * Readers (status, jobs) use it alone, without any database connection.
+ * ==================================================================== */
+
+/* The schema, one statement per entry; PRAGMA user_version tells its
+ * revision. */
+static const char *const azStSchema[] = {
+    "CREATE TABLE IF NOT EXISTS job("
+    " id INTEGER PRIMARY KEY,"
+    " ident TEXT NOT NULL,"            /* what makes two runs the same job */
+    " status TEXT NOT NULL,"           /* running, done, failed, cancelled */
+    " phase TEXT NOT NULL,"            /* plan .. verify, done */
+    " source TEXT NOT NULL,"           /* conninfo without password */
+    " target TEXT NOT NULL,"
+    " options TEXT NOT NULL,"          /* JSON: filters */
+    " created_at REAL NOT NULL, started_at REAL, finished_at REAL,"
+    " updated_at REAL,"                /* last progress write */
+    " owner TEXT, heartbeat_at REAL,"  /* runner lease */
+    " runs INTEGER NOT NULL DEFAULT 0,"/* how many runs/steps worked on it */
+    " current_item TEXT,"              /* e.g. Copying public.orders (1200/5000) */
+    " error TEXT,"                     /* last error, one line */
+    " result TEXT,"                    /* PASS or FAIL once verified */
+    " report TEXT)",                   /* JSON report once verified */
+    "CREATE INDEX IF NOT EXISTS job_ident ON job(ident)",
+    "CREATE TABLE IF NOT EXISTS item("
+    " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL,"           /* run order within the job */
+    " phase INTEGER NOT NULL,"         /* PH_* */
+    " kind TEXT NOT NULL,"             /* schema, enum, table, copy, vtable, ... */
+    " name TEXT NOT NULL,"             /* display name */
+    " tbl INTEGER,"                    /* tbl.id for copy/vtable items */
+    " relid INTEGER, refrelid INTEGER,"/* source tables it needs (exclusions) */
+    " ddl TEXT, probe TEXT,"           /* SQL to run; SQL telling it ran */
+    " status TEXT NOT NULL DEFAULT 'todo'," /* todo, running, done, excluded */
+    " note TEXT, done_at REAL,"
+    " PRIMARY KEY(job, seq))",
+    "CREATE TABLE IF NOT EXISTS tbl("
+    " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
+    " id INTEGER NOT NULL,"
+    " relid INTEGER NOT NULL,"         /* source pg_class oid */
+    " schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"
+    " qname TEXT NOT NULL,"            /* quoted "schema"."table" */
+    " relkind TEXT NOT NULL,"
+    " copy_cols TEXT, all_cols TEXT,"  /* quoted column lists */
+    " mode TEXT NOT NULL,"             /* copy, nodata (created empty), skip (left out) */
+    " reason TEXT,"                    /* why nodata/skip */
+    " rows_est INTEGER,"               /* reltuples at plan time */
+    " rows_total INTEGER,"             /* exact count, counted once per job */
+    " rows_copied INTEGER NOT NULL DEFAULT 0,"
+    " status TEXT NOT NULL DEFAULT 'todo'," /* todo, copying, done */
+    " started_at REAL, done_at REAL,"
+    " src_rows INTEGER, src_sum TEXT, dst_rows INTEGER, dst_sum TEXT,"
+    " verdict TEXT,"                   /* ok, diff, excluded */
+    " PRIMARY KEY(job, id))",
+    "CREATE TABLE IF NOT EXISTS vobj("    /* verification inventory */
+    " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
+    " side TEXT NOT NULL,"             /* src or dst */
+    " kind TEXT NOT NULL, name TEXT NOT NULL, def TEXT)",
+    "CREATE INDEX IF NOT EXISTS vobj_job ON vobj(job, kind, name)",
+    "PRAGMA user_version = 1",
+};
+
+/* Binds arguments described by zTypes ('i' int64, 't' text or NULL,
+ * 'd' double) to a prepared statement.  Returns the statement (caller
+ * finalizes) or NULL after recording an error. */
+static sqlite3_stmt *st_vprep(sqlite3 *db, const char *zSql, const char *zTypes, va_list ap) {
+  sqlite3_stmt *pStmt = NULL;
+  if (sqlite3_prepare_v2(db, zSql, -1, &pStmt, NULL) != SQLITE_OK) {
+    fail(EXIT_FAILED, "state file: %s (in: %.80s)", sqlite3_errmsg(db), zSql);
+    return NULL;
+  }
+  for (int i = 0; zTypes && zTypes[i]; i++) {
+    switch (zTypes[i]) {
+      case 'i': sqlite3_bind_int64(pStmt, i + 1, va_arg(ap, sqlite3_int64)); break;
+      case 'd': sqlite3_bind_double(pStmt, i + 1, va_arg(ap, double)); break;
+      default: sqlite3_bind_text(pStmt, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+    }
+  }
+  return pStmt;
+}
+
+static sqlite3_stmt *st_prep(sqlite3 *db, const char *zSql, const char *zTypes, ...) {
+  va_list ap;
+  va_start(ap, zTypes);
+  sqlite3_stmt *p = st_vprep(db, zSql, zTypes, ap);
+  va_end(ap);
+  return p;
+}
+
+/* Runs a statement to completion (no rows wanted). */
+static bool st_run(sqlite3 *db, const char *zSql, const char *zTypes, ...) {
+  va_list ap;
+  va_start(ap, zTypes);
+  sqlite3_stmt *p = st_vprep(db, zSql, zTypes, ap);
+  va_end(ap);
+  if (!p) return false;
+  int rc;
+  while ((rc = sqlite3_step(p)) == SQLITE_ROW) {}
+  bool ok = rc == SQLITE_DONE;
+  if (!ok) fail(EXIT_FAILED, "state file: %s (in: %.80s)", sqlite3_errmsg(db), zSql);
+  sqlite3_finalize(p);
+  return ok;
+}
+
+/* First column of the first row as int64 (dflt when no row). */
+static sqlite3_int64 st_int(sqlite3 *db, sqlite3_int64 dflt, const char *zSql, const char *zTypes, ...) {
+  va_list ap;
+  va_start(ap, zTypes);
+  sqlite3_stmt *p = st_vprep(db, zSql, zTypes, ap);
+  va_end(ap);
+  if (!p) return dflt;
+  sqlite3_int64 v = sqlite3_step(p) == SQLITE_ROW ? sqlite3_column_int64(p, 0) : dflt;
+  sqlite3_finalize(p);
+  return v;
+}
+
+/* First column of the first row as a malloc'd string (NULL when none). */
+static char *st_text(sqlite3 *db, const char *zSql, const char *zTypes, ...) {
+  va_list ap;
+  va_start(ap, zTypes);
+  sqlite3_stmt *p = st_vprep(db, zSql, zTypes, ap);
+  va_end(ap);
+  if (!p) return NULL;
+  char *z = sqlite3_step(p) == SQLITE_ROW ? xstrdup((const char *)sqlite3_column_text(p, 0)) : NULL;
+  sqlite3_finalize(p);
+  return z;
+}
+
+/* Opens (creating when bCreate) the state file with mode 0600.  zPath
+ * ":memory:" gives a throw-away store (stand-alone verify). */
+static sqlite3 *st_open(const char *zPath, bool bCreate) {
+  sqlite3 *db = NULL;
+  if (strcmp(zPath, ":memory:") != 0) {
+    /* Create it ourselves so that it is never world-readable, not even
+     * for an instant; SQLite gives its -wal/-shm files the same mode. */
+    int fd = open(zPath, O_RDWR | (bCreate ? O_CREAT : 0) | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      fail(bCreate ? EXIT_FAILED : EXIT_USAGE, "state file %s: %s%s", zPath, strerror(errno),
+           bCreate ? "" : ". Hint: pass --state FILE (the file given to clone)");
+      return NULL;
+    }
+    if (fchmod(fd, 0600) != 0) {
+      fail(EXIT_FAILED, "state file %s: cannot make it private: %s", zPath, strerror(errno));
+      close(fd);
+      return NULL;
+    }
+    close(fd);
+  }
+  if (sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    fail(EXIT_FAILED, "state file %s: %s", zPath, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return NULL;
+  }
+  sqlite3_busy_timeout(db, 10000);
+  char *zErr = NULL;
+  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+                   NULL, NULL, &zErr) != SQLITE_OK) {
+    fail(EXIT_FAILED, "state file %s: %s. Hint: is it a clonebox state file?", zPath, zErr);
+    sqlite3_free(zErr);
+    sqlite3_close(db);
+    return NULL;
+  }
+  for (size_t i = 0; i < sizeof azStSchema / sizeof *azStSchema; i++)
+    if (sqlite3_exec(db, azStSchema[i], NULL, NULL, &zErr) != SQLITE_OK) {
+      fail(EXIT_FAILED, "state file %s: %s", zPath, zErr);
+      sqlite3_free(zErr);
+      sqlite3_close(db);
+      return NULL;
+    }
+  return db;
+}
+
+static bool st_begin(sqlite3 *db) { return st_run(db, "BEGIN IMMEDIATE", NULL); }
+static bool st_commit(sqlite3 *db) { return st_run(db, "COMMIT", NULL); }
+static void st_rollback(sqlite3 *db) {
+  if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+ * 5. Catalog (cat_): tables, DDL objects and their dependency order
+ *
+ * All DDL text is produced by the source server itself, from its catalogs
+ * and pg_get_*def(), with format('%I') quoting.  Sessions run with an
+ * empty search_path, so every name in that text comes out schema-qualified
+ * and catalog names below resolve to pg_catalog.
+ * ==================================================================== */
+
+#define USER_NS(n) n ".nspname !~ '^pg_' AND " n ".nspname <> 'information_schema'"
+#define NOT_EXT(cls, id)                                                    \
+  "NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '" cls          \
+  "'::regclass AND x.objid = " id " AND x.deptype = 'e')"
+/* ";\nCOMMENT ON <what> <ident> IS '<text>'" when there is a comment. */
+#define CMT(what, ident, descr)                                             \
+  "CASE WHEN " descr " IS NOT NULL THEN format(E';\\nCOMMENT ON %s %s IS %L', " what \
+  ", " ident ", " descr ") ELSE '' END"
+/* Comments of a relation c (in namespace n) and of its columns. */
+#define REL_COMMENTS                                                        \
+  "coalesce((SELECT string_agg(CASE WHEN d.objsubid = 0 THEN"               \
+  " format(E';\\nCOMMENT ON %s %I.%I IS %L', CASE c.relkind WHEN 'v' THEN 'VIEW'" \
+  " WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, n.nspname, c.relname, d.description)" \
+  " ELSE format(E';\\nCOMMENT ON COLUMN %I.%I.%I IS %L', n.nspname, c.relname,"   \
+  " (SELECT attname FROM pg_attribute WHERE attrelid = c.oid AND attnum = d.objsubid),"  \
+  " d.description) END, '' ORDER BY d.objsubid) FROM pg_description d"     \
+  " WHERE d.objoid = c.oid AND d.classoid = 'pg_class'::regclass), '')"
+#define QUAL_COLL(oid)                                                      \
+  "(SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co"   \
+  " JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = " oid ")"
+#define REGCLASS_PROBE "format('SELECT pg_catalog.to_regclass(%L) IS NOT NULL', format('%I.%I', n.nspname, c.relname))"
+
+/* Tables whose rows may be copied: plain and partitioned tables. */
+static const char zTablesSql[] =
+    "SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname), c.relkind,"
+    " (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a"
+    "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),"
+    " (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a"
+    "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),"
+    " greatest(c.reltuples, 0)::bigint"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind IN ('r', 'p') AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    " ORDER BY n.nspname, c.relname";
+
+/* Pre-data objects, one row each: key (classid/objid), kind, rank (tie
+ * breaker for the topological order), schema, display name, DDL, probe
+ * (SQL telling whether a non-idempotent DDL already ran), table oid. */
+static const char zNodesSql[] =
+    /* schemas */
+    "SELECT 'pg_namespace'::regclass::oid || '/' || n.oid, 'schema', 0, n.nspname, format('%I', n.nspname),"
+    " format('CREATE SCHEMA IF NOT EXISTS %I', n.nspname) || "
+    CMT("'SCHEMA'", "format('%I', n.nspname)",
+        "(SELECT d.description FROM pg_description d WHERE d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass"
+        " AND NOT (n.nspname = 'public' AND d.description = 'standard public schema'))") " || ';',"
+    " NULL, 0"
+    " FROM pg_namespace n WHERE " USER_NS("n") " AND " NOT_EXT("pg_namespace", "n.oid")
+    /* extensions */
+    " UNION ALL SELECT 'pg_extension'::regclass::oid || '/' || e.oid, 'extension', 1, n.nspname, format('%I', e.extname),"
+    " format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I;', e.extname, n.nspname), NULL, 0"
+    " FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'"
+    /* enum types */
+    " UNION ALL SELECT 'pg_type'::regclass::oid || '/' || t.oid, 'enum', 2, n.nspname, format('%I.%I', n.nspname, t.typname),"
+    " format(E'CREATE SCHEMA IF NOT EXISTS %I;\\nCREATE TYPE %I.%I AS ENUM (%s)', n.nspname, n.nspname, t.typname,"
+    "  (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)) || "
+    CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " || ';',"
+    " format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname)), 0"
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+    " WHERE t.typtype = 'e' AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid")
+    /* domains */
+    " UNION ALL SELECT 'pg_type'::regclass::oid || '/' || t.oid, 'domain', 3, n.nspname, format('%I.%I', n.nspname, t.typname),"
+    " format('CREATE DOMAIN %I.%I AS %s', n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod))"
+    " || CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN ' COLLATE ' || " QUAL_COLL("t.typcollation") " ELSE '' END"
+    " || coalesce(' DEFAULT ' || coalesce(pg_get_expr(t.typdefaultbin, 0), t.typdefault), '')"
+    " || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END"
+    " || coalesce((SELECT string_agg(format(' CONSTRAINT %I %s', k.conname, pg_get_constraintdef(k.oid)), '' ORDER BY k.conname)"
+    "   FROM pg_constraint k WHERE k.contypid = t.oid), '') || "
+    CMT("'DOMAIN'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " || ';',"
+    " format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname)), 0"
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype"
+    " WHERE t.typtype = 'd' AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid")
+    /* composite types */
+    " UNION ALL SELECT 'pg_type'::regclass::oid || '/' || t.oid, 'type', 3, n.nspname, format('%I.%I', n.nspname, t.typname),"
+    " format('CREATE TYPE %I.%I AS (%s)', n.nspname, t.typname,"
+    "  (SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))"
+    "   || CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation THEN ' COLLATE ' || " QUAL_COLL("a.attcollation") " ELSE '' END,"
+    "   ', ' ORDER BY a.attnum) FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid"
+    "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)) || "
+    CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " || ';',"
+    " format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname)), 0"
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_class tc ON tc.oid = t.typrelid"
+    " WHERE t.typtype = 'c' AND tc.relkind = 'c' AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid")
+    /* sequences other than identity ones (those come with their table) */
+    " UNION ALL SELECT 'pg_class'::regclass::oid || '/' || c.oid, 'sequence', 4, n.nspname, format('%I.%I', n.nspname, c.relname),"
+    " format('CREATE SEQUENCE %I.%I AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s',"
+    "  n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache,"
+    "  CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END) || "
+    CMT("'SEQUENCE'", "format('%I.%I', n.nspname, c.relname)", "obj_description(c.oid, 'pg_class')") " || ';',"
+    " " REGCLASS_PROBE ", 0"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid"
+    " WHERE c.relkind = 'S' AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')"
+    /* tables: columns, defaults, identity, generated, not-null, checks;
+     * partitions are attached and inheritance children re-inherit */
+    " UNION ALL SELECT 'pg_class'::regclass::oid || '/' || c.oid, 'table', 5, n.nspname, format('%I.%I', n.nspname, c.relname),"
+    " format(E'CREATE %sTABLE %I.%I (\\n  %s\\n)%s%s',"
+    "  CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END, n.nspname, c.relname,"
+    "  (SELECT string_agg(col, E',\\n  ' ORDER BY ord) FROM ("
+    "   SELECT a.attnum AS ord, format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))"
+    "   || CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation THEN ' COLLATE ' || " QUAL_COLL("a.attcollation") " ELSE '' END"
+    "   || CASE WHEN a.attgenerated = 's' THEN format(' GENERATED ALWAYS AS (%s) STORED', pg_get_expr(ad.adbin, ad.adrelid))"
+    "           WHEN ad.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(ad.adbin, ad.adrelid) ELSE '' END"
+    "   || CASE WHEN a.attidentity IN ('a', 'd') THEN"
+    "        format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s)',"
+    "        CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, sn.nspname, sc.relname, sq.seqincrement,"
+    "        sq.seqmin, sq.seqmax, sq.seqstart, sq.seqcache, CASE WHEN sq.seqcycle THEN ' CYCLE' ELSE '' END) ELSE '' END"
+    "   || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END AS col"
+    "   FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid"
+    "   LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
+    "   LEFT JOIN (pg_depend sd JOIN pg_class sc ON sc.oid = sd.objid JOIN pg_namespace sn ON sn.oid = sc.relnamespace"
+    "     JOIN pg_sequence sq ON sq.seqrelid = sc.oid)"
+    "    ON a.attidentity <> '' AND sd.classid = 'pg_class'::regclass AND sd.refclassid = 'pg_class'::regclass"
+    "    AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum AND sd.deptype = 'i'"
+    "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+    "   UNION ALL SELECT 100000 + row_number() OVER (ORDER BY k.conname),"
+    "    format('CONSTRAINT %I %s', k.conname, pg_get_constraintdef(k.oid))"
+    "   FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c' AND k.convalidated"
+    "    AND (k.conislocal OR NOT c.relispartition)) cols),"
+    "  CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END,"
+    "  CASE WHEN c.reloptions IS NOT NULL THEN format(' WITH (%s)', array_to_string(c.reloptions, ', ')) ELSE '' END)"
+    " || CASE WHEN c.relispartition THEN"
+    "   (SELECT format(E';\\nALTER TABLE %s ATTACH PARTITION %I.%I %s', i.inhparent::regclass, n.nspname, c.relname,"
+    "    pg_get_expr(c.relpartbound, c.oid)) FROM pg_inherits i WHERE i.inhrelid = c.oid)"
+    "  ELSE coalesce((SELECT string_agg(format(E';\\nALTER TABLE %I.%I INHERIT %s', n.nspname, c.relname, i.inhparent::regclass), ''"
+    "   ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = c.oid), '') END"
+    " || " REL_COMMENTS " || ';',"
+    " " REGCLASS_PROBE ", c.oid"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind IN ('r', 'p') AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    /* functions and procedures (CREATE OR REPLACE: idempotent) */
+    " UNION ALL SELECT 'pg_proc'::regclass::oid || '/' || p.oid, 'function', 6, n.nspname, p.oid::regprocedure::text,"
+    " pg_get_functiondef(p.oid) || "
+    CMT("CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END", "p.oid::regprocedure::text",
+        "obj_description(p.oid, 'pg_proc')") " || ';',"
+    " NULL, 0"
+    " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+    " WHERE p.prokind IN ('f', 'p') AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
+    /* views (CREATE OR REPLACE) and materialized views (filled in post-data) */
+    " UNION ALL SELECT 'pg_class'::regclass::oid || '/' || c.oid, CASE c.relkind WHEN 'v' THEN 'view' ELSE 'matview' END, 7,"
+    " n.nspname, format('%I.%I', n.nspname, c.relname),"
+    " format(CASE c.relkind WHEN 'v' THEN E'CREATE OR REPLACE VIEW %I.%I%s AS\\n%s' ELSE E'CREATE MATERIALIZED VIEW %I.%I%s AS\\n%s WITH NO DATA' END,"
+    "  n.nspname, c.relname,"
+    "  CASE WHEN c.reloptions IS NOT NULL THEN format(' WITH (%s)', array_to_string(c.reloptions, ', ')) ELSE '' END,"
+    "  rtrim(rtrim(pg_get_viewdef(c.oid)), ';')) || " REL_COMMENTS " || ';',"
+    " CASE c.relkind WHEN 'm' THEN " REGCLASS_PROBE " END, 0"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind IN ('v', 'm') AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    " ORDER BY 3, 4, 5";
+
+/* Dependencies between pre-data objects: rows (dependent key, referenced
+ * key).  Sub-objects map to the object that creates them: a column
+ * default, a check constraint or a rowtype to its table, a view's rule to
+ * the view, an array type to its element type, an extension's members to
+ * the extension.  A serial sequence's "owned by" link is left out: the
+ * sequence must exist before the table whose default calls it. */
+static const char zEdgesSql[] =
+    "WITH RECURSIVE m0(c, o, node) AS ("
+    "  SELECT 'pg_class'::regclass, c.oid, 'pg_class'::regclass::oid || '/' || c.oid FROM pg_class c"
+    "   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')"
+    "  UNION ALL SELECT 'pg_class'::regclass, c.oid, 'pg_type'::regclass::oid || '/' || c.reltype FROM pg_class c WHERE c.relkind = 'c'"
+    "  UNION ALL SELECT 'pg_type'::regclass, t.oid, CASE WHEN t.typrelid <> 0 AND tc.relkind <> 'c'"
+    "   THEN 'pg_class'::regclass::oid || '/' || t.typrelid ELSE 'pg_type'::regclass::oid || '/' || t.oid END"
+    "   FROM pg_type t LEFT JOIN pg_class tc ON tc.oid = t.typrelid WHERE t.typtype IN ('e', 'd', 'c', 'r', 'b', 'm')"
+    "  UNION ALL SELECT 'pg_attrdef'::regclass, ad.oid, 'pg_class'::regclass::oid || '/' || ad.adrelid FROM pg_attrdef ad"
+    "  UNION ALL SELECT 'pg_constraint'::regclass, k.oid, CASE WHEN k.contypid <> 0"
+    "   THEN 'pg_type'::regclass::oid || '/' || k.contypid ELSE 'pg_class'::regclass::oid || '/' || k.conrelid END"
+    "   FROM pg_constraint k WHERE k.contype = 'c'"
+    "  UNION ALL SELECT 'pg_rewrite'::regclass, r.oid, 'pg_class'::regclass::oid || '/' || r.ev_class FROM pg_rewrite r"
+    "  UNION ALL SELECT 'pg_proc'::regclass, p.oid, 'pg_proc'::regclass::oid || '/' || p.oid FROM pg_proc p"
+    "  UNION ALL SELECT 'pg_namespace'::regclass, n.oid, 'pg_namespace'::regclass::oid || '/' || n.oid FROM pg_namespace n"
+    "  UNION ALL SELECT 'pg_extension'::regclass, e.oid, 'pg_extension'::regclass::oid || '/' || e.oid FROM pg_extension e"
+    "), m1(c, o, node) AS ("
+    "  SELECT m0.c, m0.o, coalesce((SELECT 'pg_extension'::regclass::oid || '/' || x.refobjid FROM pg_depend x"
+    "   WHERE x.classid = m0.c AND x.objid = m0.o AND x.deptype = 'e' LIMIT 1), m0.node) FROM m0"
+    "), m(c, o, node) AS ("
+    "  SELECT c, o, node FROM m1"
+    "  UNION ALL SELECT 'pg_type'::regclass, at.oid, m1.node FROM m1 JOIN pg_type et ON m1.c = 'pg_type'::regclass AND et.oid = m1.o"
+    "   JOIN pg_type at ON at.oid = et.typarray"
+    ")"
+    " SELECT DISTINCT a.node, b.node FROM pg_depend d"
+    " JOIN m a ON a.c = d.classid AND a.o = d.objid"
+    " JOIN m b ON b.c = d.refclassid AND b.o = d.refobjid"
+    " WHERE d.deptype IN ('n', 'a') AND a.node <> b.node"
+    " AND NOT (d.deptype = 'a' AND d.classid = 'pg_class'::regclass"
+    "  AND EXISTS (SELECT 1 FROM pg_class s WHERE s.oid = d.objid AND s.relkind = 'S'))";
+
+/* Post-data objects, in the order they must be created: keys before the
+ * indexes and foreign keys that need them, triggers and row security last
+ * so that none of them fires or filters while data loads, sequence values
+ * read at run time.  Columns: kind, rank, display name, DDL, probe, table
+ * oid, referenced table oid. */
+#define CON_PROBE                                                           \
+  "format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass(%L)" \
+  " AND conname = %L)', format('%I.%I', n.nspname, c.relname), k.conname)"
+#define ADD_CON                                                             \
+  "format('ALTER TABLE %s%I.%I ADD CONSTRAINT %I %s', CASE WHEN c.relkind = 'p' THEN '' ELSE 'ONLY ' END," \
+  " n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid)) || "     \
+  CMT("'CONSTRAINT'", "format('%I ON %I.%I', k.conname, n.nspname, c.relname)", "obj_description(k.oid, 'pg_constraint')")
+static const char zPostSql[] =
+    "SELECT kind, rank, name, ddl, probe, relid, refrelid FROM ("
+    /* primary keys, unique and exclusion constraints */
+    " SELECT CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' ELSE 'exclusion' END AS kind, 10 AS rank,"
+    " format('%I on %I.%I', k.conname, n.nspname, c.relname) AS name, " ADD_CON " || "
+    CMT("'INDEX'", "format('%I.%I', n.nspname, k.conname)", "obj_description(k.conindid, 'pg_class')") " || ';' AS ddl,"
+    " " CON_PROBE " AS probe, c.oid AS relid, 0::oid AS refrelid"
+    " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE k.contype IN ('p', 'u', 'x') AND k.conparentid = 0 AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    /* other indexes (an index of a partition comes with its parent's) */
+    " UNION ALL SELECT 'index', 11, format('%I.%I', n.nspname, ic.relname),"
+    " replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') || "
+    CMT("'INDEX'", "format('%I.%I', n.nspname, ic.relname)", "obj_description(ic.oid, 'pg_class')") " || ';',"
+    " format('SELECT pg_catalog.to_regclass(%L) IS NOT NULL', format('%I.%I', n.nspname, ic.relname)), c.oid, 0"
+    " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid"
+    " JOIN pg_namespace n ON n.oid = ic.relnamespace"
+    " WHERE c.relkind IN ('r', 'p', 'm') AND NOT ic.relispartition AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid"
+    "  AND k.contype IN ('p', 'u', 'x'))"
+    /* check constraints not yet validated on the source */
+    " UNION ALL SELECT 'check', 12, format('%I on %I.%I', k.conname, n.nspname, c.relname), " ADD_CON " || ';',"
+    " " CON_PROBE ", c.oid, 0"
+    " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE k.contype = 'c' AND NOT k.convalidated AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    /* foreign keys */
+    " UNION ALL SELECT 'foreign key', 13, format('%I on %I.%I', k.conname, n.nspname, c.relname), " ADD_CON " || ';',"
+    " " CON_PROBE ", c.oid, k.confrelid"
+    " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE k.contype = 'f' AND k.conparentid = 0 AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    /* triggers, with their enabled state */
+    " UNION ALL SELECT 'trigger', 14, format('%I on %I.%I', t.tgname, n.nspname, c.relname),"
+    " pg_get_triggerdef(t.oid)"
+    " || CASE t.tgenabled WHEN 'D' THEN format(E';\\nALTER TABLE %I.%I DISABLE TRIGGER %I', n.nspname, c.relname, t.tgname)"
+    "    WHEN 'R' THEN format(E';\\nALTER TABLE %I.%I ENABLE REPLICA TRIGGER %I', n.nspname, c.relname, t.tgname)"
+    "    WHEN 'A' THEN format(E';\\nALTER TABLE %I.%I ENABLE ALWAYS TRIGGER %I', n.nspname, c.relname, t.tgname) ELSE '' END || "
+    CMT("'TRIGGER'", "format('%I ON %I.%I', t.tgname, n.nspname, c.relname)", "obj_description(t.oid, 'pg_trigger')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass(%L) AND tgname = %L)',"
+    "  format('%I.%I', n.nspname, c.relname), t.tgname), c.oid, 0"
+    " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    /* row level security switches (idempotent) */
+    " UNION ALL SELECT 'row security', 15, format('%I.%I', n.nspname, c.relname),"
+    " format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', n.nspname, c.relname)"
+    " || CASE WHEN c.relforcerowsecurity THEN format(E';\\nALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', n.nspname, c.relname) ELSE '' END"
+    " || ';', NULL, c.oid, 0"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relrowsecurity AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    /* policies */
+    " UNION ALL SELECT 'policy', 16, format('%I on %I.%I', p.polname, n.nspname, c.relname),"
+    " format('CREATE POLICY %I ON %I.%I AS %s FOR %s TO %s%s%s', p.polname, n.nspname, c.relname,"
+    "  CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,"
+    "  CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,"
+    "  (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END, ', ') FROM unnest(p.polroles) r),"
+    "  CASE WHEN p.polqual IS NOT NULL THEN format(' USING (%s)', pg_get_expr(p.polqual, p.polrelid)) ELSE '' END,"
+    "  CASE WHEN p.polwithcheck IS NOT NULL THEN format(' WITH CHECK (%s)', pg_get_expr(p.polwithcheck, p.polrelid)) ELSE '' END) || "
+    CMT("'POLICY'", "format('%I ON %I.%I', p.polname, n.nspname, c.relname)", "obj_description(p.oid, 'pg_policy')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = pg_catalog.to_regclass(%L) AND polname = %L)',"
+    "  format('%I.%I', n.nspname, c.relname), p.polname), c.oid, 0"
+    " FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    /* serial sequences: OWNED BY their column (idempotent) */
+    " UNION ALL SELECT 'sequence owner', 17, format('%I.%I', n.nspname, s.relname),"
+    " format('ALTER SEQUENCE %I.%I OWNED BY %I.%I.%I;', n.nspname, s.relname, tn.nspname, c.relname, a.attname), NULL, c.oid, 0"
+    " FROM pg_depend d JOIN pg_class s ON s.oid = d.objid JOIN pg_namespace n ON n.oid = s.relnamespace"
+    " JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = c.relnamespace"
+    " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid"
+    " WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'"
+    " AND s.relkind = 'S' AND " USER_NS("n") " AND " NOT_EXT("pg_class", "s.oid")
+    /* sequence values, read from the source when the item runs (the DDL
+     * column holds the sequence's quoted name) */
+    " UNION ALL SELECT 'sequence value', 18, format('%I.%I', n.nspname, s.relname), format('%I.%I', n.nspname, s.relname), NULL,"
+    " coalesce((SELECT d.refobjid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid"
+    "  AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'), 0), 0"
+    " FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace"
+    " WHERE s.relkind = 'S' AND " USER_NS("n") " AND " NOT_EXT("pg_class", "s.oid")
+    /* materialized views are filled last, from the copied data */
+    " UNION ALL SELECT 'refresh', 19, format('%I.%I', n.nspname, c.relname),"
+    " format('REFRESH MATERIALIZED VIEW %I.%I;', n.nspname, c.relname), NULL, 0, 0"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind = 'm' AND c.relispopulated AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    ") q ORDER BY rank, name";
+
+/* The verification inventory, run identically on both databases: one row
+ * per schema object (kind, name, definition) so that a missing, extra or
+ * altered object is named.  Objects that the job cannot create (say an
+ * aggregate) still appear here, so the report shows them as missing
+ * rather than hiding them.  $1: tables left out of the job (quoted names). */
+static const char zInventorySql[] =
+    "SELECT kind, name, def FROM ("
+    " SELECT 'schema' AS kind, format('%I', n.nspname) AS name, '' AS def, NULL::text AS rel, NULL::text AS rel2"
+    "  FROM pg_namespace n WHERE " USER_NS("n")
+    " UNION ALL SELECT 'extension', format('%I', e.extname), '', NULL, NULL FROM pg_extension e"
+    " UNION ALL SELECT 'type', format('%I.%I', n.nspname, t.typname), t.typtype::text || ' ' || CASE t.typtype"
+    "   WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)"
+    "   WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) || ' ' || t.typnotnull || ' ' || coalesce(t.typdefault, '') || ' '"
+    "    || coalesce((SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ', ' ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid), '')"
+    "   ELSE coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)"
+    "    FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '') END, NULL, NULL"
+    "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_class tc ON tc.oid = t.typrelid"
+    "  WHERE " USER_NS("n") " AND (t.typtype IN ('e', 'd', 'r', 'm') OR (t.typtype = 'c' AND tc.relkind = 'c')"
+    "   OR (t.typtype = 'b' AND t.typcategory <> 'A'))"
+    " UNION ALL SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'"
+    "   WHEN 'f' THEN 'foreign table' ELSE 'table' END, format('%I.%I', n.nspname, c.relname),"
+    "  CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid)"
+    "   WHEN c.relkind = 'S' THEN (SELECT format('%s %s %s %s %s %s %s', format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin,"
+    "    s.seqmax, s.seqstart, s.seqcache, s.seqcycle) FROM pg_sequence s WHERE s.seqrelid = c.oid)"
+    "   ELSE c.relkind::text || ' ' || c.relpersistence::text || ' rls=' || c.relrowsecurity || ' force=' || c.relforcerowsecurity"
+    "    || coalesce(' ' || pg_get_partkeydef(c.oid), '') || coalesce(' ' || pg_get_expr(c.relpartbound, c.oid), '')"
+    "    || coalesce(' ' || array_to_string(c.reloptions, ','), '') END,"
+    "  format('%I.%I', n.nspname, c.relname), NULL"
+    "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND " USER_NS("n")
+    " UNION ALL SELECT 'sequence value', format('%I.%I', n.nspname, c.relname),"
+    "  coalesce(pg_sequence_last_value(c.oid)::text, 'not called'), NULL, NULL"
+    "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND " USER_NS("n")
+    " UNION ALL SELECT 'column', format('%I.%I.%I', n.nspname, c.relname, a.attname),"
+    "  format_type(a.atttypid, a.atttypmod) || ' notnull=' || a.attnotnull || ' ' || a.attidentity::text || a.attgenerated::text"
+    "  || coalesce(' ' || pg_get_expr(ad.adbin, ad.adrelid), '') || ' #' || rank() OVER (PARTITION BY c.oid ORDER BY a.attnum),"
+    "  format('%I.%I', n.nspname, c.relname), NULL"
+    "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
+    "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped AND " USER_NS("n")
+    " UNION ALL SELECT 'constraint', format('%I.%I.%I', n.nspname, c.relname, k.conname), pg_get_constraintdef(k.oid),"
+    "  format('%I.%I', n.nspname, c.relname), (SELECT format('%I.%I', fn.nspname, f.relname) FROM pg_class f"
+    "   JOIN pg_namespace fn ON fn.oid = f.relnamespace WHERE f.oid = k.confrelid)"
+    "  FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " USER_NS("n")
+    " UNION ALL SELECT 'index', format('%I.%I', n.nspname, ic.relname), pg_get_indexdef(i.indexrelid),"
+    "  format('%I.%I', tn.nspname, c.relname), NULL"
+    "  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace"
+    "  JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = c.relnamespace WHERE " USER_NS("n")
+    " UNION ALL SELECT 'trigger', format('%I.%I.%I', n.nspname, c.relname, t.tgname), pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text,"
+    "  format('%I.%I', n.nspname, c.relname), NULL"
+    "  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE NOT t.tgisinternal AND " USER_NS("n")
+    " UNION ALL SELECT 'policy', format('%I.%I.%I', n.nspname, c.relname, p.polname),"
+    "  p.polcmd::text || ' ' || p.polpermissive || ' ' || array_to_string(p.polroles::regrole[], ',') || ' '"
+    "  || coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''),"
+    "  format('%I.%I', n.nspname, c.relname), NULL"
+    "  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE " USER_NS("n")
+    " UNION ALL SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,"
+    "  p.oid::regprocedure::text, CASE WHEN p.prokind IN ('f', 'p') THEN md5(pg_get_functiondef(p.oid)) ELSE '' END, NULL, NULL"
+    "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE " USER_NS("n")
+    " UNION ALL SELECT 'comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description,"
+    "  CASE WHEN d.classoid = 'pg_class'::regclass THEN (SELECT format('%I.%I', cn.nspname, dc.relname) FROM pg_class dc"
+    "   JOIN pg_namespace cn ON cn.oid = dc.relnamespace WHERE dc.oid = d.objoid) END, NULL"
+    "  FROM pg_description d, LATERAL pg_identify_object(d.classoid, d.objoid, 0) io"
+    "  WHERE coalesce(io.schema, CASE WHEN io.type = 'schema' THEN io.identity END) !~ '^pg_'"
+    "  AND coalesce(io.schema, CASE WHEN io.type = 'schema' THEN io.identity END) <> 'information_schema'"
+    "  AND NOT (io.type = 'schema' AND io.identity = 'public' AND d.description = 'standard public schema')"
+    ") q WHERE (rel IS NULL OR rel <> ALL ($1::text[])) AND (rel2 IS NULL OR rel2 <> ALL ($1::text[]))";
+
+/* The checksum of a table: row count and two sums of 64-bit slices of
+ * md5(row text).  Sums do not depend on row order and count duplicates,
+ * so equal results mean equal multisets of rows (with overwhelming
+ * probability).  %s: the quoted column list, then the quoted table. */
+static const char zChecksumFmt[] =
+    "SELECT count(*), coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0)"
+    " || '/' || coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0)"
+    " FROM (SELECT md5(t::text) AS h FROM (SELECT %s FROM ONLY %s) t) q";
+
+/* Kahn's topological sort of n nodes under edges aEdge[2*i] -> aEdge[2*i+1]
+ * (first must come before second).  Among ready nodes the lowest index
+ * goes first, so the order is deterministic.  Fills aOrder; returns the
+ * number of nodes placed (n unless there is a cycle).  A node placed
+ * after an excluded one it depends on is excluded too: abExcl[v] is set
+ * and aWhy[v] names the excluded node that caused it. */
+static int cat_toposort(int n, const int *aEdge, int nEdge, int *aOrder, bool *abExcl, int *aWhy) {
+  int *aIn = xcalloc(n, sizeof(int));     /* indegree */
+  int *aStart = xcalloc(n + 1, sizeof(int));/* CSR row starts of successors */
+  int *aSucc = xcalloc(nEdge, sizeof(int));
+  int *aHeap = xcalloc(n, sizeof(int));   /* min-heap of ready nodes */
+  int nHeap = 0, nOut = 0;
+  for (int i = 0; i < nEdge; i++) {
+    aStart[aEdge[2 * i] + 1]++;
+    aIn[aEdge[2 * i + 1]]++;
+  }
+  for (int i = 0; i < n; i++) aStart[i + 1] += aStart[i];
+  int *aFill = xcalloc(n, sizeof(int));
+  for (int i = 0; i < nEdge; i++) {
+    int u = aEdge[2 * i];
+    aSucc[aStart[u] + aFill[u]++] = aEdge[2 * i + 1];
+  }
+  free(aFill);
+#define HEAP_PUSH(v)                                                         \
+  do {                                                                       \
+    int k_ = nHeap++;                                                        \
+    aHeap[k_] = (v);                                                         \
+    while (k_ > 0 && aHeap[(k_ - 1) / 2] > aHeap[k_]) {                      \
+      int t_ = aHeap[k_]; aHeap[k_] = aHeap[(k_ - 1) / 2]; aHeap[(k_ - 1) / 2] = t_; \
+      k_ = (k_ - 1) / 2;                                                     \
+    }                                                                        \
+  } while (0)
+  for (int i = 0; i < n; i++)
+    if (aIn[i] == 0) HEAP_PUSH(i);
+  while (nHeap > 0) {
+    int u = aHeap[0];
+    aHeap[0] = aHeap[--nHeap];
+    for (int k = 0;;) { /* sift down */
+      int l = 2 * k + 1, m = k;
+      if (l < nHeap && aHeap[l] < aHeap[m]) m = l;
+      if (l + 1 < nHeap && aHeap[l + 1] < aHeap[m]) m = l + 1;
+      if (m == k) break;
+      int t = aHeap[k]; aHeap[k] = aHeap[m]; aHeap[m] = t;
+      k = m;
+    }
+    aOrder[nOut++] = u;
+    for (int e = aStart[u]; e < aStart[u + 1]; e++) {
+      int v = aSucc[e];
+      if (abExcl[u] && !abExcl[v]) {
+        abExcl[v] = true;
+        aWhy[v] = aWhy[u] >= 0 ? aWhy[u] : u;
+      }
+      if (--aIn[v] == 0) HEAP_PUSH(v);
+    }
+  }
+#undef HEAP_PUSH
+  free(aIn);
+  free(aStart);
+  free(aSucc);
+  free(aHeap);
+  return nOut;
+}
+
+/* Appends one item to the job's plan. */
+static bool cat_add_item(Job *j, sqlite3_int64 *pSeq, int phase, const char *zKind,
+                         const char *zName, sqlite3_int64 tbl, sqlite3_int64 relid,
+                         sqlite3_int64 refrelid, const char *zDdl, const char *zProbe,
+                         const char *zStatus, const char *zNote) {
+  return st_run(j->db,
+                "INSERT INTO item(job, seq, phase, kind, name, tbl, relid, refrelid, ddl, probe, status, note)"
+                " VALUES (?, ?, ?, ?, ?, nullif(?, 0), ?, ?, ?, ?, ?, ?)",
+                "iiittiiitttt", j->id, ++*pSeq, (sqlite3_int64)phase, zKind, zName, tbl, relid,
+                refrelid, zDdl, zProbe, zStatus, zNote);
+}
+
+/* Lists the source's tables into tbl, deciding for each whether its rows
+ * are copied (copy), left out (nodata: created empty) or the table is
+ * left out entirely (skip). */
+static bool cat_plan_tables(Job *j) {
+  const Options *o = j->pOpt;
+  PGresult *res = db_query(j->src, zTablesSql, 0, NULL, "listing the source's tables");
+  if (!res) return false;
+  bool ok = true;
+  for (int i = 0; ok && i < PQntuples(res); i++) {
+    const char *zSchema = PQgetvalue(res, i, 1), *zTable = PQgetvalue(res, i, 2);
+    const char *zKind = PQgetvalue(res, i, 4);
+    const char *zMode = "copy", *zReason = NULL;
+    if (pat_match(&o->exclTable, zSchema, zTable)) {
+      zMode = "skip";
+      zReason = "left out by --exclude-table";
+    } else if (strcmp(zTable, "background_tasks") == 0) {
+      zMode = "nodata";
+      zReason = "rows never copied: background_tasks may hold connection strings with passwords";
+    } else if (pat_match(&o->exclData, zSchema, zTable)) {
+      zMode = "nodata";
+      zReason = "rows left out by --exclude-table-data";
+    } else if (zKind[0] == 'p') {
+      zMode = "parent"; /* a partitioned table holds no rows of its own */
+    }
+    ok = st_run(j->db,
+                "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, copy_cols,"
+                " all_cols, mode, reason, rows_est) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "iiitttttttti", j->id, (sqlite3_int64)i + 1, (sqlite3_int64)atoll(PQgetvalue(res, i, 0)),
+                zSchema, zTable, PQgetvalue(res, i, 3), zKind, PQgetvalue(res, i, 5),
+                PQgetvalue(res, i, 6), zMode, zReason, (sqlite3_int64)atoll(PQgetvalue(res, i, 7)));
+  }
+  PQclear(res);
+  return ok;
+}
+
+static int cat_keycmp(const void *a, const void *b, void *pRes) {
+  return strcmp(PQgetvalue(pRes, *(const int *)a, 0), PQgetvalue(pRes, *(const int *)b, 0));
+}
+
+/* Index of the node whose key is zKey, -1 if none (aByKey sorted by key). */
+static int cat_find(PGresult *res, const int *aByKey, int n, const char *zKey) {
+  int lo = 0, hi = n - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2, c = strcmp(PQgetvalue(res, aByKey[mid], 0), zKey);
+    if (c == 0) return aByKey[mid];
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/* Plans the enums and schema phases: every pre-data object in an order
+ * that respects pg_depend. */
+static bool cat_plan_nodes(Job *j, sqlite3_int64 *pSeq) {
+  PGresult *rn = NULL, *re = NULL;
+  int *aByKey = NULL, *aEdge = NULL, *aOrder = NULL, *aWhy = NULL;
+  bool *abExcl = NULL, ok = false;
+  rn = db_query(j->src, zNodesSql, 0, NULL, "reading the source's schema objects");
+  if (!rn) goto done;
+  re = db_query(j->src, zEdgesSql, 0, NULL, "reading the source's dependencies (pg_depend)");
+  if (!re) goto done;
+  int n = PQntuples(rn), nEdge = 0;
+  aByKey = xcalloc(n, sizeof(int));
+  for (int i = 0; i < n; i++) aByKey[i] = i;
+  qsort_r(aByKey, n, sizeof(int), cat_keycmp, rn);
+  aEdge = xcalloc(2 * (size_t)PQntuples(re), sizeof(int));
+  for (int i = 0; i < PQntuples(re); i++) {
+    int a = cat_find(rn, aByKey, n, PQgetvalue(re, i, 0));
+    int b = cat_find(rn, aByKey, n, PQgetvalue(re, i, 1));
+    if (a < 0 || b < 0) continue; /* not an object we create */
+    aEdge[2 * nEdge] = b;         /* b is needed by a: b first */
+    aEdge[2 * nEdge + 1] = a;
+    nEdge++;
+  }
+  abExcl = xcalloc(n, sizeof(bool));
+  aWhy = xcalloc(n, sizeof(int));
+  aOrder = xcalloc(n, sizeof(int));
+  for (int i = 0; i < n; i++) {
+    aWhy[i] = -1;
+    sqlite3_int64 relid = atoll(PQgetvalue(rn, i, 7));
+    abExcl[i] = relid && st_int(j->db, 0, "SELECT 1 FROM tbl WHERE job = ? AND relid = ? AND mode = 'skip'",
+                                "ii", j->id, relid);
+  }
+  int nOrder = cat_toposort(n, aEdge, nEdge, aOrder, abExcl, aWhy);
+  if (nOrder < n) {
+    PQExpBuffer b = createPQExpBuffer();
+    bool *abPlaced = xcalloc(n, sizeof(bool));
+    for (int i = 0; i < nOrder; i++) abPlaced[aOrder[i]] = true;
+    for (int i = 0, k = 0; i < n && k < 6; i++)
+      if (!abPlaced[i]) appendPQExpBuffer(b, "%s%s %s", k++ ? ", " : "", PQgetvalue(rn, i, 1), PQgetvalue(rn, i, 4));
+    fail(EXIT_FAILED, "the source's objects depend on each other in a cycle (%s); clonebox cannot "
+         "order them. Hint: report this with the objects named", b->data);
+    free(abPlaced);
+    destroyPQExpBuffer(b);
+    goto done;
+  }
+  ok = true;
+  for (int k = 0; ok && k < n; k++) {
+    int i = aOrder[k];
+    const char *zKind = PQgetvalue(rn, i, 1);
+    char zName[600], zNote[600] = "";
+    snprintf(zName, sizeof zName, "%s %s", zKind, PQgetvalue(rn, i, 4));
+    if (abExcl[i] && aWhy[i] >= 0)
+      snprintf(zNote, sizeof zNote, "depends on %s %s, which is left out", PQgetvalue(rn, aWhy[i], 1),
+               PQgetvalue(rn, aWhy[i], 4));
+    else if (abExcl[i])
+      snprintf(zNote, sizeof zNote, "left out by --exclude-table");
+    ok = cat_add_item(j, pSeq, strcmp(zKind, "enum") == 0 ? PH_ENUMS : PH_SCHEMA, zKind, zName, 0,
+                      atoll(PQgetvalue(rn, i, 7)), 0, PQgetvalue(rn, i, 5),
+                      PQgetisnull(rn, i, 6) ? NULL : PQgetvalue(rn, i, 6),
+                      abExcl[i] ? "excluded" : "todo", zNote[0] ? zNote : NULL);
+    /* A table left out because it depends on one that is (a partition of
+     * an excluded parent, say) loses its rows too. */
+    if (ok && abExcl[i] && aWhy[i] >= 0 && strcmp(zKind, "table") == 0)
+      ok = st_run(j->db, "UPDATE tbl SET mode = 'skip', reason = ? WHERE job = ? AND relid = ?", "tii",
+                  zNote, j->id, (sqlite3_int64)atoll(PQgetvalue(rn, i, 7)));
+  }
+done:
+  PQclear(rn);
+  PQclear(re);
+  free(aByKey);
+  free(aEdge);
+  free(aOrder);
+  free(aWhy);
+  free(abExcl);
+  return ok;
+}
+
+/* Plans post-data: keys, indexes, foreign keys, triggers, row security,
+ * policies, sequence ownership and values, materialized view refreshes. */
+static bool cat_plan_post(Job *j, sqlite3_int64 *pSeq) {
+  PGresult *res = db_query(j->src, zPostSql, 0, NULL, "reading the source's indexes, constraints and triggers");
+  if (!res) return false;
+  bool ok = true;
+  for (int i = 0; ok && i < PQntuples(res); i++) {
+    char zName[600];
+    snprintf(zName, sizeof zName, "%s %s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 2));
+    ok = cat_add_item(j, pSeq, PH_POSTDATA, PQgetvalue(res, i, 0), zName, 0, atoll(PQgetvalue(res, i, 5)),
+                      atoll(PQgetvalue(res, i, 6)), PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
+                      PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4), "todo", NULL);
+  }
+  PQclear(res);
+  return ok && st_run(j->db,
+                      "UPDATE item SET status = 'excluded', note = 'on a table that is left out: ' ||"
+                      " (SELECT group_concat(t.qname, ', ') FROM tbl t WHERE t.job = item.job"
+                      "  AND t.relid IN (item.relid, item.refrelid) AND t.mode = 'skip')"
+                      " WHERE job = ? AND phase = ? AND EXISTS (SELECT 1 FROM tbl t WHERE t.job = item.job"
+                      "  AND t.relid IN (item.relid, item.refrelid) AND t.mode = 'skip')",
+                      "ii", j->id, (sqlite3_int64)PH_POSTDATA);
+}
+
+/* Plans the data and verify phases: one copy item per table with rows to
+ * copy (largest first, so parallel workers finish together), one checksum
+ * item per such table, and the schema inventory comparison. */
+static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT id, qname FROM tbl WHERE job = ? AND mode = 'copy'"
+                            " ORDER BY rows_est DESC, id", "i", j->id);
+  if (!p) return false;
+  bool ok = true;
+  while (ok && sqlite3_step(p) == SQLITE_ROW) {
+    char zName[600];
+    sqlite3_int64 id = sqlite3_column_int64(p, 0);
+    const char *zQ = (const char *)sqlite3_column_text(p, 1);
+    if (!j->bVerifyOnly) {
+      snprintf(zName, sizeof zName, "copy %s", zQ);
+      ok = cat_add_item(j, pSeq, PH_DATA, "copy", zName, id, 0, 0, NULL, NULL, "todo", NULL);
+    }
+    snprintf(zName, sizeof zName, "checksum %s", zQ);
+    ok = ok && cat_add_item(j, pSeq, PH_VERIFY, "vtable", zName, id, 0, 0, NULL, NULL, "todo", NULL);
+  }
+  sqlite3_finalize(p);
+  return ok && cat_add_item(j, pSeq, PH_VERIFY, "vobjects", "compare schema objects", 0, 0, 0, NULL,
+                            NULL, "todo", NULL);
+}
+
+/* Plans a whole job inside one SQLite transaction and one source snapshot:
+ * either the plan is stored complete or not at all. */
+static bool cat_plan(Job *j) {
+  sqlite3_int64 seq = 0;
+  bool ok = db_exec(j->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "reading the source's catalogs") &&
+            st_begin(j->db) &&
+            st_run(j->db, "DELETE FROM item WHERE job = ?", "i", j->id) &&
+            st_run(j->db, "DELETE FROM tbl WHERE job = ?", "i", j->id) &&
+            cat_plan_tables(j) &&
+            (j->bVerifyOnly || (cat_plan_nodes(j, &seq) && cat_plan_post(j, &seq))) &&
+            cat_plan_data_verify(j, &seq) &&
+            st_run(j->db, "UPDATE job SET phase = ? WHERE id = ?", "ti",
+                   azPhase[j->bVerifyOnly ? PH_VERIFY : PH_ENUMS], j->id) &&
+            st_commit(j->db);
+  if (!ok) st_rollback(j->db);
+  PGresult *r = PQexec(j->src, "COMMIT");
+  PQclear(r);
+  return ok;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+ * 6. Work items (run_): DDL, table copy, verification
+ *
+ * Each function runs one item and records it done in the same breath.
+ * "kill -9 here" rules: a DDL item runs as one target transaction, marked
+ * running before and done after; a run that finds it running asks the
+ * target (the item's probe) whether it committed.  A table copy truncates
+ * and loads in one target transaction, so a copy cut anywhere leaves the
+ * table as it was and is simply redone.
+ * ==================================================================== */
+
+static bool g_bLineShown;   /* a progress line is on the terminal */
+static double g_tLastLine;  /* when the last plain progress line went out */
+
+static void clear_progress_line(void) {
+  if (g_bLineShown) fputs("\r\033[K", stderr);
+  g_bLineShown = false;
+}
+
+/* Records what the job is doing (state file: current item, heartbeat) and
+ * shows it on stderr: redrawn on a terminal, a plain line every 5 s (or
+ * when bForce) otherwise. */
+static bool run_progress(Job *j, const char *zItem, bool bForce) {
+  double t = now();
+  if (!bForce && t - j->tLastBeat < 0.5) return true;
+  j->tLastBeat = t;
+  if (!st_run(j->db, "UPDATE job SET current_item = ?, updated_at = ?, heartbeat_at = ? WHERE id = ?",
+              "tddi", zItem, t, t, j->id))
+    return false;
+  if (g_bQuiet) return true;
+  sqlite3_int64 nDone = st_int(j->db, 0, "SELECT count(*) FROM item WHERE job = ? AND status IN ('done', 'excluded')", "i", j->id);
+  sqlite3_int64 nAll = st_int(j->db, 1, "SELECT count(*) FROM item WHERE job = ?", "i", j->id);
+  if (g_bTty) {
+    fprintf(stderr, "\r\033[K[%-8s %3d%%] %.100s", azPhase[j->phase], (int)(100 * nDone / (nAll ? nAll : 1)), zItem);
+    g_bLineShown = true;
+  } else if (bForce || t - g_tLastLine >= 5) {
+    fprintf(stderr, "clonebox: [%s %d%%] %s\n", azPhase[j->phase], (int)(100 * nDone / (nAll ? nAll : 1)), zItem);
+    g_tLastLine = t;
+  }
+  return true;
+}
+
+/* The source connection, opened on first use with the shared session
+ * settings; remembers the source database's encoding for the target. */
+static PGconn *run_src(Job *j) {
+  if (j->src) return j->src;
+  j->src = db_connect(j->pOpt->zSource, "source");
+  if (!j->src || !db_setup(j->src, NULL, "source")) return NULL;
+  return j->src;
+}
+
+static PGconn *run_dst(Job *j) {
+  if (j->dst) return j->dst;
+  PGconn *src = run_src(j);
+  if (!src) return NULL;
+  j->dst = db_connect(j->pOpt->zTarget, "target");
+  if (!j->dst || !db_setup(j->dst, pg_encoding_to_char(PQclientEncoding(src)), "target")) return NULL;
+  return j->dst;
+}
+
+/* Drops both connections (after a transient failure). */
+static void run_disconnect(Job *j) {
+  PQfinish(j->src);
+  PQfinish(j->dst);
+  j->src = j->dst = NULL;
+  j->bSnapshot = false;
+}
+
+static bool run_mark(Job *j, const Item *it, const char *zStatus, const char *zNote) {
+  return st_run(j->db, "UPDATE item SET status = ?, note = coalesce(?, note), done_at = ? WHERE job = ? AND seq = ?",
+                "ttdii", zStatus, zNote, now(), j->id, it->seq);
+}
+
+/* A DDL item: one target transaction (PQexec runs a multi-statement string
+ * as one), guarded by its probe when a previous run may have committed it. */
+static bool run_ddl(Job *j, const Item *it) {
+  PGconn *dst = run_dst(j);
+  if (!dst) return false;
+  if (it->zProbe && strcmp(it->zStatus, "running") == 0) {
+    char *z = db_scalar(dst, it->zProbe, 0, NULL, it->zName);
+    bool bDone = z && z[0] == 't';
+    free(z);
+    if (g_err.bSet) return false;
+    if (bDone) return run_mark(j, it, "done", "found committed by an earlier run");
+  }
+  if (it->zProbe && !run_mark(j, it, "running", NULL)) return false;
+  if (!run_progress(j, it->zName, false)) return false;
+  char zWhat[700];
+  snprintf(zWhat, sizeof zWhat, "creating %s on the target", it->zName);
+  if (!db_exec(dst, it->zDdl, zWhat)) return false;
+  return run_mark(j, it, "done", NULL);
+}
+
+/* A sequence's value, read from the source now (after the data). */
+static bool run_setval(Job *j, const Item *it) {
+  PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
+  if (!dst) return false;
+  PQExpBuffer q = createPQExpBuffer();
+  appendPQExpBuffer(q, "SELECT last_value, is_called FROM %s", it->zDdl);
+  PGresult *res = db_query(src, q->data, 0, NULL, it->zName);
+  destroyPQExpBuffer(q);
+  if (!res) return false;
+  const char *az[3] = {it->zDdl, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1)};
+  PGresult *r2 = db_query(dst, "SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)", 3, az, it->zName);
+  PQclear(res);
+  if (!r2) return false;
+  PQclear(r2);
+  return run_mark(j, it, "done", NULL);
+}
+
+/* Loads a table row of tbl: qname, copy_cols, all_cols, rows_total. */
+typedef struct TblInfo {
+  char *zQname;         /* quoted "schema"."table"; free() */
+  char *zCopyCols;      /* quoted columns COPY moves (no generated ones); free() */
+  char *zAllCols;       /* quoted columns the checksum reads; free() */
+  sqlite3_int64 nTotal; /* exact row count, -1 when not counted yet */
+} TblInfo;
+
+static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT qname, copy_cols, all_cols, coalesce(rows_total, -1) FROM tbl"
+                            " WHERE job = ? AND id = ?", "ii", j->id, id);
+  if (!p) return false;
+  bool ok = sqlite3_step(p) == SQLITE_ROW;
+  if (ok) {
+    t->zQname = xstrdup((const char *)sqlite3_column_text(p, 0));
+    t->zCopyCols = xstrdup((const char *)sqlite3_column_text(p, 1));
+    t->zAllCols = xstrdup((const char *)sqlite3_column_text(p, 2));
+    t->nTotal = sqlite3_column_int64(p, 3);
+  } else {
+    fail(EXIT_FAILED, "state file: table %lld of job %lld is missing", (long long)id, (long long)j->id);
+  }
+  sqlite3_finalize(p);
+  return ok;
+}
+
+static void run_tbl_free(TblInfo *t) {
+  free(t->zQname);
+  free(t->zCopyCols);
+  free(t->zAllCols);
+}
+
+/* Streams one table from source to target with binary COPY, in process:
+ * rows pass through one buffer at a time, so memory does not grow with
+ * the table.  The source reads inside the data phase's snapshot; the
+ * target truncates and loads in one transaction. */
+static bool run_copy(Job *j, const Item *it) {
+  TblInfo t = {0};
+  PQExpBuffer q = createPQExpBuffer();
+  PGresult *res = NULL;
+  bool ok = false, bInCopy = false;
+  char zItem[700], zWhat[700];
+  PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
+  if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
+  snprintf(zWhat, sizeof zWhat, "copying %s", t.zQname);
+  if (!j->bSnapshot) {
+    if (!db_exec(src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", zWhat)) goto done;
+    j->bSnapshot = true;
+  }
+  if (t.nTotal < 0) { /* counted once per job, kept for every later run */
+    appendPQExpBuffer(q, "SELECT count(*) FROM ONLY %s", t.zQname);
+    char *z = db_scalar(src, q->data, 0, NULL, zWhat);
+    if (!z) goto done;
+    t.nTotal = atoll(z);
+    free(z);
+    if (!st_run(j->db, "UPDATE tbl SET rows_total = ? WHERE job = ? AND id = ?", "iii", t.nTotal, j->id, it->tbl))
+      goto done;
+  }
+  if (!st_run(j->db, "UPDATE tbl SET status = 'copying', rows_copied = 0, started_at = ? WHERE job = ? AND id = ?",
+              "dii", now(), j->id, it->tbl))
+    goto done;
+  snprintf(zItem, sizeof zItem, "Copying %s (0/%lld)", t.zQname, (long long)t.nTotal);
+  if (!run_progress(j, zItem, true)) goto done;
+
+  resetPQExpBuffer(q);
+  appendPQExpBuffer(q, "BEGIN; TRUNCATE ONLY %s", t.zQname);
+  if (!db_exec(dst, q->data, zWhat)) goto done;
+  resetPQExpBuffer(q);
+  appendPQExpBuffer(q, "COPY %s (%s) FROM STDIN (FORMAT binary)", t.zQname, t.zCopyCols);
+  res = PQexec(dst, q->data);
+  if (PQresultStatus(res) != PGRES_COPY_IN) { db_fail(dst, res, zWhat); goto done; }
+  PQclear(res);
+  bInCopy = true;
+  resetPQExpBuffer(q);
+  appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT binary)", t.zQname, t.zCopyCols);
+  res = PQexec(src, q->data);
+  if (PQresultStatus(res) != PGRES_COPY_OUT) { db_fail(src, res, zWhat); goto done; }
+  PQclear(res);
+  res = NULL;
+
+  /* Binary COPY sends one message per row, plus the file header (with
+   * the first row) and the trailer; the count is for progress only. */
+  long long nRow = 0;
+  for (;;) {
+    char *pBuf = NULL;
+    int n = PQgetCopyData(src, &pBuf, 0);
+    if (n < 0) break;
+    int rc = PQputCopyData(dst, pBuf, n);
+    PQfreemem(pBuf);
+    if (rc != 1) { db_fail(dst, NULL, zWhat); goto done; }
+    if ((++nRow & 1023) == 0 && now() - j->tLastBeat >= 0.5) {
+      snprintf(zItem, sizeof zItem, "Copying %s (%lld/%lld)", t.zQname, nRow, (long long)t.nTotal);
+      if (!st_run(j->db, "UPDATE tbl SET rows_copied = ? WHERE job = ? AND id = ?", "iii", (sqlite3_int64)nRow, j->id, it->tbl) ||
+          !run_progress(j, zItem, false))
+        goto done;
+    }
+  }
+  res = PQgetResult(src);
+  if (PQresultStatus(res) != PGRES_COMMAND_OK) { db_fail(src, res, zWhat); goto done; }
+  PQclear(res);
+  while ((res = PQgetResult(src)) != NULL) PQclear(res);
+  bInCopy = false;
+  if (PQputCopyEnd(dst, NULL) != 1) { db_fail(dst, NULL, zWhat); goto done; }
+  res = PQgetResult(dst);
+  if (PQresultStatus(res) != PGRES_COMMAND_OK) { db_fail(dst, res, zWhat); goto done; }
+  sqlite3_int64 nCopied = atoll(PQcmdTuples(res));
+  PQclear(res);
+  while ((res = PQgetResult(dst)) != NULL) PQclear(res);
+  if (!db_exec(dst, "COMMIT", zWhat)) goto done;
+  /* kill -9 here: the target has the rows, the state file does not know;
+   * the next run truncates and copies again. */
+  ok = st_begin(j->db) &&
+       st_run(j->db, "UPDATE tbl SET status = 'done', rows_copied = ?, done_at = ? WHERE job = ? AND id = ?",
+              "idii", nCopied, now(), j->id, it->tbl) &&
+       run_mark(j, it, "done", NULL) && st_commit(j->db);
+  if (!ok) st_rollback(j->db);
+  snprintf(zItem, sizeof zItem, "Table done: %s (%lld rows)", t.zQname, (long long)nCopied);
+  ok = ok && run_progress(j, zItem, true);
+done:
+  if (bInCopy) { /* abort the target's COPY so the transaction can roll back */
+    PQputCopyEnd(dst, "clonebox: the source side of the copy failed");
+    PGresult *r;
+    while ((r = PQgetResult(dst)) != NULL) PQclear(r);
+  }
+  if (!ok && dst && PQtransactionStatus(dst) != PQTRANS_IDLE) {
+    PGresult *r = PQexec(dst, "ROLLBACK");
+    PQclear(r);
+  }
+  PQclear(res);
+  destroyPQExpBuffer(q);
+  run_tbl_free(&t);
+  return ok;
+}
+
+/* Checksums one table on both sides at once. */
+static bool run_vtable(Job *j, const Item *it) {
+  TblInfo t = {0};
+  PGresult *rs = NULL, *rd = NULL;
+  bool ok = false;
+  PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
+  if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
+  char zItem[700];
+  snprintf(zItem, sizeof zItem, "Verifying %s", t.zQname);
+  if (!run_progress(j, zItem, false)) goto done;
+  PQExpBuffer q = createPQExpBuffer();
+  appendPQExpBuffer(q, zChecksumFmt, t.zAllCols, t.zQname);
+  ok = db_query_pair(src, dst, q->data, 0, NULL, zItem, &rs, &rd);
+  destroyPQExpBuffer(q);
+  if (!ok) goto done;
+  ok = st_begin(j->db) &&
+       st_run(j->db,
+              "UPDATE tbl SET src_rows = ?, src_sum = ?, dst_rows = ?, dst_sum = ?,"
+              " verdict = CASE WHEN ?1 = ?3 AND ?2 = ?4 THEN 'ok' ELSE 'diff' END WHERE job = ? AND id = ?",
+              "ititii", (sqlite3_int64)atoll(PQgetvalue(rs, 0, 0)), PQgetvalue(rs, 0, 1),
+              (sqlite3_int64)atoll(PQgetvalue(rd, 0, 0)), PQgetvalue(rd, 0, 1), j->id, it->tbl) &&
+       run_mark(j, it, "done", NULL) && st_commit(j->db);
+  if (!ok) st_rollback(j->db);
+done:
+  PQclear(rs);
+  PQclear(rd);
+  run_tbl_free(&t);
+  return ok;
+}
+
+/* Takes the schema inventory of both sides into vobj. */
+static bool run_vobjects(Job *j, const Item *it) {
+  PGresult *rs = NULL, *rd = NULL;
+  PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
+  if (!dst || !run_progress(j, "Comparing schema objects", false)) return false;
+  /* The tables left out, as a text[] literal of quoted names. */
+  char *zSkip = st_text(j->db,
+                        "SELECT '{' || coalesce(group_concat('\"' || replace(replace(qname, '\\', '\\\\'), '\"', '\\\"')"
+                        " || '\"', ','), '') || '}' FROM tbl WHERE job = ? AND mode = 'skip'", "i", j->id);
+  if (!zSkip) return false;
+  const char *az[1] = {zSkip};
+  bool ok = db_query_pair(src, dst, zInventorySql, 1, az, "comparing schema objects", &rs, &rd);
+  free(zSkip);
+  if (!ok) return false;
+  ok = st_begin(j->db) && st_run(j->db, "DELETE FROM vobj WHERE job = ?", "i", j->id);
+  sqlite3_stmt *p = ok ? st_prep(j->db, "INSERT INTO vobj(job, side, kind, name, def) VALUES (?, ?, ?, ?, ?)", NULL) : NULL;
+  ok = p != NULL;
+  for (int side = 0; ok && side < 2; side++) {
+    PGresult *r = side ? rd : rs;
+    for (int i = 0; ok && i < PQntuples(r); i++) {
+      sqlite3_reset(p);
+      sqlite3_bind_int64(p, 1, j->id);
+      sqlite3_bind_text(p, 2, side ? "dst" : "src", -1, SQLITE_STATIC);
+      for (int c = 0; c < 3; c++)
+        sqlite3_bind_text(p, 3 + c, PQgetvalue(r, i, c), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(p) != SQLITE_DONE) ok = fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
+    }
+  }
+  sqlite3_finalize(p);
+  ok = ok && run_mark(j, it, "done", NULL) && st_commit(j->db);
+  if (!ok) st_rollback(j->db);
+  PQclear(rs);
+  PQclear(rd);
+  return ok;
+}
+
+/* Runs one item of any kind. */
+static bool run_item(Job *j, const Item *it) {
+  if (strcmp(it->zKind, "copy") == 0) return run_copy(j, it);
+  if (strcmp(it->zKind, "vtable") == 0) return run_vtable(j, it);
+  if (strcmp(it->zKind, "vobjects") == 0) return run_vobjects(j, it);
+  if (strcmp(it->zKind, "sequence value") == 0) return run_setval(j, it);
+  return run_ddl(j, it);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+ * 7. Reports and status (rp_)
+ *
+ * The report is built once, as JSON, by SQLite from the state file, and
+ * stored with the job; the human form is rendered from that JSON.  Status
+ * works the same way from the job's progress columns.
+ * ==================================================================== */
+
+/* The verification report of job ?1 as JSON. */
+static const char zReportSql[] =
+    "WITH s AS (SELECT DISTINCT kind, name, def FROM vobj WHERE job = ?1 AND side = 'src'),"
+    " d AS (SELECT DISTINCT kind, name, def FROM vobj WHERE job = ?1 AND side = 'dst'),"
+    " kinds AS (SELECT kind FROM s UNION SELECT kind FROM d),"
+    " diffs AS (SELECT kind, name, 'missing' AS what FROM s WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.kind = s.kind AND d.name = s.name)"
+    "  UNION ALL SELECT kind, name, 'extra' FROM d WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.kind = d.kind AND s.name = d.name)"
+    "  UNION ALL SELECT s.kind, s.name, 'different' FROM s JOIN d ON d.kind = s.kind AND d.name = s.name WHERE d.def IS NOT s.def),"
+    " objs AS (SELECT k.kind, (SELECT count(*) FROM s WHERE s.kind = k.kind) AS ns, (SELECT count(*) FROM d WHERE d.kind = k.kind) AS nd,"
+    "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'missing' ORDER BY name)) AS missing,"
+    "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'extra' ORDER BY name)) AS extra,"
+    "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'different' ORDER BY name)) AS different"
+    "  FROM kinds k ORDER BY k.kind)"
+    " SELECT json_object('job', j.id,"
+    "  'result', CASE WHEN EXISTS (SELECT 1 FROM diffs) OR EXISTS (SELECT 1 FROM tbl WHERE job = ?1 AND mode = 'copy'"
+    "   AND verdict IS NOT 'ok') THEN 'FAIL' ELSE 'PASS' END,"
+    "  'source', j.source, 'target', j.target, 'verified_at', datetime('now') || 'Z',"
+    "  'tables', (SELECT json_group_array(json_object('schema', schema_name, 'table', table_name, 'source_rows', src_rows,"
+    "    'target_rows', dst_rows, 'source_checksum', src_sum, 'target_checksum', dst_sum,"
+    "    'status', CASE WHEN mode = 'copy' THEN coalesce(verdict, 'unverified') ELSE 'excluded' END, 'reason', reason))"
+    "   FROM (SELECT * FROM tbl WHERE job = ?1 AND mode <> 'parent' ORDER BY schema_name, table_name)),"
+    "  'objects', (SELECT json_group_array(json_object('kind', kind, 'source', ns, 'target', nd,"
+    "    'status', CASE WHEN missing = '[]' AND extra = '[]' AND different = '[]' THEN 'ok' ELSE 'diff' END,"
+    "    'missing', json(missing), 'extra', json(extra), 'different', json(different))) FROM objs),"
+    "  'excluded', (SELECT json_group_array(json_object('name', name, 'reason', reason)) FROM ("
+    "    SELECT 'table ' || qname AS name, reason FROM tbl WHERE job = ?1 AND mode IN ('nodata', 'skip')"
+    "    UNION ALL SELECT name, note FROM item WHERE job = ?1 AND status = 'excluded' AND kind <> 'table'"
+    "    ORDER BY 1)))"
+    " FROM job j WHERE j.id = ?1";
+
+/* Builds, stores and returns (malloc'd) job ?'s report. */
+static char *rp_build(Job *j) {
+  char *zReport = st_text(j->db, zReportSql, "i", j->id);
+  if (!zReport) return NULL;
+  if (!st_run(j->db, "UPDATE job SET report = ?1, result = json_extract(?1, '$.result') WHERE id = ?2", "ti",
+              zReport, j->id)) {
+    free(zReport);
+    return NULL;
+  }
+  return zReport;
+}
+
+/* Prints a report (JSON text) to stdout, as it is or for people. */
+static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
+  if (bJson) {
+    printf("%s\n", zReport);
+    return;
+  }
+  char *zSrc = st_text(db, "SELECT json_extract(?1, '$.source') || char(10) || 'target: ' || json_extract(?1, '$.target')", "t", zReport);
+  printf("clonebox verification report (job %lld)\nsource: %s\n\n",
+         (long long)st_int(db, 0, "SELECT json_extract(?, '$.job')", "t", zReport), zSrc ? zSrc : "");
+  free(zSrc);
+  printf("%-44s %12s %12s  %s\n", "TABLE", "SOURCE ROWS", "TARGET ROWS", "STATUS");
+  sqlite3_stmt *p = st_prep(db,
+      "SELECT json_extract(value, '$.schema') || '.' || json_extract(value, '$.table'),"
+      " coalesce(json_extract(value, '$.source_rows'), '-'), coalesce(json_extract(value, '$.target_rows'), '-'),"
+      " json_extract(value, '$.status') || coalesce(' (' || json_extract(value, '$.reason') || ')', '')"
+      " FROM json_each(?, '$.tables')", "t", zReport);
+  while (p && sqlite3_step(p) == SQLITE_ROW)
+    printf("%-44s %12s %12s  %s\n", sqlite3_column_text(p, 0), sqlite3_column_text(p, 1),
+           sqlite3_column_text(p, 2), sqlite3_column_text(p, 3));
+  sqlite3_finalize(p);
+  printf("\n%-44s %12s %12s  %s\n", "OBJECTS", "SOURCE", "TARGET", "STATUS");
+  p = st_prep(db, "SELECT json_extract(value, '$.kind'), json_extract(value, '$.source'), json_extract(value, '$.target'),"
+              " json_extract(value, '$.status') FROM json_each(?, '$.objects')", "t", zReport);
+  while (p && sqlite3_step(p) == SQLITE_ROW)
+    printf("%-44s %12lld %12lld  %s\n", sqlite3_column_text(p, 0), (long long)sqlite3_column_int64(p, 1),
+           (long long)sqlite3_column_int64(p, 2), sqlite3_column_text(p, 3));
+  sqlite3_finalize(p);
+  /* Every difference by name. */
+  p = st_prep(db,
+      "SELECT upper(w.key) || ' ' || json_extract(o.value, '$.kind') || ' ' || n.value"
+      " FROM json_each(?, '$.objects') o, json_each(o.value) w, json_each(w.value) n"
+      " WHERE w.key IN ('missing', 'extra', 'different')"
+      " UNION ALL SELECT 'DIFF table ' || json_extract(value, '$.schema') || '.' || json_extract(value, '$.table')"
+      " || ': rows ' || coalesce(json_extract(value, '$.source_rows'), '?') || ' vs ' || coalesce(json_extract(value, '$.target_rows'), '?')"
+      " || CASE WHEN json_extract(value, '$.source_rows') = json_extract(value, '$.target_rows') THEN ', content differs' ELSE '' END"
+      " FROM json_each(?1, '$.tables') WHERE json_extract(value, '$.status') NOT IN ('ok', 'excluded')", "t", zReport);
+  bool bFirst = true;
+  while (p && sqlite3_step(p) == SQLITE_ROW) {
+    if (bFirst) printf("\nDIFFERENCES\n");
+    bFirst = false;
+    printf("  %s\n", sqlite3_column_text(p, 0));
+  }
+  sqlite3_finalize(p);
+  p = st_prep(db, "SELECT json_extract(value, '$.name'), json_extract(value, '$.reason') FROM json_each(?, '$.excluded')",
+              "t", zReport);
+  bFirst = true;
+  while (p && sqlite3_step(p) == SQLITE_ROW) {
+    if (bFirst) printf("\nEXCLUDED\n");
+    bFirst = false;
+    printf("  %s: %s\n", sqlite3_column_text(p, 0), sqlite3_column_text(p, 1));
+  }
+  sqlite3_finalize(p);
+  char *zResult = st_text(db, "SELECT json_extract(?, '$.result')", "t", zReport);
+  printf("\nRESULT: %s\n", zResult ? zResult : "?");
+  free(zResult);
+  fflush(stdout);
+}
+
+/* A job's live status as JSON, from the state file alone.  ?1 job id,
+ * ?2 seconds after which a running job without heartbeat is stale. */
+static const char zStatusSql[] =
+    "SELECT json_object('id', j.id, 'status', CASE WHEN j.status = 'running' AND"
+    "  ((julianday('now') - 2440587.5) * 86400.0) - coalesce(j.heartbeat_at, j.created_at) > ?2 THEN 'stale' ELSE j.status END,"
+    " 'phase', j.phase, 'source', j.source, 'target', j.target, 'runs', j.runs,"
+    " 'created_at', datetime(j.created_at, 'unixepoch') || 'Z', 'started_at', datetime(j.started_at, 'unixepoch') || 'Z',"
+    " 'finished_at', datetime(j.finished_at, 'unixepoch') || 'Z',"
+    " 'seconds_since_update', round(((julianday('now') - 2440587.5) * 86400.0) - coalesce(j.updated_at, j.created_at), 1),"
+    " 'owner', j.owner, 'current_item', j.current_item, 'error', j.error, 'result', j.result,"
+    " 'items_total', (SELECT count(*) FROM item WHERE job = j.id AND status <> 'excluded'),"
+    " 'items_done', (SELECT count(*) FROM item WHERE job = j.id AND status = 'done'),"
+    " 'rows_total', (SELECT coalesce(sum(coalesce(rows_total, rows_est)), 0) FROM tbl WHERE job = j.id AND mode = 'copy'),"
+    " 'rows_copied', (SELECT coalesce(sum(rows_copied), 0) FROM tbl WHERE job = j.id AND mode = 'copy'),"
+    " 'rows_per_second', (SELECT round(coalesce(sum(rows_copied), 0) / max(1, coalesce(max(done_at), ((julianday('now') - 2440587.5) * 86400.0)) - min(started_at)))"
+    "   FROM tbl WHERE job = j.id AND mode = 'copy' AND started_at IS NOT NULL),"
+    " 'tables', (SELECT json_group_array(json_object('table', qname, 'mode', mode, 'status', status,"
+    "   'rows_total', coalesce(rows_total, rows_est), 'rows_copied', rows_copied))"
+    "   FROM (SELECT * FROM tbl WHERE job = j.id AND mode <> 'parent' ORDER BY schema_name, table_name)))"
+    " FROM job j WHERE j.id = ?1";
+
+/* A text progress bar of width w for done/total. */
+static void rp_bar(char *z, int w, double done, double total) {
+  int k = total > 0 ? (int)(w * (done / total)) : w;
+  if (k > w) k = w;
+  for (int i = 0; i < w; i++) z[i] = i < k ? '#' : '.';
+  z[w] = '\0';
+}
+
+/* Prints a status JSON for people. */
+static void rp_print_status(sqlite3 *db, const char *zJson) {
+  sqlite3_stmt *p = st_prep(db,
+      "SELECT json_extract(?1, '$.id'), json_extract(?1, '$.status'), json_extract(?1, '$.phase'),"
+      " json_extract(?1, '$.current_item'), json_extract(?1, '$.seconds_since_update'), json_extract(?1, '$.error'),"
+      " json_extract(?1, '$.rows_total'), json_extract(?1, '$.rows_copied'), json_extract(?1, '$.rows_per_second'),"
+      " json_extract(?1, '$.items_total'), json_extract(?1, '$.items_done'), json_extract(?1, '$.result'),"
+      " json_extract(?1, '$.source'), json_extract(?1, '$.target'), json_extract(?1, '$.runs')", "t", zJson);
+  if (!p || sqlite3_step(p) != SQLITE_ROW) {
+    sqlite3_finalize(p);
+    return;
+  }
+  char zBar[41], zAgo[32], zEta[32] = "-";
+  double nTotal = sqlite3_column_double(p, 6), nCopied = sqlite3_column_double(p, 7), rate = sqlite3_column_double(p, 8);
+  double nItems = sqlite3_column_double(p, 9), nDone = sqlite3_column_double(p, 10);
+  const char *zStatus = (const char *)sqlite3_column_text(p, 1);
+  fmt_duration(zAgo, sizeof zAgo, sqlite3_column_double(p, 4));
+  if (rate > 0 && nTotal > nCopied && strcmp(zStatus, "running") == 0) fmt_duration(zEta, sizeof zEta, (nTotal - nCopied) / rate);
+  printf("job %lld: %s, phase %s%s%s (runs: %d)\n", (long long)sqlite3_column_int64(p, 0), zStatus,
+         sqlite3_column_text(p, 2), sqlite3_column_text(p, 11) ? ", result " : "",
+         sqlite3_column_text(p, 11) ? (const char *)sqlite3_column_text(p, 11) : "", sqlite3_column_int(p, 14));
+  printf("  %s -> %s\n", sqlite3_column_text(p, 12), sqlite3_column_text(p, 13));
+  rp_bar(zBar, 40, nDone, nItems);
+  printf("  items [%s] %.0f/%.0f\n", zBar, nDone, nItems);
+  rp_bar(zBar, 40, nCopied, nTotal);
+  printf("  rows  [%s] %.0f/%.0f  %.0f rows/s  ETA %s\n", zBar, nCopied, nTotal, rate, zEta);
+  if (sqlite3_column_text(p, 3)) printf("  now: %s\n", sqlite3_column_text(p, 3));
+  printf("  last update %s ago\n", zAgo);
+  if (strcmp(zStatus, "stale") == 0)
+    printf("  WARNING: no heartbeat for %s; the runner is probably dead. Run the same clone command to resume.\n", zAgo);
+  if (sqlite3_column_text(p, 5)) printf("  error: %s\n", sqlite3_column_text(p, 5));
+  sqlite3_finalize(p);
+  p = st_prep(db, "SELECT json_extract(value, '$.table'), json_extract(value, '$.mode'), json_extract(value, '$.status'),"
+              " json_extract(value, '$.rows_total'), json_extract(value, '$.rows_copied') FROM json_each(?, '$.tables')",
+              "t", zJson);
+  while (p && sqlite3_step(p) == SQLITE_ROW) {
+    double t = sqlite3_column_double(p, 3), c = sqlite3_column_double(p, 4);
+    if (strcmp((const char *)sqlite3_column_text(p, 1), "copy") != 0) {
+      printf("  %-40s (%s)\n", sqlite3_column_text(p, 0), strcmp((const char *)sqlite3_column_text(p, 1), "skip") ? "rows not copied" : "left out");
+      continue;
+    }
+    rp_bar(zBar, 20, c, t);
+    printf("  %-40s [%s] %.0f/%.0f %s\n", sqlite3_column_text(p, 0), zBar, c, t, sqlite3_column_text(p, 2));
+  }
+  sqlite3_finalize(p);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+ * 8. Engine (eng_): the phase loop
+ * ==================================================================== */
+
+static void eng_item_free(Item *it) {
+  free(it->zKind);
+  free(it->zName);
+  free(it->zDdl);
+  free(it->zProbe);
+  free(it->zStatus);
+  memset(it, 0, sizeof *it);
+}
+
+/* Loads the job's next unfinished item; false when there is none (or on
+ * error: check g_err.bSet). */
+static bool eng_next(Job *j, Item *it) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status FROM item"
+                            " WHERE job = ? AND status IN ('todo', 'running') ORDER BY phase, seq LIMIT 1", "i", j->id);
+  if (!p) return false;
+  bool bGot = sqlite3_step(p) == SQLITE_ROW;
+  if (bGot) {
+    it->seq = sqlite3_column_int64(p, 0);
+    it->phase = sqlite3_column_int(p, 1);
+    it->zKind = xstrdup((const char *)sqlite3_column_text(p, 2));
+    it->zName = xstrdup((const char *)sqlite3_column_text(p, 3));
+    it->tbl = sqlite3_column_int64(p, 4);
+    it->zDdl = xstrdup((const char *)sqlite3_column_text(p, 5));
+    it->zProbe = xstrdup((const char *)sqlite3_column_text(p, 6));
+    it->zStatus = xstrdup((const char *)sqlite3_column_text(p, 7));
+  }
+  sqlite3_finalize(p);
+  return bGot;
+}
+
+/* Moves the job into the item's phase: ends the data snapshot when data
+ * is over, records the phase, tells the user. */
+static bool eng_enter_phase(Job *j, int phase) {
+  if (j->bSnapshot && phase != PH_DATA) {
+    PGresult *r = PQexec(j->src, "COMMIT");
+    PQclear(r);
+    j->bSnapshot = false;
+  }
+  j->phase = phase;
+  if (!st_run(j->db, "UPDATE job SET phase = ? WHERE id = ?", "ti", azPhase[phase], j->id)) return false;
+  char z[64];
+  snprintf(z, sizeof z, "Phase %s", azPhase[phase]);
+  return run_progress(j, z, true);
+}
+
+/* Runs every remaining item.  A transient failure (lost connection,
+ * restarted server, terminated backend, serialization failure) is retried
+ * from the last checkpoint with growing pauses; anything else fails the
+ * job with its message recorded. */
+static bool eng_run(Job *j) {
+  int nRetry = 0;
+  Item it = {0};
+  for (;;) {
+    if (!eng_next(j, &it)) {
+      if (g_err.bSet) return false;
+      break;
+    }
+    bool ok = (it.phase == j->phase || eng_enter_phase(j, it.phase)) && run_item(j, &it);
+    eng_item_free(&it);
+    if (ok) {
+      nRetry = 0;
+      continue;
+    }
+    if (!g_err.bTransient || nRetry >= 8) return false;
+    int delay = 1 << (nRetry < 5 ? nRetry : 5);
+    warn("%s; retrying in %d s from the last checkpoint", g_err.zMsg, delay);
+    memset(&g_err, 0, sizeof g_err);
+    run_disconnect(j);
+    sleep((unsigned)delay);
+    nRetry++;
+  }
+  return true;
+}
+
+/* Ends a job whose items are all done: builds, stores and prints the
+ * report.  Returns the exit code. */
+static int eng_finish(Job *j) {
+  char *zReport = NULL;
+  if (!eng_enter_phase(j, PH_DONE) || !(zReport = rp_build(j))) return g_err.rc ? g_err.rc : EXIT_FAILED;
+  clear_progress_line();
+  bool bPass = st_int(j->db, 0, "SELECT result = 'PASS' FROM job WHERE id = ?", "i", j->id);
+  st_run(j->db, "UPDATE job SET status = 'done', finished_at = ?, current_item = ? WHERE id = ?", "dti", now(),
+         bPass ? "Done: verification PASS" : "Done: verification FAIL", j->id);
+  rp_print(j->db, zReport, j->pOpt->bJson);
+  free(zReport);
+  return bPass ? EXIT_OK : EXIT_VERIFY;
+}
+
+/* What makes two runs the same job: both servers' system identifiers and
+ * database names, and the filters.  Never a password or a host alias. */
+static char *eng_ident(Job *j, const char *zOptions) {
+  static const char zSql[] =
+      "SELECT coalesce(CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')"
+      " THEN (SELECT system_identifier::text FROM pg_control_system()) END,"
+      " inet_server_addr()::text || ':' || inet_server_port()::text, 'local') || '/' || current_database()";
+  PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
+  if (!dst) return NULL;
+  char *zS = db_scalar(src, zSql, 0, NULL, "identifying the source");
+  char *zD = zS ? db_scalar(dst, zSql, 0, NULL, "identifying the target") : NULL;
+  char *z = NULL;
+  if (zD) {
+    PQExpBuffer b = createPQExpBuffer();
+    appendPQExpBuffer(b, "source=%s target=%s options=%s", zS, zD, zOptions);
+    z = xstrdup(b->data);
+    destroyPQExpBuffer(b);
+  }
+  free(zS);
+  free(zD);
+  return z;
+}
+
+/* The job's options as JSON (malloc'd): the filters that shape the plan. */
+static char *eng_options_json(sqlite3 *db, const Options *o) {
+  char *zT = xstrdup("[]"), *zD = xstrdup("[]");
+  for (int i = 0; i < o->exclTable.nPat; i++) {
+    char *z = st_text(db, "SELECT json_insert(?, '$[#]', ?)", "tt", zT, o->exclTable.azPat[i]);
+    free(zT);
+    zT = z;
+  }
+  for (int i = 0; i < o->exclData.nPat; i++) {
+    char *z = st_text(db, "SELECT json_insert(?, '$[#]', ?)", "tt", zD, o->exclData.azPat[i]);
+    free(zD);
+    zD = z;
+  }
+  char *zJson = st_text(db, "SELECT json_object('exclude_table', json(?), 'exclude_table_data', json(?))", "tt", zT, zD);
+  free(zT);
+  free(zD);
+  return zJson;
+}
+
+/* Creates a job row (status running, phase plan). */
+static bool eng_create(Job *j, const char *zIdent, const char *zOptions) {
+  char *zS = db_describe(j->pOpt->zSource), *zD = db_describe(j->pOpt->zTarget);
+  bool ok = st_run(j->db, "INSERT INTO job(ident, status, phase, source, target, options, created_at)"
+                   " VALUES (?, 'running', 'plan', ?, ?, ?, ?)", "ttttd", zIdent, zS, zD, zOptions, now());
+  free(zS);
+  free(zD);
+  if (ok) j->id = sqlite3_last_insert_rowid(j->db);
+  return ok;
+}
+
+/* Runs a job from wherever it stands to its report.  Returns the exit code. */
+static int eng_drive(Job *j) {
+  char zOwner[300], zHost[256] = "?";
+  gethostname(zHost, sizeof zHost - 1);
+  snprintf(zOwner, sizeof zOwner, "%s:%d", zHost, (int)getpid());
+  if (!st_run(j->db, "UPDATE job SET status = 'running', runs = runs + 1, error = NULL, owner = ?,"
+              " started_at = coalesce(started_at, ?2), heartbeat_at = ?2, updated_at = ?2 WHERE id = ?",
+              "tdi", zOwner, now(), j->id))
+    return g_err.rc;
+  char *zPhase = st_text(j->db, "SELECT phase FROM job WHERE id = ?", "i", j->id);
+  bool bPlan = zPhase && strcmp(zPhase, "plan") == 0;
+  free(zPhase);
+  j->phase = PH_PLAN;
+  bool ok = (!bPlan || (run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && cat_plan(j))) &&
+            eng_run(j);
+  if (!ok) {
+    clear_progress_line();
+    st_run(j->db, "UPDATE job SET status = 'failed', error = ?, updated_at = ? WHERE id = ?", "tdi", g_err.zMsg,
+           now(), j->id);
+    return g_err.rc ? g_err.rc : EXIT_FAILED;
+  }
+  return eng_finish(j);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+ * 9. Command line and main
+ * ==================================================================== */
+
+static const char zUsage[] =
+    "clonebox " CLONEBOX_VERSION " - copy a PostgreSQL database (schema and data) into another, resumably,\n"
+    "and prove the copy with a verification report.\n"
+    "\n"
+    "Usage:\n"
+    "  clonebox clone  --source URL --target URL [options]   clone, verify, print the report\n"
+    "  clonebox verify --source URL --target URL [options]   compare two databases, no state\n"
+    "  clonebox status [JOB] [--state FILE] [--json]        progress of a job, from the state file alone\n"
+    "  clonebox jobs   [--state FILE] [--json]              list the jobs in the state file\n"
+    "  clonebox help | --help | --version\n"
+    "\n"
+    "Options:\n"
+    "  --source URL              source database: postgresql://user@host:port/db or 'host=... dbname=...'\n"
+    "                            (default: $CLONEBOX_SOURCE)\n"
+    "  --target URL              target database, same forms (default: $CLONEBOX_TARGET)\n"
+    "  --state FILE              the job's state file (default: $CLONEBOX_STATE or ./" DEFAULT_STATE "), mode 0600\n"
+    "  --exclude-table PAT       leave tables matching PAT out entirely (repeatable)\n"
+    "  --exclude-table-data PAT  create tables matching PAT but copy none of their rows (repeatable)\n"
+    "  --new                     clone: start a new job even if one for this source and target exists\n"
+    "  --json                    print the report (or status) as JSON on stdout\n"
+    "  --quiet                   no progress on stderr\n"
+    "\n"
+    "PAT is a shell glob matched against schema.table and against table, e.g. 'public.audit_*'.\n"
+    "Rows of tables named background_tasks are never copied (they may hold credentials).\n"
+    "Passwords: use PGPASSWORD, ~/.pgpass or the URL; they are never written to the state file.\n"
+    "Running clone again with the same source, target and filters resumes the unfinished job,\n"
+    "or, if it finished, prints its report without touching the target.\n"
+    "\n"
+    "Exit codes:\n"
+    "  0   done, verification PASS\n"
+    "  1   the job failed (SQL or runtime error; the message names the object)\n"
+    "  2   usage error\n"
+    "  3   verification FAIL: the target differs from the source\n"
+    "  4   cannot connect or authenticate (including TLS and GSSAPI errors)\n"
+    "  5   the job is busy: another runner holds it\n"
+    "  6   the job was cancelled\n"
+    "  75  more work remains (step)\n";
+
+/* Adds a pattern to a list (the array is freed in main). */
+static void opt_push(PatList *pl, const char *z) {
+  const char **a = realloc(pl->azPat, sizeof(char *) * (size_t)(pl->nPat + 1));
+  if (!a) {
+    fputs("clonebox: out of memory\n", stderr);
+    exit(EXIT_FAILED);
+  }
+  pl->azPat = a;
+  pl->azPat[pl->nPat++] = z;
+}
+
+static int usage_error(const char *zMsg) {
+  fprintf(stderr, "clonebox: error: %s\nTry 'clonebox --help'.\n", zMsg);
+  return EXIT_USAGE;
+}
+
+static int die(void) {
+  clear_progress_line();
+  fprintf(stderr, "clonebox: error: %s\n", g_err.bSet ? g_err.zMsg : "unknown failure");
+  return g_err.rc ? g_err.rc : EXIT_FAILED;
+}
+
+static void job_close(Job *j) {
+  PQfinish(j->src);
+  PQfinish(j->dst);
+  sqlite3_close(j->db);
+}
+
+/* clonebox clone / verify */
+static int cmd_clone(const Options *o, bool bVerifyOnly) {
+  if (!o->zSource || !o->zSource[0]) return usage_error("no source: pass --source URL or set CLONEBOX_SOURCE");
+  if (!o->zTarget || !o->zTarget[0]) return usage_error("no target: pass --target URL or set CLONEBOX_TARGET");
+  Job j = {.pOpt = o, .bVerifyOnly = bVerifyOnly};
+  char *zOptions = NULL, *zIdent = NULL;
+  int rc;
+  j.db = st_open(bVerifyOnly ? ":memory:" : o->zState, true);
+  if (!j.db || !(zOptions = eng_options_json(j.db, o)) || !(zIdent = eng_ident(&j, zOptions))) {
+    rc = die();
+    goto done;
+  }
+  if (!bVerifyOnly && !o->bNew) {
+    sqlite3_stmt *p = st_prep(j.db, "SELECT id, status, report FROM job WHERE ident = ? AND status <> 'cancelled'"
+                              " ORDER BY id DESC LIMIT 1", "t", zIdent);
+    if (p && sqlite3_step(p) == SQLITE_ROW) {
+      j.id = sqlite3_column_int64(p, 0);
+      if (strcmp((const char *)sqlite3_column_text(p, 1), "done") == 0 && sqlite3_column_text(p, 2)) {
+        note("job %lld already finished; its report follows (--new starts a fresh job)", (long long)j.id);
+        char *zReport = xstrdup((const char *)sqlite3_column_text(p, 2));
+        sqlite3_finalize(p);
+        rp_print(j.db, zReport, o->bJson);
+        rc = st_int(j.db, 0, "SELECT json_extract(?, '$.result') = 'PASS'", "t", zReport) ? EXIT_OK : EXIT_VERIFY;
+        free(zReport);
+        goto done;
+      }
+      note("resuming job %lld", (long long)j.id);
+    }
+    sqlite3_finalize(p);
+  }
+  if (!j.id && !eng_create(&j, zIdent, zOptions)) {
+    rc = die();
+    goto done;
+  }
+  rc = eng_drive(&j);
+  if (rc != EXIT_OK && rc != EXIT_VERIFY) die();
+done:
+  free(zOptions);
+  free(zIdent);
+  job_close(&j);
+  return rc;
+}
+
+/* The job a status-like command is about: JOB or the newest. */
+static sqlite3_int64 cmd_pick_job(sqlite3 *db, const char *zJob) {
+  if (zJob) return st_int(db, 0, "SELECT id FROM job WHERE id = ?", "i", (sqlite3_int64)atoll(zJob));
+  return st_int(db, 0, "SELECT max(id) FROM job", NULL);
+}
+
+/* clonebox status */
+static int cmd_status(const Options *o) {
+  sqlite3 *db = st_open(o->zState, false);
+  if (!db) return die();
+  sqlite3_int64 id = cmd_pick_job(db, o->zJob);
+  int rc = EXIT_OK;
+  char *zJson = id ? st_text(db, zStatusSql, "id", id, 60.0) : NULL;
+  if (!zJson) {
+    fail(EXIT_USAGE, "no job %s in state file %s. Hint: 'clonebox jobs --state %s' lists them",
+         o->zJob ? o->zJob : "at all", o->zState, o->zState);
+    rc = die();
+  } else if (o->bJson) {
+    printf("%s\n", zJson);
+  } else {
+    rp_print_status(db, zJson);
+  }
+  free(zJson);
+  sqlite3_close(db);
+  return rc;
+}
+
+/* clonebox jobs */
+static int cmd_jobs(const Options *o) {
+  sqlite3 *db = st_open(o->zState, false);
+  if (!db) return die();
+  sqlite3_stmt *p = st_prep(db, "SELECT id FROM job ORDER BY id", NULL);
+  if (o->bJson) fputs("[", stdout);
+  else printf("%-6s %-10s %-9s %-6s %-22s %s\n", "JOB", "STATUS", "PHASE", "RESULT", "UPDATED", "SOURCE -> TARGET");
+  for (int n = 0; p && sqlite3_step(p) == SQLITE_ROW; n++) {
+    char *zJson = st_text(db, zStatusSql, "id", sqlite3_column_int64(p, 0), 60.0);
+    if (!zJson) continue;
+    if (o->bJson) {
+      printf("%s%s", n ? "," : "", zJson);
+    } else {
+      sqlite3_stmt *q = st_prep(db, "SELECT json_extract(?1, '$.id'), json_extract(?1, '$.status'), json_extract(?1, '$.phase'),"
+                                " coalesce(json_extract(?1, '$.result'), '-'), json_extract(?1, '$.seconds_since_update'),"
+                                " json_extract(?1, '$.source') || ' -> ' || json_extract(?1, '$.target')", "t", zJson);
+      if (q && sqlite3_step(q) == SQLITE_ROW) {
+        char zAgo[32], zUpd[48];
+        fmt_duration(zAgo, sizeof zAgo, sqlite3_column_double(q, 4));
+        snprintf(zUpd, sizeof zUpd, "%s ago", zAgo);
+        printf("%-6lld %-10s %-9s %-6s %-22s %s\n", (long long)sqlite3_column_int64(q, 0), sqlite3_column_text(q, 1),
+               sqlite3_column_text(q, 2), sqlite3_column_text(q, 3), zUpd, sqlite3_column_text(q, 5));
+      }
+      sqlite3_finalize(q);
+    }
+    free(zJson);
+  }
+  if (o->bJson) puts("]");
+  sqlite3_finalize(p);
+  sqlite3_close(db);
+  return EXIT_OK;
+}
+
+#ifndef CLONEBOX_NO_MAIN
+int main(int argc, char **argv) {
+  static const struct option aLong[] = {
+      {"source", required_argument, NULL, 's'},
+      {"target", required_argument, NULL, 't'},
+      {"state", required_argument, NULL, 'S'},
+      {"exclude-table", required_argument, NULL, 'x'},
+      {"exclude-table-data", required_argument, NULL, 'X'},
+      {"json", no_argument, NULL, 'j'},
+      {"quiet", no_argument, NULL, 'q'},
+      {"new", no_argument, NULL, 'n'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0},
+  };
+  Options o = {0};
+  o.zSource = getenv("CLONEBOX_SOURCE");
+  o.zTarget = getenv("CLONEBOX_TARGET");
+  o.zState = getenv("CLONEBOX_STATE");
+  if (!o.zState || !o.zState[0]) o.zState = DEFAULT_STATE;
+  if (argc < 2) return usage_error("no command given");
+  o.zCmd = argv[1];
+  if (strcmp(o.zCmd, "help") == 0 || strcmp(o.zCmd, "--help") == 0 || strcmp(o.zCmd, "-h") == 0) {
+    fputs(zUsage, stdout);
+    return EXIT_OK;
+  }
+  if (strcmp(o.zCmd, "--version") == 0) {
+    printf("clonebox %s (libpq %d, SQLite %s)\n", CLONEBOX_VERSION, PQlibVersion(), sqlite3_libversion());
+    return EXIT_OK;
+  }
+  int c;
+  optind = 2;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "h", aLong, NULL)) != -1) {
+    switch (c) {
+      case 's': o.zSource = optarg; break;
+      case 't': o.zTarget = optarg; break;
+      case 'S': o.zState = optarg; break;
+      case 'x': opt_push(&o.exclTable, optarg); break;
+      case 'X': opt_push(&o.exclData, optarg); break;
+      case 'j': o.bJson = true; break;
+      case 'q': o.bQuiet = true; break;
+      case 'n': o.bNew = true; break;
+      case 'h': fputs(zUsage, stdout); return EXIT_OK;
+      case 'V': printf("clonebox %s\n", CLONEBOX_VERSION); return EXIT_OK;
+      default: {
+        char z[200];
+        snprintf(z, sizeof z, "unknown or incomplete option '%s'", argv[optind - 1]);
+        return usage_error(z);
+      }
+    }
+  }
+  if (optind < argc) o.zJob = argv[optind++];
+  if (optind < argc) return usage_error("too many arguments");
+  g_bQuiet = o.bQuiet;
+  g_bTty = isatty(STDERR_FILENO);
+  int rc;
+  if (strcmp(o.zCmd, "clone") == 0 || strcmp(o.zCmd, "verify") == 0) {
+    if (o.zJob) return usage_error("clone and verify take no positional argument");
+    rc = cmd_clone(&o, strcmp(o.zCmd, "verify") == 0);
+  } else if (strcmp(o.zCmd, "status") == 0) {
+    rc = cmd_status(&o);
+  } else if (strcmp(o.zCmd, "jobs") == 0) {
+    rc = cmd_jobs(&o);
+  } else {
+    char z[200];
+    snprintf(z, sizeof z, "unknown command '%s'", o.zCmd);
+    rc = usage_error(z);
+  }
+  free(o.exclTable.azPat);
+  free(o.exclData.azPat);
+  return rc;
+}
+#endif
+
+/* }==================================================================== */
