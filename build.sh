@@ -208,12 +208,14 @@ cmd_demo() {
 	export CLONEBOX_BIN=$ROOT/clonebox
 	local tmp rc
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/clonebox-demo.XXXXXX")
+	chmod 755 "$tmp" # the servers run as user postgres when we are root
 	# The servers live only inside this subshell; lib.sh's cleanup (or ours,
 	# if lib.sh installs no EXIT trap) stops them when it exits.  The subshell
 	# must not run in a `||` context, or bash would ignore `set -e` inside it.
 	set +e
 	(
 		set -e
+		export TMPROOT=$tmp TESTS_DIR=$ROOT/tests REPO_DIR=$ROOT
 		# shellcheck source=/dev/null
 		source tests/lib.sh
 		[[ -n $(trap -p EXIT) ]] || trap pg_stop_all EXIT
@@ -240,7 +242,9 @@ cmd_demo() {
 	)
 	rc=$?
 	set -e
-	[[ -e $tmp/demo.db ]] || rm -rf "$tmp"
+	# keep only the state file
+	find "$tmp" -mindepth 1 -maxdepth 1 ! -name 'demo.db*' -exec rm -rf {} +
+	[[ -e $tmp/demo.db ]] || rmdir "$tmp"
 	return "$rc"
 }
 

@@ -34,8 +34,11 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +56,8 @@
 
 #define CLONEBOX_VERSION "0.1.0"
 #define DEFAULT_STATE "clonebox.db"
+/* The session advisory lock a runner holds on the target: 'clon', 'ebox'. */
+#define ADVISORY_KEY "1668246382, 1701736312"
 
 /* Exit codes: documented in --help and the README; tests rely on them. */
 enum {
@@ -89,6 +94,14 @@ typedef struct Options {
   bool bJson;            /* machine-readable output on stdout */
   bool bQuiet;           /* no progress on stderr */
   bool bNew;             /* clone: start a new job even if one matches */
+  bool bClean;           /* drop and recreate the cloned schemas first */
+  bool bYes;             /* --clean without asking */
+  bool bWatch;           /* status: redraw until the job ends */
+  bool bAll;             /* cancel: every unfinished job */
+  bool bStale;           /* cancel: every stale job */
+  double budget;         /* step: seconds of work, 0 = no limit */
+  double staleAfter;     /* seconds without heartbeat before a job is stale */
+  double olderThan;      /* cancel --stale: only jobs idle this long */
 } Options;
 
 /* A running job: the one context every phase works on. */
@@ -96,12 +109,18 @@ typedef struct Job {
   const Options *pOpt;  /* command line (borrowed) */
   sqlite3 *db;          /* state store; closed by job_close() */
   sqlite3_int64 id;     /* job.id in the state store */
+  char *zSrcInfo;       /* source conninfo to use; free() */
+  char *zDstInfo;       /* target conninfo to use; free() */
+  double deadline;      /* step: stop at a checkpoint after this time; 0 = never */
+  int lockFd;           /* flock()ed descriptor of the state file, or -1 */
+  char zOwner[300];     /* this runner, host:pid, as written in job.owner */
   PGconn *src;          /* source connection or NULL; PQfinish in job_close */
   PGconn *dst;          /* target connection or NULL; PQfinish in job_close */
   bool bSnapshot;       /* src is inside the data phase's snapshot txn */
   bool bVerifyOnly;     /* stand-alone `verify`: no DDL, no copy */
   int phase;            /* PH_* of the item being run */
   double tLastBeat;     /* last time progress/heartbeat was written */
+  long nCheckpoint;     /* checkpoints written by this run (retry budget) */
 } Job;
 
 /* One row of the item table, as the engine sees it. */
@@ -133,7 +152,6 @@ static struct {
 
 static bool g_bQuiet;      /* --quiet: no progress */
 static bool g_bTty;        /* stderr is a terminal: redraw progress */
-static volatile sig_atomic_t g_bInterrupted; /* SIGINT/SIGTERM seen */
 
 /* Records an error (only the first one sticks) and returns false. */
 static bool fail(int rc, const char *zFmt, ...) __attribute__((format(printf, 2, 3)));
@@ -452,7 +470,8 @@ static char *db_scalar(PGconn *conn, const char *zSql, int nParam,
 static const char *const azStSchema[] = {
     "CREATE TABLE IF NOT EXISTS job("
     " id INTEGER PRIMARY KEY,"
-    " ident TEXT NOT NULL,"            /* what makes two runs the same job */
+    " src_id TEXT NOT NULL,"           /* source system identifier/database */
+    " dst_id TEXT NOT NULL,"           /* target system identifier/database */
     " status TEXT NOT NULL,"           /* running, done, failed, cancelled */
     " phase TEXT NOT NULL,"            /* plan .. verify, done */
     " source TEXT NOT NULL,"           /* conninfo without password */
@@ -462,11 +481,12 @@ static const char *const azStSchema[] = {
     " updated_at REAL,"                /* last progress write */
     " owner TEXT, heartbeat_at REAL,"  /* runner lease */
     " runs INTEGER NOT NULL DEFAULT 0,"/* how many runs/steps worked on it */
+    " snapshots INTEGER NOT NULL DEFAULT 0," /* source snapshots the data took */
     " current_item TEXT,"              /* e.g. Copying public.orders (1200/5000) */
     " error TEXT,"                     /* last error, one line */
     " result TEXT,"                    /* PASS or FAIL once verified */
     " report TEXT)",                   /* JSON report once verified */
-    "CREATE INDEX IF NOT EXISTS job_ident ON job(ident)",
+    "CREATE INDEX IF NOT EXISTS job_ends ON job(src_id, dst_id)",
     "CREATE TABLE IF NOT EXISTS item("
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
     " seq INTEGER NOT NULL,"           /* run order within the job */
@@ -487,6 +507,11 @@ static const char *const azStSchema[] = {
     " qname TEXT NOT NULL,"            /* quoted "schema"."table" */
     " relkind TEXT NOT NULL,"
     " copy_cols TEXT, all_cols TEXT,"  /* quoted column lists */
+    " key_cols TEXT,"                  /* quoted unique not-null key columns, or NULL */
+    " key_types TEXT,"                 /* JSON array: their types (format_type) */
+    " key_expr TEXT,"                  /* SQL: json_build_array of the key as text */
+    " last_key TEXT,"                  /* JSON array: key of the last committed chunk */
+    " restarts INTEGER NOT NULL DEFAULT 0," /* keyless table copies begun again */
     " mode TEXT NOT NULL,"             /* copy, nodata (created empty), skip (left out) */
     " reason TEXT,"                    /* why nodata/skip */
     " rows_est INTEGER,"               /* reltuples at plan time */
@@ -624,6 +649,162 @@ static void st_rollback(sqlite3 *db) {
 /* }==================================================================== */
 
 /* {====================================================================
+ * 5. Runner control (lease_): one runner per job, heartbeat, cancel, budget
+ *
+ * Three fences keep a second runner off a live job: an flock() on the
+ * state file (same machine), a lease in the job row (owner + heartbeat,
+ * renewed every second by a thread; a lease older than --stale-after is
+ * free to take), and a session advisory lock on the target database
+ * (taken in run_dst(); the server drops it when the runner's connection
+ * dies, so it fences runners on hosts that share nothing).
+ * ==================================================================== */
+
+enum { STOP_NONE, STOP_CANCEL, STOP_LOST };
+
+/* The heartbeat thread's state.  It owns its own SQLite connection. */
+static struct {
+  pthread_t thread;      /* valid while bStarted */
+  bool bStarted;         /* the thread runs */
+  atomic_bool bQuit;     /* main thread asks it to end */
+  atomic_int stop;       /* STOP_*: what the thread saw (cancel, lease lost) */
+  sqlite3 *db;           /* its connection; closed by lease_release() */
+  sqlite3_int64 job;     /* the job it beats for */
+  char zOwner[300];      /* the owner string it must find in job.owner */
+} g_beat;
+
+/* Renews the lease every second and watches for cancel. */
+static void *lease_beat(void *pArg) {
+  (void)pArg;
+  while (!atomic_load(&g_beat.bQuit)) {
+    for (int i = 0; i < 10 && !atomic_load(&g_beat.bQuit); i++) {
+      struct timespec ts = {0, 100 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+    sqlite3_stmt *p = NULL;
+    if (sqlite3_prepare_v2(g_beat.db, "UPDATE job SET heartbeat_at = ? WHERE id = ? AND owner = ? RETURNING status",
+                           -1, &p, NULL) != SQLITE_OK)
+      continue; /* a busy or locked state file: try again next second */
+    sqlite3_bind_double(p, 1, now());
+    sqlite3_bind_int64(p, 2, g_beat.job);
+    sqlite3_bind_text(p, 3, g_beat.zOwner, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(p);
+    if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(p, 0), "cancelled") == 0)
+      atomic_store(&g_beat.stop, STOP_CANCEL);
+    else if (rc == SQLITE_DONE)
+      atomic_store(&g_beat.stop, STOP_LOST); /* someone else took the job */
+    sqlite3_finalize(p);
+  }
+  return NULL;
+}
+
+/* Should the runner stop at this checkpoint?  Returns 0 or the exit code
+ * (cancelled, lease lost, budget spent) after recording why. */
+static int run_should_stop(Job *j) {
+  switch (atomic_load(&g_beat.stop)) {
+    case STOP_CANCEL:
+      fail(EXIT_CANCELLED, "job %lld was cancelled; stopped at a checkpoint", (long long)j->id);
+      return EXIT_CANCELLED;
+    case STOP_LOST:
+      fail(EXIT_BUSY, "job %lld was taken over by another runner; this one stops", (long long)j->id);
+      return EXIT_BUSY;
+  }
+  if (j->deadline > 0 && now() >= j->deadline) return EXIT_MORE;
+  return 0;
+}
+
+/* Is owner "host:pid" a process of this host that no longer runs? */
+static bool lease_owner_dead(const char *zOwner) {
+  char zHost[256] = "";
+  gethostname(zHost, sizeof zHost - 1);
+  const char *zColon = strrchr(zOwner, ':');
+  if (!zColon || (size_t)(zColon - zOwner) != strlen(zHost) || strncmp(zOwner, zHost, strlen(zHost)) != 0)
+    return false;
+  pid_t pid = (pid_t)atol(zColon + 1);
+  return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/* "busy" error naming the holder and its last heartbeat. */
+static int lease_busy(Job *j, const char *zHow) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT coalesce(owner, 'unknown'), round(? - coalesce(heartbeat_at, created_at), 1)"
+                            " FROM job WHERE id = ?", "di", now(), j->id);
+  if (p && sqlite3_step(p) == SQLITE_ROW)
+    fail(EXIT_BUSY, "job %lld is busy: runner %s holds it (%s; last heartbeat %.1f s ago). Hint: wait for it, "
+         "'clonebox status' shows its progress; a runner silent for %.0f s is stale and can be taken over",
+         (long long)j->id, sqlite3_column_text(p, 0), zHow, sqlite3_column_double(p, 1), j->pOpt->staleAfter);
+  else
+    fail(EXIT_BUSY, "job %lld is busy: another runner holds it (%s)", (long long)j->id, zHow);
+  sqlite3_finalize(p);
+  return EXIT_BUSY;
+}
+
+/* Takes the job for this process, or returns why not (an exit code). */
+static int lease_take(Job *j, const char *zState) {
+  char zHost[256] = "?";
+  gethostname(zHost, sizeof zHost - 1);
+  snprintf(j->zOwner, sizeof j->zOwner, "%s:%d", zHost, (int)getpid());
+  j->lockFd = open(zState, O_RDWR | O_CLOEXEC);
+  if (j->lockFd < 0) return fail(EXIT_FAILED, "state file %s: %s", zState, strerror(errno)), EXIT_FAILED;
+  if (flock(j->lockFd, LOCK_EX | LOCK_NB) != 0) return lease_busy(j, "it has the state file locked");
+  if (!st_begin(j->db)) return EXIT_FAILED;
+  sqlite3_stmt *p = st_prep(j->db, "SELECT status, owner, ? - coalesce(heartbeat_at, 0) FROM job WHERE id = ?", "di",
+                            now(), j->id);
+  int rc = EXIT_OK;
+  if (p && sqlite3_step(p) == SQLITE_ROW) {
+    const char *zStatus = (const char *)sqlite3_column_text(p, 0);
+    const char *zOwner = (const char *)sqlite3_column_text(p, 1);
+    if (strcmp(zStatus, "cancelled") == 0) {
+      fail(EXIT_CANCELLED, "job %lld was cancelled. Hint: --new starts a fresh job", (long long)j->id);
+      rc = EXIT_CANCELLED;
+    } else if (zOwner && sqlite3_column_double(p, 2) < j->pOpt->staleAfter && !lease_owner_dead(zOwner))
+      rc = -1; /* a live owner elsewhere (the state file is shared) */
+  } else {
+    fail(EXIT_FAILED, "state file: job %lld is missing", (long long)j->id);
+    rc = EXIT_FAILED;
+  }
+  sqlite3_finalize(p);
+  if (rc == -1) {
+    st_rollback(j->db);
+    return lease_busy(j, "its lease is fresh");
+  }
+  if (rc == EXIT_OK &&
+      st_run(j->db, "UPDATE job SET owner = ?, heartbeat_at = ?2, updated_at = ?2, status = 'running', error = NULL,"
+             " runs = runs + 1, started_at = coalesce(started_at, ?2) WHERE id = ?", "tdi", j->zOwner, now(), j->id) &&
+      st_commit(j->db)) {
+    /* The heartbeat thread. */
+    if (sqlite3_open_v2(zState, &g_beat.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+      return fail(EXIT_FAILED, "state file %s: %s", zState, sqlite3_errmsg(g_beat.db)), EXIT_FAILED;
+    sqlite3_busy_timeout(g_beat.db, 900);
+    g_beat.job = j->id;
+    snprintf(g_beat.zOwner, sizeof g_beat.zOwner, "%s", j->zOwner);
+    atomic_store(&g_beat.bQuit, false);
+    atomic_store(&g_beat.stop, STOP_NONE);
+    if (pthread_create(&g_beat.thread, NULL, lease_beat, NULL) != 0)
+      return fail(EXIT_FAILED, "cannot start the heartbeat thread: %s", strerror(errno)), EXIT_FAILED;
+    g_beat.bStarted = true;
+    return EXIT_OK;
+  }
+  st_rollback(j->db);
+  return rc ? rc : EXIT_FAILED;
+}
+
+/* Gives the job back: stops the heartbeat, clears the owner, unlocks. */
+static void lease_release(Job *j) {
+  if (g_beat.bStarted) {
+    atomic_store(&g_beat.bQuit, true);
+    pthread_join(g_beat.thread, NULL);
+    g_beat.bStarted = false;
+  }
+  sqlite3_close(g_beat.db);
+  g_beat.db = NULL;
+  if (j->id && j->zOwner[0])
+    st_run(j->db, "UPDATE job SET owner = NULL WHERE id = ? AND owner = ?", "it", j->id, j->zOwner);
+  if (j->lockFd >= 0) close(j->lockFd); /* releases the flock */
+  j->lockFd = -1;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
  * 5. Catalog (cat_): tables, DDL objects and their dependency order
  *
  * All DDL text is produced by the source server itself, from its catalogs
@@ -661,8 +842,20 @@ static const char zTablesSql[] =
     "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),"
     " (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a"
     "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),"
-    " greatest(c.reltuples, 0)::bigint"
+    " greatest(c.reltuples, 0)::bigint,"
+    /* the copy key: the primary key, else the narrowest unique index on
+     * plain not-null columns; chunks are cut in its order */
+    " (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY k.ord) FROM unnest(ki.indkey) WITH ORDINALITY k(attnum, ord)"
+    "   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),"
+    " (SELECT json_agg(format_type(a.atttypid, a.atttypmod) ORDER BY k.ord) FROM unnest(ki.indkey) WITH ORDINALITY k(attnum, ord)"
+    "   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),"
+    " (SELECT format('json_build_array(%s)', string_agg(format('%I::text', a.attname), ', ' ORDER BY k.ord))"
+    "   FROM unnest(ki.indkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum)"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " LEFT JOIN LATERAL (SELECT i.indkey FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid"
+    "   AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey) k"
+    "   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k WHERE NOT a.attnotnull)"
+    "   ORDER BY i.indisprimary DESC, i.indnatts, i.indexrelid LIMIT 1) ki ON true"
     " WHERE c.relkind IN ('r', 'p') AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     " ORDER BY n.nspname, c.relname";
 
@@ -1090,10 +1283,12 @@ static bool cat_plan_tables(Job *j) {
     }
     ok = st_run(j->db,
                 "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, copy_cols,"
-                " all_cols, mode, reason, rows_est) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                "iiitttttttti", j->id, (sqlite3_int64)i + 1, (sqlite3_int64)atoll(PQgetvalue(res, i, 0)),
+                " all_cols, mode, reason, rows_est, key_cols, key_types, key_expr)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''), nullif(?, ''), nullif(?, ''))",
+                "iiittttttttittt", j->id, (sqlite3_int64)i + 1, (sqlite3_int64)atoll(PQgetvalue(res, i, 0)),
                 zSchema, zTable, PQgetvalue(res, i, 3), zKind, PQgetvalue(res, i, 5),
-                PQgetvalue(res, i, 6), zMode, zReason, (sqlite3_int64)atoll(PQgetvalue(res, i, 7)));
+                PQgetvalue(res, i, 6), zMode, zReason, (sqlite3_int64)atoll(PQgetvalue(res, i, 7)),
+                PQgetvalue(res, i, 8), PQgetvalue(res, i, 9), PQgetvalue(res, i, 10));
   }
   PQclear(res);
   return ok;
@@ -1307,7 +1502,7 @@ static bool run_progress(Job *j, const char *zItem, bool bForce) {
  * settings; remembers the source database's encoding for the target. */
 static PGconn *run_src(Job *j) {
   if (j->src) return j->src;
-  j->src = db_connect(j->pOpt->zSource, "source");
+  j->src = db_connect(j->zSrcInfo, "source");
   if (!j->src || !db_setup(j->src, NULL, "source")) return NULL;
   return j->src;
 }
@@ -1316,9 +1511,28 @@ static PGconn *run_dst(Job *j) {
   if (j->dst) return j->dst;
   PGconn *src = run_src(j);
   if (!src) return NULL;
-  j->dst = db_connect(j->pOpt->zTarget, "target");
+  j->dst = db_connect(j->zDstInfo, "target");
   if (!j->dst || !db_setup(j->dst, pg_encoding_to_char(PQclientEncoding(src)), "target")) return NULL;
-  return j->dst;
+  if (j->bVerifyOnly) return j->dst;
+  /* The target-side fence: one clonebox writer per target database,
+   * released by the server when this connection ends, however it ends. */
+  char *z = db_scalar(j->dst, "SELECT pg_catalog.pg_try_advisory_lock(" ADVISORY_KEY ")", 0, NULL, "locking the target");
+  bool bLocked = z && z[0] == 't';
+  free(z);
+  if (bLocked) return j->dst;
+  if (!g_err.bSet) {
+    char *zWho = db_scalar(j->dst,
+        "SELECT format('backend pid %s, application %s, from %s, connected since %s', a.pid, a.application_name,"
+        " coalesce(host(a.client_addr), 'local socket'), date_trunc('second', a.backend_start))"
+        " FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid"
+        " WHERE l.locktype = 'advisory' AND l.granted AND (l.classid, l.objid) = (" ADVISORY_KEY ")"
+        " AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())",
+        0, NULL, "locking the target");
+    fail(EXIT_BUSY, "another clonebox runner is writing into the target database (%s). Hint: wait for it to end; "
+         "its lock goes away with its connection", zWho ? zWho : "holder not visible");
+    free(zWho);
+  }
+  return NULL;
 }
 
 /* Drops both connections (after a transient failure). */
@@ -1371,24 +1585,30 @@ static bool run_setval(Job *j, const Item *it) {
   return run_mark(j, it, "done", NULL);
 }
 
-/* Loads a table row of tbl: qname, copy_cols, all_cols, rows_total. */
+/* One row of tbl, as the copy and checksum items need it. */
 typedef struct TblInfo {
   char *zQname;         /* quoted "schema"."table"; free() */
   char *zCopyCols;      /* quoted columns COPY moves (no generated ones); free() */
   char *zAllCols;       /* quoted columns the checksum reads; free() */
+  char *zKeyCols;       /* quoted copy-key columns, NULL if none; free() */
+  char *zKeyTypes;      /* JSON array of their types; free() */
+  char *zKeyExpr;       /* SQL: the key as a JSON array of text; free() */
+  char *zLastKey;       /* JSON array: key of the last committed chunk, or NULL; free() */
+  char *zStatus;        /* todo, copying, done; free() */
   sqlite3_int64 nTotal; /* exact row count, -1 when not counted yet */
+  sqlite3_int64 nDone;  /* rows committed on the target so far */
 } TblInfo;
 
 static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
-  sqlite3_stmt *p = st_prep(j->db, "SELECT qname, copy_cols, all_cols, coalesce(rows_total, -1) FROM tbl"
-                            " WHERE job = ? AND id = ?", "ii", j->id, id);
+  sqlite3_stmt *p = st_prep(j->db, "SELECT qname, copy_cols, all_cols, key_cols, key_types, last_key, status, key_expr,"
+                            " coalesce(rows_total, -1), rows_copied FROM tbl WHERE job = ? AND id = ?", "ii", j->id, id);
   if (!p) return false;
   bool ok = sqlite3_step(p) == SQLITE_ROW;
   if (ok) {
-    t->zQname = xstrdup((const char *)sqlite3_column_text(p, 0));
-    t->zCopyCols = xstrdup((const char *)sqlite3_column_text(p, 1));
-    t->zAllCols = xstrdup((const char *)sqlite3_column_text(p, 2));
-    t->nTotal = sqlite3_column_int64(p, 3);
+    char **az[] = {&t->zQname, &t->zCopyCols, &t->zAllCols, &t->zKeyCols, &t->zKeyTypes, &t->zLastKey, &t->zStatus, &t->zKeyExpr};
+    for (int i = 0; i < 8; i++) *az[i] = xstrdup((const char *)sqlite3_column_text(p, i));
+    t->nTotal = sqlite3_column_int64(p, 8);
+    t->nDone = sqlite3_column_int64(p, 9);
   } else {
     fail(EXIT_FAILED, "state file: table %lld of job %lld is missing", (long long)id, (long long)j->id);
   }
@@ -1397,26 +1617,124 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
 }
 
 static void run_tbl_free(TblInfo *t) {
-  free(t->zQname);
-  free(t->zCopyCols);
-  free(t->zAllCols);
+  char *az[] = {t->zQname, t->zCopyCols, t->zAllCols, t->zKeyCols, t->zKeyTypes, t->zLastKey, t->zStatus, t->zKeyExpr};
+  for (int i = 0; i < 8; i++) free(az[i]);
 }
 
-/* Streams one table from source to target with binary COPY, in process:
- * rows pass through one buffer at a time, so memory does not grow with
- * the table.  The source reads inside the data phase's snapshot; the
- * target truncates and loads in one transaction. */
+/* Appends a key as a row of typed literals, "('42'::integer, 'x'::text)",
+ * from JSON arrays of its text values and of its types. */
+static bool run_key_literal(Job *j, PGconn *conn, PQExpBuffer b, const char *zKey, const char *zTypes) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT v.value, t.value FROM json_each(?) v JOIN json_each(?) t ON t.key = v.key"
+                            " ORDER BY v.key", "tt", zKey, zTypes);
+  if (!p) return false;
+  appendPQExpBufferChar(b, '(');
+  for (int i = 0; sqlite3_step(p) == SQLITE_ROW; i++) {
+    const char *zVal = (const char *)sqlite3_column_text(p, 0);
+    char *zLit = PQescapeLiteral(conn, zVal ? zVal : "", zVal ? strlen(zVal) : 0);
+    if (!zLit) {
+      sqlite3_finalize(p);
+      return db_fail(conn, NULL, "quoting a key value");
+    }
+    appendPQExpBuffer(b, "%s%s::%s", i ? ", " : "", zLit, (const char *)sqlite3_column_text(p, 1));
+    PQfreemem(zLit);
+  }
+  appendPQExpBufferChar(b, ')');
+  return sqlite3_finalize(p) == SQLITE_OK;
+}
+
+/* Streams rows from a source COPY TO into a target COPY FROM that the
+ * caller's transaction surrounds: one row in memory at a time, whatever
+ * the table's size.  Binary COPY sends one message per row (plus header
+ * and trailer), so the message count drives the progress display; the
+ * exact count comes back in *pnCopied from the target.  A cancel seen
+ * mid-stream aborts the target's COPY (the caller rolls back). */
+static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOut, const char *zIn,
+                       const char *zWhat, sqlite3_int64 *pnCopied) {
+  PGconn *src = j->src, *dst = j->dst;
+  PGresult *res = PQexec(dst, zIn);
+  if (PQresultStatus(res) != PGRES_COPY_IN) {
+    db_fail(dst, res, zWhat);
+    PQclear(res);
+    return false;
+  }
+  PQclear(res);
+  const char *zAbort = "clonebox: the source side of the copy failed";
+  res = PQexec(src, zOut);
+  bool ok = PQresultStatus(res) == PGRES_COPY_OUT;
+  if (!ok) db_fail(src, res, zWhat);
+  PQclear(res);
+  long long nRow = 0;
+  while (ok) {
+    char *pBuf = NULL;
+    int n = PQgetCopyData(src, &pBuf, 0);
+    if (n < 0) break;
+    int rc = PQputCopyData(dst, pBuf, n);
+    PQfreemem(pBuf);
+    if (rc != 1) {
+      ok = db_fail(dst, NULL, zWhat);
+      break;
+    }
+    if ((++nRow & 255) == 0) {
+      if (atomic_load(&g_beat.stop)) { /* cancelled or lease lost */
+        zAbort = "clonebox: job stopped";
+        ok = false;
+        while ((n = PQgetCopyData(src, &pBuf, 0)) >= 0) PQfreemem(pBuf); /* drain */
+        break;
+      }
+      if (now() - j->tLastBeat >= 0.5) {
+        char zItem[700];
+        snprintf(zItem, sizeof zItem, "Copying %s (%lld/%lld)", t->zQname, (long long)t->nDone + nRow, (long long)t->nTotal);
+        if (!run_progress(j, zItem, false)) { ok = false; break; }
+      }
+    }
+  }
+  if (ok || (res = PQgetResult(src)) != NULL) { /* the source's COPY result */
+    if (ok) res = PQgetResult(src);
+    if (ok && PQresultStatus(res) != PGRES_COMMAND_OK) ok = db_fail(src, res, zWhat);
+    PQclear(res);
+    while ((res = PQgetResult(src)) != NULL) PQclear(res);
+  }
+  if (PQputCopyEnd(dst, ok ? NULL : zAbort) != 1) ok = ok ? db_fail(dst, NULL, zWhat) : false;
+  res = PQgetResult(dst);
+  if (ok && PQresultStatus(res) != PGRES_COMMAND_OK) ok = db_fail(dst, res, zWhat);
+  if (ok) *pnCopied = atoll(PQcmdTuples(res));
+  PQclear(res);
+  while ((res = PQgetResult(dst)) != NULL) PQclear(res);
+  (void)it;
+  return ok;
+}
+
+/* Rolls back whatever the target has open after a failed chunk. */
+static void run_dst_rollback(Job *j) {
+  if (j->dst && PQtransactionStatus(j->dst) != PQTRANS_IDLE) {
+    PGresult *r = PQexec(j->dst, "ROLLBACK");
+    PQclear(r);
+  }
+}
+
+/* Copies one table, in chunks cut along its key when it has one.
+ *
+ * Each chunk is one target transaction holding the rows with key in
+ * (last, upper]; after its COMMIT the state file records upper as the
+ * table's checkpoint.  kill -9 between the two leaves rows past the
+ * checkpoint on the target: the next run deletes them before going on
+ * (bRepair).  The first chunk truncates, so a table whose first chunk was
+ * never recorded simply starts over.  A table without a usable key is
+ * copied in one transaction and, if cut, started again from empty (the
+ * report counts those restarts).  Chunks are sized to take about a second,
+ * so budgets, cancels and heartbeats stay responsive. */
 static bool run_copy(Job *j, const Item *it) {
   TblInfo t = {0};
-  PQExpBuffer q = createPQExpBuffer();
-  PGresult *res = NULL;
-  bool ok = false, bInCopy = false;
+  PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), qIn = createPQExpBuffer();
+  bool ok = false;
   char zItem[700], zWhat[700];
   PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
   if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
   snprintf(zWhat, sizeof zWhat, "copying %s", t.zQname);
   if (!j->bSnapshot) {
-    if (!db_exec(src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", zWhat)) goto done;
+    if (!db_exec(src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", zWhat) ||
+        !st_run(j->db, "UPDATE job SET snapshots = snapshots + 1 WHERE id = ?", "i", j->id))
+      goto done;
     j->bSnapshot = true;
   }
   if (t.nTotal < 0) { /* counted once per job, kept for every later run */
@@ -1428,78 +1746,89 @@ static bool run_copy(Job *j, const Item *it) {
     if (!st_run(j->db, "UPDATE tbl SET rows_total = ? WHERE job = ? AND id = ?", "iii", t.nTotal, j->id, it->tbl))
       goto done;
   }
-  if (!st_run(j->db, "UPDATE tbl SET status = 'copying', rows_copied = 0, started_at = ? WHERE job = ? AND id = ?",
-              "dii", now(), j->id, it->tbl))
+  bool bRepair = strcmp(t.zStatus, "copying") == 0;
+  if (!t.zKeyCols) { /* no key: the whole table in one transaction */
+    t.nDone = 0;
+    if (!st_run(j->db, "UPDATE tbl SET status = 'copying', rows_copied = 0, last_key = NULL,"
+                " restarts = restarts + ?, started_at = coalesce(started_at, ?) WHERE job = ? AND id = ?",
+                "idii", (sqlite3_int64)bRepair, now(), j->id, it->tbl))
+      goto done;
+  } else if (!bRepair && !st_run(j->db, "UPDATE tbl SET status = 'copying', started_at = coalesce(started_at, ?)"
+                                 " WHERE job = ? AND id = ?", "dii", now(), j->id, it->tbl)) {
     goto done;
-  snprintf(zItem, sizeof zItem, "Copying %s (0/%lld)", t.zQname, (long long)t.nTotal);
+  }
+  snprintf(zItem, sizeof zItem, "Copying %s (%lld/%lld)", t.zQname, (long long)t.nDone, (long long)t.nTotal);
   if (!run_progress(j, zItem, true)) goto done;
+  appendPQExpBuffer(qIn, "COPY %s (%s) FROM STDIN (FORMAT binary)", t.zQname, t.zCopyCols);
 
-  resetPQExpBuffer(q);
-  appendPQExpBuffer(q, "BEGIN; TRUNCATE ONLY %s", t.zQname);
-  if (!db_exec(dst, q->data, zWhat)) goto done;
-  resetPQExpBuffer(q);
-  appendPQExpBuffer(q, "COPY %s (%s) FROM STDIN (FORMAT binary)", t.zQname, t.zCopyCols);
-  res = PQexec(dst, q->data);
-  if (PQresultStatus(res) != PGRES_COPY_IN) { db_fail(dst, res, zWhat); goto done; }
-  PQclear(res);
-  bInCopy = true;
-  resetPQExpBuffer(q);
-  appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT binary)", t.zQname, t.zCopyCols);
-  res = PQexec(src, q->data);
-  if (PQresultStatus(res) != PGRES_COPY_OUT) { db_fail(src, res, zWhat); goto done; }
-  PQclear(res);
-  res = NULL;
-
-  /* Binary COPY sends one message per row, plus the file header (with
-   * the first row) and the trailer; the count is for progress only. */
-  long long nRow = 0;
+  long nChunk = 10000;
   for (;;) {
-    char *pBuf = NULL;
-    int n = PQgetCopyData(src, &pBuf, 0);
-    if (n < 0) break;
-    int rc = PQputCopyData(dst, pBuf, n);
-    PQfreemem(pBuf);
-    if (rc != 1) { db_fail(dst, NULL, zWhat); goto done; }
-    if ((++nRow & 1023) == 0 && now() - j->tLastBeat >= 0.5) {
-      snprintf(zItem, sizeof zItem, "Copying %s (%lld/%lld)", t.zQname, nRow, (long long)t.nTotal);
-      if (!st_run(j->db, "UPDATE tbl SET rows_copied = ? WHERE job = ? AND id = ?", "iii", (sqlite3_int64)nRow, j->id, it->tbl) ||
-          !run_progress(j, zItem, false))
-        goto done;
+    char *zUpper = NULL;
+    double t0 = now();
+    /* The chunk's range: (last, upper], upper NULL meaning "to the end". */
+    resetPQExpBuffer(w);
+    if (t.zKeyCols && t.zLastKey) {
+      appendPQExpBuffer(w, "(%s) > ", t.zKeyCols);
+      if (!run_key_literal(j, src, w, t.zLastKey, t.zKeyTypes)) goto done;
     }
+    if (t.zKeyCols) {
+      resetPQExpBuffer(q);
+      appendPQExpBuffer(q, "SELECT %s::text FROM (SELECT %s FROM ONLY %s%s%s ORDER BY %s OFFSET %ld LIMIT 1) k",
+                        t.zKeyExpr, t.zKeyCols, t.zQname, w->len ? " WHERE " : "", w->data, t.zKeyCols, nChunk - 1);
+      zUpper = db_scalar(src, q->data, 0, NULL, zWhat);
+      if (g_err.bSet) goto done;
+    }
+    /* The target: one transaction per chunk. */
+    resetPQExpBuffer(q);
+    appendPQExpBufferStr(q, "BEGIN; ");
+    if (!t.zLastKey) appendPQExpBuffer(q, "TRUNCATE ONLY %s", t.zQname);
+    else if (bRepair) appendPQExpBuffer(q, "DELETE FROM ONLY %s WHERE %s", t.zQname, w->data);
+    if (!db_exec(dst, q->data, zWhat)) { free(zUpper); goto done; }
+    resetPQExpBuffer(q);
+    if (zUpper) {
+      appendPQExpBuffer(w, "%s(%s) <= ", w->len ? " AND " : "", t.zKeyCols);
+      if (!run_key_literal(j, src, w, zUpper, t.zKeyTypes)) { free(zUpper); goto done; }
+    }
+    if (w->len) appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s WHERE %s) TO STDOUT (FORMAT binary)", t.zCopyCols, t.zQname, w->data);
+    else appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT binary)", t.zQname, t.zCopyCols);
+    sqlite3_int64 nCopied = 0;
+    if (!run_stream(j, it, &t, q->data, qIn->data, zWhat, &nCopied) || !db_exec(dst, "COMMIT", zWhat)) {
+      free(zUpper);
+      goto done;
+    }
+    /* kill -9 here: the target has the chunk, the state file not yet;
+     * the next run deletes past the last checkpoint (or truncates). */
+    t.nDone += nCopied;
+    bRepair = false;
+    ok = st_begin(j->db) &&
+         st_run(j->db, "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ? WHERE job = ? AND id = ?",
+                "titdii", zUpper ? zUpper : t.zLastKey, t.nDone, zUpper ? "copying" : "done", zUpper ? 0.0 : now(),
+                j->id, it->tbl) &&
+         (zUpper || run_mark(j, it, "done", NULL)) && st_commit(j->db);
+    if (!ok) {
+      st_rollback(j->db);
+      free(zUpper);
+      goto done;
+    }
+    j->nCheckpoint++;
+    if (!zUpper) break;
+    free(t.zLastKey);
+    t.zLastKey = zUpper;
+    /* Aim for about a second per chunk. */
+    double dt = now() - t0;
+    long nNext = dt > 0.01 ? (long)((double)nChunk / dt) : nChunk * 4;
+    nChunk = nNext > nChunk * 4 ? nChunk * 4 : nNext < nChunk / 4 ? nChunk / 4 : nNext;
+    if (nChunk < 1000) nChunk = 1000;
+    if (nChunk > 2000000) nChunk = 2000000;
+    if (run_should_stop(j)) goto done; /* ok: paused at a checkpoint */
   }
-  res = PQgetResult(src);
-  if (PQresultStatus(res) != PGRES_COMMAND_OK) { db_fail(src, res, zWhat); goto done; }
-  PQclear(res);
-  while ((res = PQgetResult(src)) != NULL) PQclear(res);
-  bInCopy = false;
-  if (PQputCopyEnd(dst, NULL) != 1) { db_fail(dst, NULL, zWhat); goto done; }
-  res = PQgetResult(dst);
-  if (PQresultStatus(res) != PGRES_COMMAND_OK) { db_fail(dst, res, zWhat); goto done; }
-  sqlite3_int64 nCopied = atoll(PQcmdTuples(res));
-  PQclear(res);
-  while ((res = PQgetResult(dst)) != NULL) PQclear(res);
-  if (!db_exec(dst, "COMMIT", zWhat)) goto done;
-  /* kill -9 here: the target has the rows, the state file does not know;
-   * the next run truncates and copies again. */
-  ok = st_begin(j->db) &&
-       st_run(j->db, "UPDATE tbl SET status = 'done', rows_copied = ?, done_at = ? WHERE job = ? AND id = ?",
-              "idii", nCopied, now(), j->id, it->tbl) &&
-       run_mark(j, it, "done", NULL) && st_commit(j->db);
-  if (!ok) st_rollback(j->db);
-  snprintf(zItem, sizeof zItem, "Table done: %s (%lld rows)", t.zQname, (long long)nCopied);
-  ok = ok && run_progress(j, zItem, true);
+  snprintf(zItem, sizeof zItem, "Table done: %s (%lld rows)", t.zQname, (long long)t.nDone);
+  ok = run_progress(j, zItem, true);
 done:
-  if (bInCopy) { /* abort the target's COPY so the transaction can roll back */
-    PQputCopyEnd(dst, "clonebox: the source side of the copy failed");
-    PGresult *r;
-    while ((r = PQgetResult(dst)) != NULL) PQclear(r);
-  }
-  if (!ok && dst && PQtransactionStatus(dst) != PQTRANS_IDLE) {
-    PGresult *r = PQexec(dst, "ROLLBACK");
-    PQclear(r);
-  }
-  PQclear(res);
+  if (!ok) run_dst_rollback(j);
   destroyPQExpBuffer(q);
+  destroyPQExpBuffer(w);
+  destroyPQExpBuffer(qIn);
   run_tbl_free(&t);
   return ok;
 }
@@ -1514,6 +1843,20 @@ static bool run_vtable(Job *j, const Item *it) {
   char zItem[700];
   snprintf(zItem, sizeof zItem, "Verifying %s", t.zQname);
   if (!run_progress(j, zItem, false)) goto done;
+  /* A table missing from the target is a finding, not an error. */
+  const char *az[1] = {t.zQname};
+  char *zThere = db_scalar(dst, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", 1, az, zItem);
+  bool bThere = zThere && zThere[0] == 't';
+  free(zThere);
+  if (g_err.bSet) goto done;
+  if (!bThere) {
+    ok = st_begin(j->db) &&
+         st_run(j->db, "UPDATE tbl SET verdict = 'missing', dst_rows = NULL, dst_sum = NULL WHERE job = ? AND id = ?",
+                "ii", j->id, it->tbl) &&
+         run_mark(j, it, "done", NULL) && st_commit(j->db);
+    if (!ok) st_rollback(j->db);
+    goto done;
+  }
   PQExpBuffer q = createPQExpBuffer();
   appendPQExpBuffer(q, zChecksumFmt, t.zAllCols, t.zQname);
   ok = db_query_pair(src, dst, q->data, 0, NULL, zItem, &rs, &rd);
@@ -1614,7 +1957,7 @@ static const char zReportSql[] =
     "    'status', CASE WHEN missing = '[]' AND extra = '[]' AND different = '[]' THEN 'ok' ELSE 'diff' END,"
     "    'missing', json(missing), 'extra', json(extra), 'different', json(different))) FROM objs),"
     "  'excluded', (SELECT json_group_array(json_object('name', name, 'reason', reason)) FROM ("
-    "    SELECT 'table ' || qname AS name, reason FROM tbl WHERE job = ?1 AND mode IN ('nodata', 'skip')"
+    "    SELECT schema_name || '.' || table_name AS name, reason FROM tbl WHERE job = ?1 AND mode IN ('nodata', 'skip')"
     "    UNION ALL SELECT name, note FROM item WHERE job = ?1 AND status = 'excluded' AND kind <> 'table'"
     "    ORDER BY 1)))"
     " FROM job j WHERE j.id = ?1";
@@ -1645,7 +1988,7 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
   sqlite3_stmt *p = st_prep(db,
       "SELECT json_extract(value, '$.schema') || '.' || json_extract(value, '$.table'),"
       " coalesce(json_extract(value, '$.source_rows'), '-'), coalesce(json_extract(value, '$.target_rows'), '-'),"
-      " json_extract(value, '$.status') || coalesce(' (' || json_extract(value, '$.reason') || ')', '')"
+      " upper(json_extract(value, '$.status')) || coalesce(' (' || json_extract(value, '$.reason') || ')', '')"
       " FROM json_each(?, '$.tables')", "t", zReport);
   while (p && sqlite3_step(p) == SQLITE_ROW)
     printf("%-44s %12s %12s  %s\n", sqlite3_column_text(p, 0), sqlite3_column_text(p, 1),
@@ -1653,7 +1996,7 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
   sqlite3_finalize(p);
   printf("\n%-44s %12s %12s  %s\n", "OBJECTS", "SOURCE", "TARGET", "STATUS");
   p = st_prep(db, "SELECT json_extract(value, '$.kind'), json_extract(value, '$.source'), json_extract(value, '$.target'),"
-              " json_extract(value, '$.status') FROM json_each(?, '$.objects')", "t", zReport);
+              " upper(json_extract(value, '$.status')) FROM json_each(?, '$.objects')", "t", zReport);
   while (p && sqlite3_step(p) == SQLITE_ROW)
     printf("%-44s %12lld %12lld  %s\n", sqlite3_column_text(p, 0), (long long)sqlite3_column_int64(p, 1),
            (long long)sqlite3_column_int64(p, 2), sqlite3_column_text(p, 3));
@@ -1663,7 +2006,7 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
       "SELECT upper(w.key) || ' ' || json_extract(o.value, '$.kind') || ' ' || n.value"
       " FROM json_each(?, '$.objects') o, json_each(o.value) w, json_each(w.value) n"
       " WHERE w.key IN ('missing', 'extra', 'different')"
-      " UNION ALL SELECT 'DIFF table ' || json_extract(value, '$.schema') || '.' || json_extract(value, '$.table')"
+      " UNION ALL SELECT CASE json_extract(value, '$.status') WHEN 'missing' THEN 'MISSING' ELSE 'DIFF' END || ' table ' || json_extract(value, '$.schema') || '.' || json_extract(value, '$.table')"
       " || ': rows ' || coalesce(json_extract(value, '$.source_rows'), '?') || ' vs ' || coalesce(json_extract(value, '$.target_rows'), '?')"
       " || CASE WHEN json_extract(value, '$.source_rows') = json_extract(value, '$.target_rows') THEN ', content differs' ELSE '' END"
       " FROM json_each(?1, '$.tables') WHERE json_extract(value, '$.status') NOT IN ('ok', 'excluded')", "t", zReport);
@@ -1816,33 +2159,36 @@ static bool eng_enter_phase(Job *j, int phase) {
   return run_progress(j, z, true);
 }
 
-/* Runs every remaining item.  A transient failure (lost connection,
- * restarted server, terminated backend, serialization failure) is retried
- * from the last checkpoint with growing pauses; anything else fails the
- * job with its message recorded. */
-static bool eng_run(Job *j) {
+/* Runs every remaining item.  Returns EXIT_OK when none is left, or the
+ * reason to stop: budget spent (EXIT_MORE), cancelled, lease lost, or an
+ * error.  A transient failure (lost connection, restarted server,
+ * terminated backend, serialization failure) is retried from the last
+ * checkpoint with growing pauses, as long as retries make progress. */
+static int eng_run(Job *j) {
   int nRetry = 0;
+  long nCheckpointSeen = j->nCheckpoint;
   Item it = {0};
   for (;;) {
-    if (!eng_next(j, &it)) {
-      if (g_err.bSet) return false;
-      break;
-    }
+    int stop = run_should_stop(j);
+    if (stop) return stop;
+    if (!eng_next(j, &it)) return g_err.bSet ? g_err.rc : EXIT_OK;
     bool ok = (it.phase == j->phase || eng_enter_phase(j, it.phase)) && run_item(j, &it);
     eng_item_free(&it);
     if (ok) {
-      nRetry = 0;
+      j->nCheckpoint++;
       continue;
     }
-    if (!g_err.bTransient || nRetry >= 8) return false;
-    int delay = 1 << (nRetry < 5 ? nRetry : 5);
+    if (atomic_load(&g_beat.stop) && (stop = run_should_stop(j))) return stop;
+    if (j->nCheckpoint != nCheckpointSeen) nRetry = 0; /* progress since the last failure */
+    nCheckpointSeen = j->nCheckpoint;
+    if (!g_err.bTransient || nRetry >= 8) return g_err.rc ? g_err.rc : EXIT_FAILED;
+    int delay = 1 << (nRetry < 4 ? nRetry : 4);
     warn("%s; retrying in %d s from the last checkpoint", g_err.zMsg, delay);
     memset(&g_err, 0, sizeof g_err);
     run_disconnect(j);
     sleep((unsigned)delay);
     nRetry++;
   }
-  return true;
 }
 
 /* Ends a job whose items are all done: builds, stores and prints the
@@ -1859,27 +2205,17 @@ static int eng_finish(Job *j) {
   return bPass ? EXIT_OK : EXIT_VERIFY;
 }
 
-/* What makes two runs the same job: both servers' system identifiers and
- * database names, and the filters.  Never a password or a host alias. */
-static char *eng_ident(Job *j, const char *zOptions) {
+/* Identifies one end of a job: the server's system identifier (or its
+ * address when that is not readable) and the database name.  Never a
+ * password or a host alias, so the same job is found however it is named. */
+static char *eng_end_id(PGconn *conn, const char *zSide) {
   static const char zSql[] =
       "SELECT coalesce(CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')"
       " THEN (SELECT system_identifier::text FROM pg_control_system()) END,"
       " inet_server_addr()::text || ':' || inet_server_port()::text, 'local') || '/' || current_database()";
-  PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
-  if (!dst) return NULL;
-  char *zS = db_scalar(src, zSql, 0, NULL, "identifying the source");
-  char *zD = zS ? db_scalar(dst, zSql, 0, NULL, "identifying the target") : NULL;
-  char *z = NULL;
-  if (zD) {
-    PQExpBuffer b = createPQExpBuffer();
-    appendPQExpBuffer(b, "source=%s target=%s options=%s", zS, zD, zOptions);
-    z = xstrdup(b->data);
-    destroyPQExpBuffer(b);
-  }
-  free(zS);
-  free(zD);
-  return z;
+  char zWhat[64];
+  snprintf(zWhat, sizeof zWhat, "identifying the %s", zSide);
+  return db_scalar(conn, zSql, 0, NULL, zWhat);
 }
 
 /* The job's options as JSON (malloc'd): the filters that shape the plan. */
@@ -1902,38 +2238,49 @@ static char *eng_options_json(sqlite3 *db, const Options *o) {
 }
 
 /* Creates a job row (status running, phase plan). */
-static bool eng_create(Job *j, const char *zIdent, const char *zOptions) {
-  char *zS = db_describe(j->pOpt->zSource), *zD = db_describe(j->pOpt->zTarget);
-  bool ok = st_run(j->db, "INSERT INTO job(ident, status, phase, source, target, options, created_at)"
-                   " VALUES (?, 'running', 'plan', ?, ?, ?, ?)", "ttttd", zIdent, zS, zD, zOptions, now());
+static bool eng_create(Job *j, const char *zSrcId, const char *zDstId, const char *zOptions) {
+  char *zS = db_describe(j->zSrcInfo), *zD = db_describe(j->zDstInfo);
+  bool ok = st_run(j->db, "INSERT INTO job(src_id, dst_id, status, phase, source, target, options, created_at)"
+                   " VALUES (?, ?, 'running', 'plan', ?, ?, ?, ?)", "tttttd", zSrcId, zDstId, zS, zD, zOptions, now());
   free(zS);
   free(zD);
   if (ok) j->id = sqlite3_last_insert_rowid(j->db);
   return ok;
 }
 
-/* Runs a job from wherever it stands to its report.  Returns the exit code. */
+/* A job's schemas, emptied before the schema phase (--clean): every
+ * schema the plan creates, dropped with what it holds and created again. */
+static bool eng_plan_clean(Job *j) {
+  return st_run(j->db,
+                "INSERT INTO item(job, seq, phase, kind, name, ddl, status)"
+                " SELECT ?1, 0, ?2, 'clean', 'clean target schemas ' || group_concat(name, ', '),"
+                " group_concat('DROP SCHEMA IF EXISTS ' || name || ' CASCADE; CREATE SCHEMA ' || name || ';', ' '), 'todo'"
+                " FROM (SELECT substr(name, 8) AS name FROM item WHERE job = ?1 AND kind = 'schema' AND status <> 'excluded'"
+                " ORDER BY seq) HAVING count(*) > 0", "ii", j->id, (sqlite3_int64)PH_ENUMS);
+}
+
+/* Runs a job (already leased) from wherever it stands: plan if needed,
+ * then items until done or told to stop.  Returns the exit code. */
 static int eng_drive(Job *j) {
-  char zOwner[300], zHost[256] = "?";
-  gethostname(zHost, sizeof zHost - 1);
-  snprintf(zOwner, sizeof zOwner, "%s:%d", zHost, (int)getpid());
-  if (!st_run(j->db, "UPDATE job SET status = 'running', runs = runs + 1, error = NULL, owner = ?,"
-              " started_at = coalesce(started_at, ?2), heartbeat_at = ?2, updated_at = ?2 WHERE id = ?",
-              "tdi", zOwner, now(), j->id))
-    return g_err.rc;
   char *zPhase = st_text(j->db, "SELECT phase FROM job WHERE id = ?", "i", j->id);
   bool bPlan = zPhase && strcmp(zPhase, "plan") == 0;
   free(zPhase);
   j->phase = PH_PLAN;
-  bool ok = (!bPlan || (run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && cat_plan(j))) &&
-            eng_run(j);
-  if (!ok) {
-    clear_progress_line();
+  int rc = EXIT_OK;
+  if (bPlan && !(run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && cat_plan(j) &&
+                 (!j->pOpt->bClean || eng_plan_clean(j))))
+    rc = g_err.rc ? g_err.rc : EXIT_FAILED;
+  if (rc == EXIT_OK) rc = eng_run(j);
+  clear_progress_line();
+  if (rc == EXIT_OK) return eng_finish(j);
+  if (rc == EXIT_MORE) {
+    note("budget spent; job %lld stopped at a checkpoint, more work remains (exit 75)", (long long)j->id);
+    return rc;
+  }
+  if (rc != EXIT_CANCELLED && rc != EXIT_BUSY)
     st_run(j->db, "UPDATE job SET status = 'failed', error = ?, updated_at = ? WHERE id = ?", "tdi", g_err.zMsg,
            now(), j->id);
-    return g_err.rc ? g_err.rc : EXIT_FAILED;
-  }
-  return eng_finish(j);
+  return rc;
 }
 
 /* }==================================================================== */
@@ -1949,8 +2296,12 @@ static const char zUsage[] =
     "Usage:\n"
     "  clonebox clone  --source URL --target URL [options]   clone, verify, print the report\n"
     "  clonebox verify --source URL --target URL [options]   compare two databases, no state\n"
-    "  clonebox status [JOB] [--state FILE] [--json]        progress of a job, from the state file alone\n"
-    "  clonebox jobs   [--state FILE] [--json]              list the jobs in the state file\n"
+    "  clonebox start  --source URL --target URL [options]   create a job without running it (prints its id)\n"
+    "  clonebox step   [JOB] --budget 20s [options]         work about that long, checkpoint; exit 0 done, 75 more\n"
+    "  clonebox resume [JOB] [options]                      run an unfinished job (takes over a stale one)\n"
+    "  clonebox status [JOB] [--watch] [--json]             progress of a job, from the state file alone\n"
+    "  clonebox jobs   [--json]                             list the jobs in the state file\n"
+    "  clonebox cancel JOB | --all | --stale [--older-than 10m]   mark jobs cancelled\n"
     "  clonebox help | --help | --version\n"
     "\n"
     "Options:\n"
@@ -1961,6 +2312,13 @@ static const char zUsage[] =
     "  --exclude-table PAT       leave tables matching PAT out entirely (repeatable)\n"
     "  --exclude-table-data PAT  create tables matching PAT but copy none of their rows (repeatable)\n"
     "  --new                     clone: start a new job even if one for this source and target exists\n"
+    "  --clean                   drop and recreate the cloned schemas on the target first (asks; --yes)\n"
+    "  --yes                     do not ask (needed for --clean without a terminal)\n"
+    "  --budget DURATION         step: stop at a checkpoint after about this long (20s, 5m)\n"
+    "  --stale-after DURATION    a running job without heartbeat this long is stale (default 60s)\n"
+    "  --older-than DURATION     cancel --stale: only jobs idle at least this long\n"
+    "  --watch                   status: redraw every second until the job ends\n"
+    "  --all, --stale            cancel: every unfinished job / every stale job\n"
     "  --json                    print the report (or status) as JSON on stdout\n"
     "  --quiet                   no progress on stderr\n"
     "\n"
@@ -1968,7 +2326,8 @@ static const char zUsage[] =
     "Rows of tables named background_tasks are never copied (they may hold credentials).\n"
     "Passwords: use PGPASSWORD, ~/.pgpass or the URL; they are never written to the state file.\n"
     "Running clone again with the same source, target and filters resumes the unfinished job,\n"
-    "or, if it finished, prints its report without touching the target.\n"
+    "or, if it finished, prints its report without touching the target.  step and resume use the\n"
+    "job's stored connection strings (without password) unless --source/--target are given.\n"
     "\n"
     "Exit codes:\n"
     "  0   done, verification PASS\n"
@@ -2008,47 +2367,167 @@ static void job_close(Job *j) {
   sqlite3_close(j->db);
 }
 
-/* clonebox clone / verify */
-static int cmd_clone(const Options *o, bool bVerifyOnly) {
-  if (!o->zSource || !o->zSource[0]) return usage_error("no source: pass --source URL or set CLONEBOX_SOURCE");
-  if (!o->zTarget || !o->zTarget[0]) return usage_error("no target: pass --target URL or set CLONEBOX_TARGET");
-  Job j = {.pOpt = o, .bVerifyOnly = bVerifyOnly};
-  char *zOptions = NULL, *zIdent = NULL;
-  int rc;
-  j.db = st_open(bVerifyOnly ? ":memory:" : o->zState, true);
-  if (!j.db || !(zOptions = eng_options_json(j.db, o)) || !(zIdent = eng_ident(&j, zOptions))) {
-    rc = die();
-    goto done;
+/* Prints a finished job's stored report; returns its exit code. */
+static int cmd_print_stored(Job *j) {
+  char *zReport = st_text(j->db, "SELECT report FROM job WHERE id = ?", "i", j->id);
+  if (!zReport) return fail(EXIT_FAILED, "job %lld has no report", (long long)j->id), die();
+  note("job %lld already finished; its report follows (--new starts a fresh job)", (long long)j->id);
+  rp_print(j->db, zReport, j->pOpt->bJson);
+  int rc = st_int(j->db, 0, "SELECT json_extract(?, '$.result') = 'PASS'", "t", zReport) ? EXIT_OK : EXIT_VERIFY;
+  free(zReport);
+  return rc;
+}
+
+/* Asks before --clean drops schemas; refuses without a terminal. */
+static bool cmd_confirm_clean(const Options *o) {
+  if (!o->bClean || o->bYes) return true;
+  if (!isatty(STDIN_FILENO))
+    return fail(EXIT_USAGE, "--clean drops and recreates the cloned schemas on the target; without a terminal to "
+                "ask, pass --yes as well");
+  fprintf(stderr, "clonebox: --clean will DROP the cloned schemas (with everything in them) on the target and "
+          "create them again. Continue? [y/N] ");
+  char zAns[16] = "";
+  if (!fgets(zAns, sizeof zAns, stdin) || (zAns[0] != 'y' && zAns[0] != 'Y'))
+    return fail(EXIT_USAGE, "--clean not confirmed; nothing was done");
+  return true;
+}
+
+/* clone, verify, start, step, resume: find or create the job, take it,
+ * run it.  Returns the exit code. */
+static int cmd_run(const Options *o) {
+  const char *zCmd = o->zCmd;
+  bool bVerify = strcmp(zCmd, "verify") == 0, bByJob = strcmp(zCmd, "resume") == 0 || strcmp(zCmd, "step") == 0;
+  Job j = {.pOpt = o, .bVerifyOnly = bVerify, .lockFd = -1};
+  char *zOptions = NULL, *zSrcId = NULL, *zDstId = NULL;
+  int rc = EXIT_OK;
+  if (!cmd_confirm_clean(o)) return die();
+  j.db = st_open(bVerify ? ":memory:" : o->zState, true);
+  if (!j.db || !(zOptions = eng_options_json(j.db, o))) goto failed;
+  if (bByJob) { /* the job: JOB, else the newest unfinished one */
+    j.id = o->zJob ? st_int(j.db, 0, "SELECT id FROM job WHERE id = ?", "i", (sqlite3_int64)atoll(o->zJob))
+                   : st_int(j.db, 0, "SELECT max(id) FROM job WHERE status NOT IN ('done', 'cancelled')", NULL);
+    if (!j.id) {
+      fail(EXIT_USAGE, "no %s job in state file %s. Hint: 'clonebox jobs --state %s' lists them; 'clonebox start' creates one",
+           o->zJob ? o->zJob : "unfinished", o->zState, o->zState);
+      goto failed;
+    }
+    char *zStatus = st_text(j.db, "SELECT status FROM job WHERE id = ?", "i", j.id);
+    bool bDone = zStatus && strcmp(zStatus, "done") == 0;
+    free(zStatus);
+    if (bDone) {
+      rc = cmd_print_stored(&j);
+      goto done;
+    }
+    char *zOld = st_text(j.db, "SELECT options FROM job WHERE id = ?", "i", j.id);
+    bool bSame = zOld && st_int(j.db, 0, "SELECT json(?) = json(?)", "tt", zOld, zOptions);
+    if (!bSame && (o->exclTable.nPat || o->exclData.nPat)) {
+      fail(EXIT_USAGE, "job %lld was planned with options %s, this command has %s. Hint: give the same filters "
+           "(or none) to resume it, or start a new job with clone --new", (long long)j.id, zOld, zOptions);
+      free(zOld);
+      goto failed;
+    }
+    free(zOld);
+    /* Connection strings: the command line's, else the job's (stored
+     * without password: PGPASSWORD or ~/.pgpass supply it). */
+    j.zSrcInfo = o->zSource ? xstrdup(o->zSource) : st_text(j.db, "SELECT source FROM job WHERE id = ?", "i", j.id);
+    j.zDstInfo = o->zTarget ? xstrdup(o->zTarget) : st_text(j.db, "SELECT target FROM job WHERE id = ?", "i", j.id);
+  } else {
+    if (!o->zSource || !o->zSource[0]) return usage_error("no source: pass --source URL or set CLONEBOX_SOURCE");
+    if (!o->zTarget || !o->zTarget[0]) return usage_error("no target: pass --target URL or set CLONEBOX_TARGET");
+    j.zSrcInfo = xstrdup(o->zSource);
+    j.zDstInfo = xstrdup(o->zTarget);
   }
-  if (!bVerifyOnly && !o->bNew) {
-    sqlite3_stmt *p = st_prep(j.db, "SELECT id, status, report FROM job WHERE ident = ? AND status <> 'cancelled'"
-                              " ORDER BY id DESC LIMIT 1", "t", zIdent);
+  if (!run_src(&j) || !run_dst(&j) || !(zSrcId = eng_end_id(j.src, "source")) || !(zDstId = eng_end_id(j.dst, "target")))
+    goto failed;
+  if (bByJob) {
+    char *zWant = st_text(j.db, "SELECT src_id || ' -> ' || dst_id FROM job WHERE id = ?", "i", j.id);
+    char zHave[600];
+    snprintf(zHave, sizeof zHave, "%s -> %s", zSrcId, zDstId);
+    if (!zWant || strcmp(zWant, zHave) != 0) {
+      fail(EXIT_USAGE, "job %lld copies %s, but the connection strings given reach %s. Hint: point --source and "
+           "--target at the job's databases", (long long)j.id, zWant ? zWant : "?", zHave);
+      free(zWant);
+      goto failed;
+    }
+    free(zWant);
+  } else if (!bVerify && !o->bNew) {
+    sqlite3_stmt *p = st_prep(j.db, "SELECT id, status, json(options) = json(?) FROM job WHERE src_id = ? AND dst_id = ?"
+                              " AND status <> 'cancelled' ORDER BY id DESC LIMIT 1", "ttt", zOptions, zSrcId, zDstId);
     if (p && sqlite3_step(p) == SQLITE_ROW) {
-      j.id = sqlite3_column_int64(p, 0);
-      if (strcmp((const char *)sqlite3_column_text(p, 1), "done") == 0 && sqlite3_column_text(p, 2)) {
-        note("job %lld already finished; its report follows (--new starts a fresh job)", (long long)j.id);
-        char *zReport = xstrdup((const char *)sqlite3_column_text(p, 2));
+      sqlite3_int64 id = sqlite3_column_int64(p, 0);
+      bool bDone = strcmp((const char *)sqlite3_column_text(p, 1), "done") == 0, bSame = sqlite3_column_int(p, 2);
+      if (bSame || !bDone) j.id = id;
+      if (!bSame && !bDone)
+        fail(EXIT_USAGE, "job %lld for this source and target is unfinished and was planned with other filters. "
+             "Hint: run it again with the same --exclude-table/--exclude-table-data options to resume it, or "
+             "'clonebox cancel %lld' and clone --new --clean", (long long)id, (long long)id);
+      else if (bDone && bSame) {
         sqlite3_finalize(p);
-        rp_print(j.db, zReport, o->bJson);
-        rc = st_int(j.db, 0, "SELECT json_extract(?, '$.result') = 'PASS'", "t", zReport) ? EXIT_OK : EXIT_VERIFY;
-        free(zReport);
+        rc = cmd_print_stored(&j);
         goto done;
       }
-      note("resuming job %lld", (long long)j.id);
     }
     sqlite3_finalize(p);
+    if (g_err.bSet) goto failed;
+    if (j.id) note("resuming job %lld", (long long)j.id);
   }
-  if (!j.id && !eng_create(&j, zIdent, zOptions)) {
-    rc = die();
+  if (!j.id && !eng_create(&j, zSrcId, zDstId, zOptions)) goto failed;
+  if (strcmp(zCmd, "start") == 0) {
+    printf("%lld\n", (long long)j.id);
+    note("job %lld created; run 'clonebox step %lld' or 'clonebox resume %lld'", (long long)j.id, (long long)j.id,
+         (long long)j.id);
     goto done;
   }
+  if (!bVerify && (rc = lease_take(&j, o->zState)) != EXIT_OK) goto failed;
+  if (strcmp(zCmd, "step") == 0 && o->budget > 0) j.deadline = now() + o->budget;
   rc = eng_drive(&j);
-  if (rc != EXIT_OK && rc != EXIT_VERIFY) die();
+  lease_release(&j);
+  if (rc != EXIT_OK && rc != EXIT_VERIFY && rc != EXIT_MORE) die();
+  goto done;
+failed:
+  lease_release(&j);
+  rc = die();
 done:
   free(zOptions);
-  free(zIdent);
+  free(zSrcId);
+  free(zDstId);
+  free(j.zSrcInfo);
+  free(j.zDstInfo);
   job_close(&j);
   return rc;
+}
+
+/* Parses "20s", "10m", "1h", "500ms" or plain seconds; -1 if malformed. */
+static double cmd_duration(const char *z) {
+  char *zEnd = NULL;
+  double v = strtod(z, &zEnd);
+  if (zEnd == z || v < 0) return -1;
+  if (!*zEnd || strcmp(zEnd, "s") == 0) return v;
+  if (strcmp(zEnd, "ms") == 0) return v / 1000;
+  if (strcmp(zEnd, "m") == 0) return v * 60;
+  if (strcmp(zEnd, "h") == 0) return v * 3600;
+  return -1;
+}
+
+/* clonebox cancel JOB | --all | --stale [--older-than D] */
+static int cmd_cancel(const Options *o) {
+  if (!o->zJob && !o->bAll && !o->bStale) return usage_error("cancel needs JOB, --all or --stale");
+  sqlite3 *db = st_open(o->zState, false);
+  if (!db) return die();
+  double idle = o->olderThan > o->staleAfter ? o->olderThan : o->staleAfter;
+  bool ok = st_run(db, "UPDATE job SET status = 'cancelled', finished_at = ?1, error = coalesce(error, 'cancelled')"
+                   " WHERE status NOT IN ('done', 'cancelled') AND (id = ?2 OR ?3 OR (?4 AND ?1 - coalesce(heartbeat_at,"
+                   " created_at) > ?5))", "diiid", now(), (sqlite3_int64)(o->zJob ? atoll(o->zJob) : 0),
+                   (sqlite3_int64)o->bAll, (sqlite3_int64)o->bStale, idle);
+  int n = sqlite3_changes(db);
+  sqlite3_close(db);
+  if (!ok) return die();
+  printf("%d job%s cancelled\n", n, n == 1 ? "" : "s");
+  if (o->zJob && n == 0) {
+    fail(EXIT_USAGE, "job %s is not unfinished in %s (already done, cancelled, or unknown)", o->zJob, o->zState);
+    return die();
+  }
+  return EXIT_OK;
 }
 
 /* The job a status-like command is about: JOB or the newest. */
@@ -2057,23 +2536,29 @@ static sqlite3_int64 cmd_pick_job(sqlite3 *db, const char *zJob) {
   return st_int(db, 0, "SELECT max(id) FROM job", NULL);
 }
 
-/* clonebox status */
+/* clonebox status [--watch] */
 static int cmd_status(const Options *o) {
   sqlite3 *db = st_open(o->zState, false);
   if (!db) return die();
   sqlite3_int64 id = cmd_pick_job(db, o->zJob);
   int rc = EXIT_OK;
-  char *zJson = id ? st_text(db, zStatusSql, "id", id, 60.0) : NULL;
-  if (!zJson) {
-    fail(EXIT_USAGE, "no job %s in state file %s. Hint: 'clonebox jobs --state %s' lists them",
-         o->zJob ? o->zJob : "at all", o->zState, o->zState);
-    rc = die();
-  } else if (o->bJson) {
-    printf("%s\n", zJson);
-  } else {
-    rp_print_status(db, zJson);
+  for (;;) {
+    char *zJson = id ? st_text(db, zStatusSql, "id", id, o->staleAfter) : NULL;
+    if (!zJson) {
+      fail(EXIT_USAGE, "no job %s in state file %s. Hint: 'clonebox jobs --state %s' lists them",
+           o->zJob ? o->zJob : "at all", o->zState, o->zState);
+      rc = die();
+      break;
+    }
+    if (o->bWatch && isatty(STDOUT_FILENO) && !o->bJson) fputs("\033[H\033[2J", stdout);
+    if (o->bJson) printf("%s\n", zJson);
+    else rp_print_status(db, zJson);
+    fflush(stdout);
+    bool bLive = st_int(db, 0, "SELECT json_extract(?, '$.status') IN ('running', 'stale')", "t", zJson);
+    free(zJson);
+    if (!o->bWatch || !bLive) break;
+    sleep(1);
   }
-  free(zJson);
   sqlite3_close(db);
   return rc;
 }
@@ -2086,7 +2571,7 @@ static int cmd_jobs(const Options *o) {
   if (o->bJson) fputs("[", stdout);
   else printf("%-6s %-10s %-9s %-6s %-22s %s\n", "JOB", "STATUS", "PHASE", "RESULT", "UPDATED", "SOURCE -> TARGET");
   for (int n = 0; p && sqlite3_step(p) == SQLITE_ROW; n++) {
-    char *zJson = st_text(db, zStatusSql, "id", sqlite3_column_int64(p, 0), 60.0);
+    char *zJson = st_text(db, zStatusSql, "id", sqlite3_column_int64(p, 0), o->staleAfter);
     if (!zJson) continue;
     if (o->bJson) {
       printf("%s%s", n ? "," : "", zJson);
@@ -2122,6 +2607,14 @@ int main(int argc, char **argv) {
       {"json", no_argument, NULL, 'j'},
       {"quiet", no_argument, NULL, 'q'},
       {"new", no_argument, NULL, 'n'},
+      {"clean", no_argument, NULL, 'c'},
+      {"yes", no_argument, NULL, 'y'},
+      {"watch", no_argument, NULL, 'w'},
+      {"all", no_argument, NULL, 'a'},
+      {"stale", no_argument, NULL, 'A'},
+      {"budget", required_argument, NULL, 'b'},
+      {"stale-after", required_argument, NULL, 'T'},
+      {"older-than", required_argument, NULL, 'O'},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0},
@@ -2131,6 +2624,7 @@ int main(int argc, char **argv) {
   o.zTarget = getenv("CLONEBOX_TARGET");
   o.zState = getenv("CLONEBOX_STATE");
   if (!o.zState || !o.zState[0]) o.zState = DEFAULT_STATE;
+  o.staleAfter = 60;
   if (argc < 2) return usage_error("no command given");
   o.zCmd = argv[1];
   if (strcmp(o.zCmd, "help") == 0 || strcmp(o.zCmd, "--help") == 0 || strcmp(o.zCmd, "-h") == 0) {
@@ -2154,6 +2648,23 @@ int main(int argc, char **argv) {
       case 'j': o.bJson = true; break;
       case 'q': o.bQuiet = true; break;
       case 'n': o.bNew = true; break;
+      case 'c': o.bClean = true; break;
+      case 'y': o.bYes = true; break;
+      case 'w': o.bWatch = true; break;
+      case 'a': o.bAll = true; break;
+      case 'A': o.bStale = true; break;
+      case 'b':
+      case 'T':
+      case 'O': {
+        double v = cmd_duration(optarg);
+        if (v < 0) {
+          char z[200];
+          snprintf(z, sizeof z, "'%s' is not a duration (examples: 20s, 10m, 1h)", optarg);
+          return usage_error(z);
+        }
+        *(c == 'b' ? &o.budget : c == 'T' ? &o.staleAfter : &o.olderThan) = v;
+        break;
+      }
       case 'h': fputs(zUsage, stdout); return EXIT_OK;
       case 'V': printf("clonebox %s\n", CLONEBOX_VERSION); return EXIT_OK;
       default: {
@@ -2168,9 +2679,13 @@ int main(int argc, char **argv) {
   g_bQuiet = o.bQuiet;
   g_bTty = isatty(STDERR_FILENO);
   int rc;
-  if (strcmp(o.zCmd, "clone") == 0 || strcmp(o.zCmd, "verify") == 0) {
-    if (o.zJob) return usage_error("clone and verify take no positional argument");
-    rc = cmd_clone(&o, strcmp(o.zCmd, "verify") == 0);
+  if (strcmp(o.zCmd, "clone") == 0 || strcmp(o.zCmd, "verify") == 0 || strcmp(o.zCmd, "start") == 0) {
+    if (o.zJob) return usage_error("clone, verify and start take no positional argument");
+    rc = cmd_run(&o);
+  } else if (strcmp(o.zCmd, "step") == 0 || strcmp(o.zCmd, "resume") == 0) {
+    rc = cmd_run(&o);
+  } else if (strcmp(o.zCmd, "cancel") == 0) {
+    rc = cmd_cancel(&o);
   } else if (strcmp(o.zCmd, "status") == 0) {
     rc = cmd_status(&o);
   } else if (strcmp(o.zCmd, "jobs") == 0) {

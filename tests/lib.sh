@@ -26,6 +26,7 @@ unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE PGSERVICEF
       PGSSLMODE PGSSLROOTCERT PGSSLCERT PGSSLKEY PGGSSENCMODE PGREQUIRESSL PGOPTIONS \
       CLONEBOX_SOURCE CLONEBOX_TARGET CLONEBOX_STATE
 export PGCONNECT_TIMEOUT=10
+export PGPASSFILE="${TMPDIR:-/tmp}/clonebox-tests-no-pgpass"   # ignore ~/.pgpass
 export PGTZ=UTC
 export PGAPPNAME=clonebox-tests
 
@@ -119,7 +120,7 @@ pg_start() {
         *) echo "pg_start: bad server name '$name'" >&2; return 1 ;;
     esac
     _pg_template || return 1
-    local dir data port attempt line
+    local dir data port line
     dir=$(mktemp -d "$TMPROOT/pg-$name.XXXXXX")
     data="$dir/data"
     cp -a "$TMPROOT/pg-template" "$data"
@@ -130,7 +131,7 @@ pg_start() {
         is_root && chown postgres: "$data/pg_hba.conf"
     fi
     echo "$name $dir" >>"$TMPROOT/servers"
-    for attempt in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         port=$(free_port) || return 1
         {
             echo "# --- clonebox tests ---"
@@ -242,13 +243,14 @@ pg_createdb() {
 
 # new_db NAME [PREFIX]: create a uniquely named empty database on server NAME
 # and print its name.  Databases created by a test are dropped after the test.
-_NEW_DB_SEQ=0
 new_db() {
-    local name=$1 prefix=${2:-t} db
-    _NEW_DB_SEQ=$((_NEW_DB_SEQ + 1))
-    db="${prefix}_${TEST_NAME:-x}"
-    db="${db#test_}"
-    db="${db:0:50}_${_NEW_DB_SEQ}_$$"
+    local name=$1 prefix=${2:-t} db seq=1 seqf="${TEST_TMP:-$TMPROOT}/.db_seq"
+    # a file, not a variable: new_db usually runs in a $(...) subshell
+    if [ -f "$seqf" ]; then seq=$(( $(cat "$seqf") + 1 )); fi
+    echo "$seq" >"$seqf"
+    db="${TEST_NAME:-x}"
+    db="${prefix}_${db#test_}"
+    db="${db:0:50}_${seq}_$$"
     pg_createdb "$name" "$db" >&2
     echo "$db"
 }
@@ -483,6 +485,13 @@ assert_match() {
     fi
 }
 
+# assert_match_i HAYSTACK ERE [MESSAGE]   (grep -Ei, any line)
+assert_match_i() {
+    if ! printf '%s\n' "$1" | grep -qEi -- "$2"; then
+        _fail "${3:-text does not match regex (case-insensitive)}" "  regex: $2" "  text:" "$(_show "$1")"
+    fi
+}
+
 # assert_true MESSAGE CMD...: CMD must succeed
 assert_true() {
     local msg=$1; shift
@@ -540,6 +549,17 @@ assert_exit() {
 # cb ARGS...: run the binary under test with a watchdog timeout
 cb() {
     timeout -k 5 "$CB_TIMEOUT" "$CLONEBOX_BIN" "$@"
+}
+
+# _on_err RC CMD: ERR trap of test processes; prints the failed command and
+# its call chain (the test fails through `set -e`).
+_on_err() {
+    local rc=$1 cmd=$2 i chain=''
+    for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do
+        [ "${FUNCNAME[$i]}" = main ] && break
+        chain+=" <- ${BASH_SOURCE[$i]##*/}:${BASH_LINENO[$((i - 1))]}"
+    done
+    echo "ERROR: exit $rc from: $cmd$chain" >&2
 }
 
 # skip REASON: end the test as skipped (counted as passed, reported as SKIP)
@@ -616,4 +636,52 @@ assert_sequences_equal() {
     b=$(sequence_states "$3" "$4") || _fail "sequence_states failed on $3/$4"
     [ -n "$a" ] || _fail "no sequences in $1/$2"
     assert_eq "$a" "$b" "sequence states (name last_value is_called) differ between $1/$2 (-) and $3/$4 (+)"
+}
+
+# jq_assert JSON FILTER [MESSAGE]: `jq -e FILTER` must succeed (true / non-null)
+jq_assert() {
+    local out rc=0
+    out=$(printf '%s' "$1" | jq -e "$2" 2>&1) || rc=$?
+    if [ "$rc" != 0 ]; then
+        _fail "${3:-JSON check failed}" "  jq filter: $2" "  jq said: $out" "  JSON:" "$(_show "$1")"
+    fi
+}
+
+# assert_json JSON: JSON must be exactly one valid JSON document
+assert_json() {
+    local n
+    n=$(printf '%s' "$1" | jq -s 'length' 2>&1) || _fail "output is not valid JSON: $n" "$(_show "$1")"
+    [ "$n" = 1 ] || _fail "output should be exactly one JSON document, got $n" "$(_show "$1")"
+}
+
+# pg_dump_db NAME DB: plain-text dump (schema + data) of DB on stdout
+pg_dump_db() {
+    local portvar="${1}_PORT" dirvar="${1}_DIR"
+    "$PG_BIN/pg_dump" -h "${!dirvar}" -p "${!portvar}" -U postgres --no-owner "$2"
+}
+
+# assert_state_clean STATE SECRET: the SQLite state file and its side files
+# (-wal, -shm, -journal) do not contain SECRET
+assert_state_clean() {
+    local f
+    [ -e "$1" ] || _fail "state file $1 does not exist"
+    for f in "$1" "$1-wal" "$1-shm" "$1-journal"; do
+        assert_file_not_contains "$f" "$2" "secret leaked into state file $(basename "$f")"
+    done
+}
+
+# report_table_line REPORT TABLE: the human report line for TABLE
+# ("schema.table  src  dst  STATUS"), empty if none
+report_table_line() {
+    printf '%s\n' "$1" | grep -F -- "$2" | grep -E -- "(^|[[:space:]])$(printf '%s' "$2" | sed 's/[.[\*^$]/\\&/g')([[:space:]]|$)" | head -n 1 || true
+}
+
+# assert_same_result SQL [MESSAGE]: SQL gives the same, non-empty result on the
+# shared source (src/$SRC_DB) and on the test's target (dst/$TGT_DB)
+assert_same_result() {
+    local a b
+    a=$(psqlq src "$SRC_DB" -c "$1") || _fail "query failed on the source: $1"
+    b=$(psqlq dst "$TGT_DB" -c "$1") || _fail "query failed on the target: $1" "  target output: $b"
+    [ -n "$a" ] || _fail "query returned nothing on the source: $1"
+    assert_eq "$a" "$b" "${2:-source (-) and target (+) differ for: $1}"
 }

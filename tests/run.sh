@@ -45,7 +45,7 @@ esac
 export CLONEBOX_BIN
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 
-# shellcheck source=tests/lib.sh
+# shellcheck source=lib.sh
 . "$TESTS_DIR/lib.sh"
 
 # ---------------------------------------------------------------------------
@@ -127,8 +127,18 @@ cleanup() {
         rm -rf "$TMPROOT"
     fi
 }
+PASSED=0 FAILED=0
+FAILED_NAMES=()
+on_signal() {
+    trap '' INT TERM HUP
+    echo "run.sh: interrupted, stopping servers" >&2
+    cleanup >/dev/null
+    echo "# interrupted"
+    echo "$PASSED passed, $((FAILED + 1)) failed"
+    exit 130
+}
 trap cleanup EXIT
-trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM HUP
+trap on_signal INT TERM HUP
 
 if ! [ -x "$PG_BIN/initdb" ] || ! command -v psql >/dev/null; then
     echo "run.sh: ERROR: PostgreSQL 15 server binaries not found in $PG_BIN (apt-get install postgresql-15)" >&2
@@ -173,8 +183,6 @@ fi
 # ---------------------------------------------------------------------------
 # run
 # ---------------------------------------------------------------------------
-PASSED=0 FAILED=0
-FAILED_NAMES=()
 elapsed() { local d=$(($2 - $1)); printf '%d.%01d' $((d / 1000000)) $(((d / 100000) % 10)); }
 
 for t in "${SELECTED[@]}"; do
@@ -199,7 +207,7 @@ for t in "${SELECTED[@]}"; do
         set -Eeuo pipefail
         . "$TESTS_DIR/lib.sh"
         . "$TESTS_DIR/$1"
-        trap '\''rc=$?; echo "ERROR: command failed (exit $rc) at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2'\'' ERR
+        trap '\''_on_err $? "$BASH_COMMAND"'\'' ERR
         cd "$TEST_TMP"
         "$2"
     ' _ "$file" "$fn" >"$log" 2>&1 </dev/null &

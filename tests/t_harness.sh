@@ -28,7 +28,6 @@ public.users' "$tables" "fixture table list"
 
 # The fixture really contains the tricky things the clone tests rely on.
 test_harness_fixture_features() {
-    local q
     q() { psqlq src "$SRC_DB" -c "$1"; }
     # enum with fractional sort order and non-alphabetical order
     assert_eq 'low medium high urgent' "$(q "SELECT string_agg(enumlabel, ' ' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'priority'::regtype")"

@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# Build artefact and CLI surface.
+
+test_build_static_binary() {
+    if is_asan; then skip "static-link checks do not apply to the -asan build"; fi
+    local f
+    f=$(file -L "$CLONEBOX_BIN")
+    echo "file: $f"
+    assert_contains "$f" "ELF 64-bit"
+    assert_contains "$f" "x86-64"
+    assert_contains "$f" "statically linked" "binary must be statically linked (file output)"
+    run_cmd ldd "$CLONEBOX_BIN"
+    assert_contains "$LAST_OUT$LAST_ERR" "not a dynamic executable" "ldd must report 'not a dynamic executable'"
+}
+
+test_build_help_mentions_everything() {
+    assert_exit 0 cb --help
+    local help=$LAST_OUT w code
+    [ -n "$help" ] || _fail "--help printed nothing on stdout" "stderr: $LAST_ERR"
+    for w in clone verify status jobs \
+             --source --target --state --exclude-table --exclude-table-data --json; do
+        assert_contains "$help" "$w" "--help must mention '$w'"
+    done
+    for code in 0 1 2 3 4 5 6 75; do
+        assert_match "$help" "(^|[^0-9A-Za-z.])${code}([^0-9A-Za-z.]|$)" "--help must document exit code $code"
+    done
+    # the other spellings of help
+    assert_exit 0 cb help
+    assert_contains "$LAST_OUT" "--exclude-table-data" "'clonebox help' must print the help"
+    assert_exit 0 cb -h
+    assert_contains "$LAST_OUT" "--exclude-table-data" "'clonebox -h' must print the help"
+}
+
+test_build_version() {
+    assert_exit 0 cb --version
+    assert_match "$LAST_OUT" '[0-9]+\.[0-9]+' "--version should print a version number"
+}
+
+test_build_usage_errors_exit_2() {
+    assert_exit 2 cb clone --no-such-flag
+    assert_contains "$LAST_ERR" "clonebox: error:" "usage errors are reported as 'clonebox: error: ...'"
+    assert_exit 2 cb --no-such-flag
+    assert_exit 2 cb frobnicate
+    assert_exit 2 cb verify --bogus
+    # a flag that needs a value, given none
+    assert_exit 2 cb clone --source
+}
+
+test_build_no_unsafe_string_functions() {
+    local src="$REPO_DIR/clonebox.c" hits
+    [ -f "$src" ] || _fail "clonebox.c not found at $src"
+    # calls of sprintf/vsprintf/strcpy/strcat/gets, ignoring // and /* */ comment lines
+    hits=$(grep -nE '(^|[^A-Za-z0-9_])(sprintf|vsprintf|strcpy|strcat|gets)[[:space:]]*\(' "$src" |
+           grep -vE '^[0-9]+:[[:space:]]*(//|/\*|\*)' |
+           grep -vE '^[0-9]+:[^"]*//[^"]*(sprintf|vsprintf|strcpy|strcat|gets)' || true)
+    assert_eq "" "$hits" "clonebox.c must not call sprintf/vsprintf/strcpy/strcat/gets"
+}

@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# State file: status / jobs.
+
+# _tasks_entry: jq expression selecting the status entry of public.tasks,
+# whether entries are {schema, table} or {name: "public.tasks"}
+_TASKS='(.tables[] | select(((.schema // "") + "." + (.table // .name // "")) | test("(^|\\.)(public\\.)?tasks$")))'
+
+test_state_status_after_clone() {
+    clone_fixture
+    assert_exit 0 cb status --state "$STATE"
+    local out=$LAST_OUT
+    assert_contains_i "$out" "done" "status must show the job as done"
+    assert_contains "$out" "public.tasks" "status must list the tables"
+    assert_contains "$out" "5002" "status must show row counts (tasks: 5002)"
+    assert_contains_i "$out" "phase" "status must show the phase"
+    # status only reads the state file: works with the servers unreachable
+    assert_exit 0 env CLONEBOX_SOURCE=postgresql://nobody@127.0.0.1:1/x timeout 60 "$CLONEBOX_BIN" status --state "$STATE"
+}
+
+test_state_status_json() {
+    clone_fixture
+    assert_exit 0 cb status --state "$STATE" --json
+    local j=$LAST_OUT
+    assert_json "$j"
+    jq_assert "$j" '.id | type == "number"'
+    jq_assert "$j" '.status == "done"'
+    jq_assert "$j" '.phase | type == "string" and length > 0'
+    jq_assert "$j" '.tables | type == "array" and length >= 15'
+    jq_assert "$j" '[.tables[] | select((.rows_total | type) != "number" or (.rows_copied | type) != "number")] | length == 0' \
+        "every table entry needs numeric rows_total and rows_copied"
+    jq_assert "$j" "[$_TASKS] | length == 1" "exactly one entry for public.tasks"
+    jq_assert "$j" "$_TASKS | .rows_total == 5002 and .rows_copied == 5002"
+    # the status of a given job id
+    local id
+    id=$(printf '%s' "$j" | jq -r .id)
+    assert_exit 0 cb status "$id" --state "$STATE" --json
+    jq_assert "$LAST_OUT" ".id == $id"
+    run_cmd cb status 987654 --state "$STATE"
+    assert_ne 0 "$LAST_RC" "status of an unknown job must fail"
+}
+
+test_state_jobs_lists_jobs() {
+    clone_fixture
+    local id1 id2
+    id1=$(cb status --state "$STATE" --json | jq -r .id)
+    # a second job (other target) in the same state file
+    TGT_DB=$(new_db dst)
+    assert_exit 0 cb clone --source "$(pg_url src "$SRC_DB")" --target "$(pg_url dst "$TGT_DB")" --state "$STATE" --json
+    id2=$(printf '%s' "$LAST_OUT" | jq -r .job)
+    assert_ne "$id1" "$id2" "a clone to another target must be a new job"
+    assert_exit 0 cb jobs --state "$STATE"
+    assert_match "$LAST_OUT" "(^|[^0-9])$id1([^0-9]|$)" "jobs must list job $id1"
+    assert_match "$LAST_OUT" "(^|[^0-9])$id2([^0-9]|$)" "jobs must list job $id2"
+    assert_contains_i "$LAST_OUT" "done"
+    assert_exit 0 cb jobs --state "$STATE" --json
+    assert_json "$LAST_OUT"
+    jq_assert "$LAST_OUT" "[.. | objects | select(.id? == $id1)] | length >= 1" "jobs --json must contain job $id1"
+    jq_assert "$LAST_OUT" "[.. | objects | select(.id? == $id2 and .status? == \"done\")] | length >= 1" "jobs --json must contain job $id2 (done)"
+}
+
+test_state_default_path_and_env() {
+    # default: ./clonebox.db in the current directory
+    local db
+    db=$(new_db dst)
+    mkdir -p "$TEST_TMP/cwd"
+    cd "$TEST_TMP/cwd" || _fail "cd failed"
+    assert_exit 0 cb clone --source "$(pg_url src "$SRC_DB")" --target "$(pg_url dst "$db")"
+    assert_true "default state file ./clonebox.db must be created" test -f "$TEST_TMP/cwd/clonebox.db"
+    assert_eq 600 "$(stat -c %a "$TEST_TMP/cwd/clonebox.db")"
+    assert_exit 0 cb status
+    assert_contains_i "$LAST_OUT" "done"
+    # CLONEBOX_STATE
+    db=$(new_db dst)
+    assert_exit 0 env CLONEBOX_STATE="$TEST_TMP/env.db" timeout "$CB_TIMEOUT" "$CLONEBOX_BIN" clone \
+        --source "$(pg_url src "$SRC_DB")" --target "$(pg_url dst "$db")"
+    assert_true "CLONEBOX_STATE must be honoured" test -f "$TEST_TMP/env.db"
+    assert_eq 600 "$(stat -c %a "$TEST_TMP/env.db")"
+    assert_exit 0 env CLONEBOX_STATE="$TEST_TMP/env.db" timeout "$CB_TIMEOUT" "$CLONEBOX_BIN" jobs
+    assert_contains_i "$LAST_OUT" "done"
+}
