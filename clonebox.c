@@ -1516,10 +1516,20 @@ static PGconn *run_dst(Job *j) {
   if (j->bVerifyOnly) return j->dst;
   /* The target-side fence: one clonebox writer per target database,
    * released by the server when this connection ends, however it ends. */
-  char *z = db_scalar(j->dst, "SELECT pg_catalog.pg_try_advisory_lock(" ADVISORY_KEY ")", 0, NULL, "locking the target");
-  bool bLocked = z && z[0] == 't';
-  free(z);
-  if (bLocked) return j->dst;
+  /* A runner killed with -9 leaves its backend holding the lock until
+   * the server notices (at the end of the statement it was running), so
+   * wait a while before calling the target busy. */
+  double tGiveUp = now() + j->pOpt->staleAfter;
+  for (bool bSaid = false;; bSaid = true) {
+    char *z = db_scalar(j->dst, "SELECT pg_catalog.pg_try_advisory_lock(" ADVISORY_KEY ")", 0, NULL, "locking the target");
+    bool bLocked = z && z[0] == 't';
+    free(z);
+    if (bLocked) return j->dst;
+    if (g_err.bSet || now() >= tGiveUp) break;
+    if (!bSaid) note("another clonebox session holds the target; waiting up to %.0f s for it to end", tGiveUp - now());
+    struct timespec ts = {0, 250 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
   if (!g_err.bSet) {
     char *zWho = db_scalar(j->dst,
         "SELECT format('backend pid %s, application %s, from %s, connected since %s', a.pid, a.application_name,"
