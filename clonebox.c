@@ -19,11 +19,12 @@
  *   2. Utilities: errors, logging, time, strings
  *   3. PostgreSQL layer (db_): connect, session settings, exec, COPY
  *   4. State store (st_): the SQLite schema and job records
- *   5. Catalog (cat_): tables, DDL objects and their dependency order
- *   6. Work items (run_): DDL, table copy, verification
- *   7. Engine (eng_): the phase loop and progress
+ *   5. Runner control (lease_): one runner per job, heartbeat, cancel, budget
+ *   6. Catalog (cat_): tables, DDL objects and their dependency order
+ *   7. Work items (run_): progress, DDL, chunked table copy, verification
  *   8. Reports and status (rp_)
- *   9. Command line and main
+ *   9. Engine (eng_): the item loop, retries, job creation
+ *  10. Command line and main (cmd_)
  */
 
 /* {====================================================================
@@ -805,7 +806,7 @@ static void lease_release(Job *j) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 5. Catalog (cat_): tables, DDL objects and their dependency order
+ * 6. Catalog (cat_): tables, DDL objects and their dependency order
  *
  * All DDL text is produced by the source server itself, from its catalogs
  * and pg_get_*def(), with format('%I') quoting.  Sessions run with an
@@ -1457,7 +1458,7 @@ static bool cat_plan(Job *j) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 6. Work items (run_): DDL, table copy, verification
+ * 7. Work items (run_): DDL, table copy, verification
  *
  * Each function runs one item and records it done in the same breath.
  * "kill -9 here" rules: a DDL item runs as one target transaction, marked
@@ -1935,7 +1936,7 @@ static bool run_item(Job *j, const Item *it) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 7. Reports and status (rp_)
+ * 8. Reports and status (rp_)
  *
  * The report is built once, as JSON, by SQLite from the state file, and
  * stored with the job; the human form is rendered from that JSON.  Status
@@ -2121,7 +2122,7 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 8. Engine (eng_): the phase loop
+ * 9. Engine (eng_): the phase loop
  * ==================================================================== */
 
 static void eng_item_free(Item *it) {
@@ -2296,7 +2297,7 @@ static int eng_drive(Job *j) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 9. Command line and main
+ * 10. Command line and main (cmd_)
  * ==================================================================== */
 
 static const char zUsage[] =
@@ -2410,6 +2411,8 @@ static int cmd_run(const Options *o) {
   Job j = {.pOpt = o, .bVerifyOnly = bVerify, .lockFd = -1};
   char *zOptions = NULL, *zSrcId = NULL, *zDstId = NULL;
   int rc = EXIT_OK;
+  if (!bByJob && (!o->zSource || !o->zSource[0])) return usage_error("no source: pass --source URL or set CLONEBOX_SOURCE");
+  if (!bByJob && (!o->zTarget || !o->zTarget[0])) return usage_error("no target: pass --target URL or set CLONEBOX_TARGET");
   if (!cmd_confirm_clean(o)) return die();
   j.db = st_open(bVerify ? ":memory:" : o->zState, true);
   if (!j.db || !(zOptions = eng_options_json(j.db, o))) goto failed;
@@ -2442,8 +2445,6 @@ static int cmd_run(const Options *o) {
     j.zSrcInfo = o->zSource ? xstrdup(o->zSource) : st_text(j.db, "SELECT source FROM job WHERE id = ?", "i", j.id);
     j.zDstInfo = o->zTarget ? xstrdup(o->zTarget) : st_text(j.db, "SELECT target FROM job WHERE id = ?", "i", j.id);
   } else {
-    if (!o->zSource || !o->zSource[0]) return usage_error("no source: pass --source URL or set CLONEBOX_SOURCE");
-    if (!o->zTarget || !o->zTarget[0]) return usage_error("no target: pass --target URL or set CLONEBOX_TARGET");
     j.zSrcInfo = xstrdup(o->zSource);
     j.zDstInfo = xstrdup(o->zTarget);
   }
