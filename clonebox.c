@@ -119,6 +119,7 @@ typedef struct Job {
   PGconn *dst;          /* target connection or NULL; PQfinish in job_close */
   bool bSnapshot;       /* src is inside the data phase's snapshot txn */
   bool bVerifyOnly;     /* stand-alone `verify`: no DDL, no copy */
+  bool bLockTarget;     /* this runner holds the lease: fence the target too */
   int phase;            /* PH_* of the item being run */
   double tLastBeat;     /* last time progress/heartbeat was written */
   long nCheckpoint;     /* checkpoints written by this run (retry budget) */
@@ -1514,7 +1515,7 @@ static PGconn *run_dst(Job *j) {
   if (!src) return NULL;
   j->dst = db_connect(j->zDstInfo, "target");
   if (!j->dst || !db_setup(j->dst, pg_encoding_to_char(PQclientEncoding(src)), "target")) return NULL;
-  if (j->bVerifyOnly) return j->dst;
+  if (!j->bLockTarget) return j->dst;
   /* The target-side fence: one clonebox writer per target database,
    * released by the server when this connection ends, however it ends. */
   /* A runner killed with -9 leaves its backend holding the lock until
@@ -2180,9 +2181,12 @@ static int eng_run(Job *j) {
   long nCheckpointSeen = j->nCheckpoint;
   Item it = {0};
   for (;;) {
-    int stop = run_should_stop(j);
-    if (stop) return stop;
     if (!eng_next(j, &it)) return g_err.bSet ? g_err.rc : EXIT_OK;
+    int stop = run_should_stop(j);
+    if (stop) {
+      eng_item_free(&it);
+      return stop;
+    }
     bool ok = (it.phase == j->phase || eng_enter_phase(j, it.phase)) && run_item(j, &it);
     eng_item_free(&it);
     if (ok) {
@@ -2489,7 +2493,14 @@ static int cmd_run(const Options *o) {
          (long long)j.id);
     goto done;
   }
-  if (!bVerify && (rc = lease_take(&j, o->zState)) != EXIT_OK) goto failed;
+  if (!bVerify) {
+    if ((rc = lease_take(&j, o->zState)) != EXIT_OK) goto failed;
+    /* Now the target's advisory lock, on a fresh connection. */
+    PQfinish(j.dst);
+    j.dst = NULL;
+    j.bLockTarget = true;
+    if (!run_dst(&j)) goto failed;
+  }
   if (strcmp(zCmd, "step") == 0 && o->budget > 0) j.deadline = now() + o->budget;
   rc = eng_drive(&j);
   lease_release(&j);
