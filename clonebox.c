@@ -363,6 +363,19 @@ static bool db_fail(PGconn *conn, const PGresult *res, const char *zWhat) {
   return false;
 }
 
+/* Discards a connection's pending results.  A connection that died in
+ * the middle of a COPY keeps answering PGRES_COPY_* instead of NULL, so
+ * stop there rather than spin. */
+static void db_drain(PGconn *conn) {
+  PGresult *r;
+  while ((r = PQgetResult(conn)) != NULL) {
+    ExecStatusType st = PQresultStatus(r);
+    PQclear(r);
+    if (PQstatus(conn) == CONNECTION_BAD || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) break;
+    if (st == PGRES_COPY_IN && PQputCopyEnd(conn, "clonebox: copy aborted") != 1) break;
+  }
+}
+
 /* Runs a statement that returns no rows; false after recording an error. */
 static bool db_exec(PGconn *conn, const char *zSql, const char *zWhat) {
   PGresult *res = PQexec(conn, zSql);
@@ -1700,18 +1713,18 @@ static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOu
       }
     }
   }
-  if (ok || (res = PQgetResult(src)) != NULL) { /* the source's COPY result */
-    if (ok) res = PQgetResult(src);
-    if (ok && PQresultStatus(res) != PGRES_COMMAND_OK) ok = db_fail(src, res, zWhat);
+  if (ok) { /* the source's COPY result */
+    res = PQgetResult(src);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) ok = db_fail(src, res, zWhat);
     PQclear(res);
-    while ((res = PQgetResult(src)) != NULL) PQclear(res);
   }
+  db_drain(src);
   if (PQputCopyEnd(dst, ok ? NULL : zAbort) != 1) ok = ok ? db_fail(dst, NULL, zWhat) : false;
   res = PQgetResult(dst);
   if (ok && PQresultStatus(res) != PGRES_COMMAND_OK) ok = db_fail(dst, res, zWhat);
   if (ok) *pnCopied = atoll(PQcmdTuples(res));
   PQclear(res);
-  while ((res = PQgetResult(dst)) != NULL) PQclear(res);
+  db_drain(dst);
   (void)it;
   return ok;
 }

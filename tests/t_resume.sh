@@ -1,0 +1,459 @@
+# shellcheck shell=bash
+# Resumable jobs: kill -9 and resume, step budgets, connection faults,
+# concurrent runners, stale jobs, cancel, --clean, option mismatches.
+#
+# The kill/resume scenario (kill_resume_scenario) is shared with tests/kill.sh.
+#
+# env: KILL_SEED    seed of the kill delays (default: random, printed as seed=N)
+#      KILL_COUNT   kills before the job may finish (default 30)
+#      KILL_SCALE   fixture scale of the kill test (default 20)
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+# scaled_source SCALE: print the name of a database on the shared source
+# server holding tests/fixture.sql at SCALE.  Loaded once per suite (the
+# source is never modified by these tests), shared between tests.
+scaled_source() {
+    local scale=$1 db="app_scale$1"
+    (
+        flock 9
+        if [ ! -f "$TMPROOT/.scaled_$scale.ok" ]; then
+            local t0=$EPOCHREALTIME
+            psqlq src postgres -c "DROP DATABASE IF EXISTS $db" >&2
+            psqlq src postgres -c "CREATE DATABASE $db TEMPLATE template0" >&2
+            load_fixture src "$db" "$scale" >&2
+            : >"$TMPROOT/.scaled_$scale.ok"
+            echo "loaded fixture at scale $scale into src/$db in $(_secs_since "$t0") s" >&2
+        fi
+    ) 9>"$TMPROOT/.scaled_$scale.lock"
+    echo "$db"
+}
+
+# _secs_since START: seconds (3 decimals) since START (an $EPOCHREALTIME / date +%s.%N value)
+_secs_since() {
+    awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
+}
+
+# _ms_to_s MS: "S.mmm" for sleep
+_ms_to_s() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+
+# _rand_ms LO HI: set RAND_MS to a pseudo-random integer in [LO, HI] drawn from
+# bash's RANDOM (seeded by the caller).  Not used in $(...): a subshell would
+# not advance the caller's generator.
+RAND_MS=0
+_rand_ms() {
+    local lo=$1 hi=$2
+    [ "$hi" -ge "$lo" ] || hi=$lo
+    RAND_MS=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
+}
+
+# job_json STATE [JOB] [extra args]: status --json of a job ('' when none)
+job_json() {
+    local state=$1; shift
+    timeout 30 "$CLONEBOX_BIN" status "$@" --json --state "$state" 2>/dev/null || true
+}
+
+# job_field STATE FIELD [JOB]: one field of status --json ('' when unknown)
+job_field() {
+    local j
+    j=$(job_json "$1" ${3:+"$3"})
+    [ -n "$j" ] || return 0
+    printf '%s' "$j" | jq -r ".$2 // empty" 2>/dev/null || true
+}
+
+# wait_for_phase STATE PHASE PID [TIMEOUT_S]: poll status until the job's phase
+# is PHASE (or later than it when PHASE is "data": any of data/postdata/verify
+# fails the wait, as the test wants to catch the data phase).  Fails if PID
+# exits first.
+wait_for_phase() {
+    local state=$1 want=$2 pid=$3 limit=${4:-60} t0=$EPOCHREALTIME ph=''
+    while :; do
+        ph=$(job_field "$state" phase)
+        [ "$ph" = "$want" ] && { echo "phase $want reached after $(_secs_since "$t0") s" >&2; return 0; }
+        pid_alive "$pid" || _fail "clonebox (pid $pid) ended before phase $want (last phase seen: '${ph}')"
+        awk -v s="$(_secs_since "$t0")" -v l="$limit" 'BEGIN { exit !(s > l) }' &&
+            _fail "phase $want not reached within $limit s (last phase seen: '${ph}')"
+        sleep 0.05
+    done
+}
+
+# bg_clone OUTPREFIX ARGS...: start the binary under test (no timeout wrapper,
+# so that kill -9 hits clonebox itself) in the background; sets BG_PID.
+# stdout/stderr go to OUTPREFIX.out / OUTPREFIX.err.
+BG_PID=''
+bg_clone() {
+    local p=$1; shift
+    "$CLONEBOX_BIN" "$@" >"$p.out" 2>"$p.err" </dev/null &
+    BG_PID=$!
+}
+
+# report_tables_digest JSON: "schema.table rows rows checksum checksum status"
+# per table of a --json report, sorted
+report_tables_digest() {
+    printf '%s' "$1" | jq -r '.tables[] | [(.schema + "." + .table), .source_rows, .target_rows,
+        .source_checksum, .target_checksum, .status] | map(tostring) | join(" ")' | LC_ALL=C sort
+}
+
+# ---------------------------------------------------------------------------
+# the kill -9 / resume scenario (also used by tests/kill.sh)
+# ---------------------------------------------------------------------------
+
+# _PROGRESS: jq program estimating the fraction of a job's wall time done,
+# from status --json (phase weights measured on the fixture: plan+schema ~5 %,
+# data ~30 %, postdata ~20 %, verify ~45 %)
+_PROGRESS='if .phase == "data" then 0.05 + 0.30 * (if .rows_total > 0 then .rows_copied / .rows_total else 0 end)
+           elif .phase == "postdata" then 0.40 elif .phase == "verify" then 0.70 elif .phase == "done" then 1
+           elif .phase == "schema" then 0.03 else 0 end | . * 100 | floor / 100'
+
+# kill_resume_scenario SRCDB KILLS SEED
+#   1. measures an uninterrupted clone of src/SRCDB (into a scratch database);
+#   2. into a fresh target: repeatedly starts `clonebox clone` and kill -9s it
+#      after a seeded random delay.  Until KILLS kills have hit runs that got
+#      the job (the job's run counter reached KILLS), delays are short
+#      (50 ms .. max(150 ms, 2 * remaining time / (remaining kills + 1)),
+#      remaining time estimated from the job's phase; the first kills at most
+#      400 ms, in plan/schema) so the job does not
+#      finish early;
+#      after that they are drawn from 50 ms .. T, so kills land in every
+#      phase, until a run finishes by itself;
+#   3. runs clone once more: the stored report, exit 0, RESULT: PASS;
+#   4. every table equals the source; background_tasks is empty; the job's
+#      run counter is > KILLS.
+#   Sets KR_TGT_DB, KR_STATE, KR_KILLS.
+kill_resume_scenario() {
+    local srcdb=$1 kills_wanted=$2 seed=$3
+    local src_conn tgt_conn scratch t0 T_ms hi1 n=0 kills=0 runs=0 rc ms ph maxruns left j prog=0
+    local -A hist=()
+    echo "seed=$seed kills=$kills_wanted source=src/$srcdb"
+    RANDOM=$seed
+    src_conn=$(pg_url src "$srcdb")
+
+    # 1. uninterrupted duration
+    scratch=$(new_db dst kscratch)
+    t0=$(date +%s.%N)
+    assert_exit 0 cb clone --quiet --source "$src_conn" --target "$(pg_url dst "$scratch")" --state "$TEST_TMP/scratch.db"
+    T_ms=$(awk -v s="$(_secs_since "$t0")" 'BEGIN { printf "%d", s * 1000 }')
+    echo "uninterrupted clone: ${T_ms} ms"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+
+    # 2. kill loop
+    KR_TGT_DB=$(new_db dst kill)
+    KR_STATE="$TEST_TMP/kill-state.db"
+    tgt_conn=$(pg_url dst "$KR_TGT_DB")
+    maxruns=$((kills_wanted * 4 + 200))
+    while :; do
+        n=$((n + 1))
+        [ "$n" -le "$maxruns" ] || _fail "the job did not finish after $n runs ($kills kills, seed $seed)"
+        if [ "$kills" -lt "$kills_wanted" ] || [ "$runs" -lt "$kills_wanted" ]; then
+            # spread the remaining (estimated) time over the remaining kills
+            left=$((kills_wanted - kills)); [ "$left" -ge 1 ] || left=1
+            hi1=$(awk -v t="$T_ms" -v p="$prog" -v l="$left" -v k="$kills" 'BEGIN { h = 2 * t * (1 - p) / (l + 1); if (p < 0.05 && k < 5 && h > 400) h = 400; if (h < 150) h = 150; if (h > t) h = t; printf "%d", h }')
+            _rand_ms 50 "$hi1"
+        else
+            _rand_ms 50 "$T_ms"
+        fi
+        ms=$RAND_MS
+        bg_clone "$TEST_TMP/run" clone --source "$src_conn" --target "$tgt_conn" --state "$KR_STATE"
+        sleep "$(_ms_to_s "$ms")"
+        kill -9 "$BG_PID" 2>/dev/null || true
+        rc=0; wait "$BG_PID" 2>/dev/null || rc=$?
+        if [ "$rc" = 137 ]; then
+            kills=$((kills + 1))
+            ph=$(job_field "$KR_STATE" phase); ph=${ph:-none}
+            j=$(job_json "$KR_STATE")
+            runs=0 prog=0
+            if [ -n "$j" ]; then
+                runs=$(printf '%s' "$j" | jq -r '.runs // 0')
+                prog=$(printf '%s' "$j" | jq -r "$_PROGRESS")
+            fi
+            hist[$ph]=$((${hist[$ph]:-0} + 1))
+            echo "run $n: kill -9 after ${ms} ms, phase $ph, job runs $runs, progress ~$prog"
+        elif [ "$rc" = 0 ]; then
+            echo "run $n: finished by itself within ${ms} ms"
+            assert_contains "$(cat "$TEST_TMP/run.out")" "RESULT: PASS" "run $n exited 0 without RESULT: PASS"
+            break
+        else
+            _fail "run $n (not killed, after ${ms} ms) exited $rc (seed $seed)" \
+                "  stdout:" "$(_show "$(cat "$TEST_TMP/run.out")")" "  stderr:" "$(_show "$(cat "$TEST_TMP/run.err")")"
+        fi
+    done
+    KR_KILLS=$kills
+    echo "kills by phase at the time of the kill:"
+    for ph in "${!hist[@]}"; do echo "  $ph: ${hist[$ph]}"; done
+    [ "$kills" -ge "$kills_wanted" ] ||
+        _fail "the job finished by itself after only $kills kills (wanted $kills_wanted, seed $seed)"
+
+    # 3. once more: the stored report
+    assert_exit 0 cb clone --source "$src_conn" --target "$tgt_conn" --state "$KR_STATE"
+    assert_contains "$LAST_OUT" "RESULT: PASS" "clone after the kills must report RESULT: PASS"
+    assert_contains "$LAST_ERR" "already finished" "clone of a finished job must print the stored report"
+
+    # 4. the target
+    assert_tables_equal src "$srcdb" dst "$KR_TGT_DB" public.background_tasks
+    assert_eq "$(table_multiset src "$srcdb" public.raw_events)" "$(table_multiset dst "$KR_TGT_DB" public.raw_events)" \
+        "keyless public.raw_events (with duplicates) differs"
+    local dups
+    dups=$(psqlq dst "$KR_TGT_DB" -c "SELECT count(*) - count(DISTINCT r) FROM (SELECT t::text r FROM public.raw_events t) s")
+    [ "$dups" -gt 0 ] || _fail "raw_events on the target has no duplicate rows (fixture changed?)"
+    assert_eq 0 "$(table_count dst "$KR_TGT_DB" public.background_tasks)" "background_tasks rows must not be copied"
+    local j
+    j=$(job_json "$KR_STATE")
+    jq_assert "$j" ".status == \"done\" and .result == \"PASS\"" "job must be done with PASS"
+    jq_assert "$j" ".runs > $kills_wanted" "the job's run counter must exceed the $kills_wanted kills"
+    echo "job runs: $(printf '%s' "$j" | jq .runs), kills: $kills, clone invocations: $n"
+}
+
+# ---------------------------------------------------------------------------
+# tests
+# ---------------------------------------------------------------------------
+
+test_kill_resume() {
+    local db seed=${KILL_SEED:-$RANDOM}
+    echo "seed=$seed (rerun with KILL_SEED=$seed)"
+    db=$(scaled_source "${KILL_SCALE:-20}")
+    kill_resume_scenario "$db" "${KILL_COUNT:-30}" "$seed"
+}
+
+test_step_budget() {
+    local db src_conn tgt tgt_conn state id i rc t0 wall budget=2 steps=0
+    db=$(scaled_source 10)
+    src_conn=$(pg_url src "$db")
+    tgt=$(new_db dst)
+    tgt_conn=$(pg_url dst "$tgt")
+    state="$TEST_TMP/state.db"
+    assert_exit 0 cb start --source "$src_conn" --target "$tgt_conn" --state "$state"
+    id=$LAST_OUT
+    [[ "$id" =~ ^[0-9]+$ ]] || _fail "start must print the job id on stdout" "$(_show "$LAST_OUT")"
+    for i in $(seq 1 40); do
+        t0=$(date +%s.%N)
+        run_cmd cb step "$id" --budget "${budget}s" --state "$state"
+        wall=$(_secs_since "$t0")
+        rc=$LAST_RC steps=$i
+        echo "step $i: exit $rc in $wall s"
+        awk -v w="$wall" -v b="$budget" 'BEGIN { exit !(w <= b + 2) }' ||
+            _fail "step $i took $wall s, budget ${budget}s (+2 s allowed)"
+        case "$rc" in
+            75) continue ;;
+            0) break ;;
+            *) _fail "step $i exited $rc (want 0 or 75)" "  stderr:" "$(_show "$LAST_ERR")" ;;
+        esac
+    done
+    assert_eq 0 "$rc" "the job did not finish within $steps steps"
+    [ "$steps" -ge 2 ] || _fail "the job finished in a single ${budget}s step: fixture too small to test budgets"
+    assert_contains "$LAST_OUT" "RESULT: PASS" "final step must print the report with RESULT: PASS"
+    assert_tables_equal src "$db" dst "$tgt" public.background_tasks
+    assert_eq 0 "$(table_count dst "$tgt" public.background_tasks)"
+    # the stored report, as JSON
+    assert_exit 0 cb clone --json --source "$src_conn" --target "$tgt_conn" --state "$state"
+    local stepped=$LAST_OUT
+    assert_json "$stepped"
+    jq_assert "$stepped" '.result == "PASS"'
+    # an uninterrupted clone of the same source: same counts and checksums
+    local tgt2
+    tgt2=$(new_db dst)
+    assert_exit 0 cb clone --json --source "$src_conn" --target "$(pg_url dst "$tgt2")" --state "$TEST_TMP/state2.db"
+    local direct=$LAST_OUT
+    jq_assert "$direct" '.result == "PASS"'
+    jq_assert "$stepped" '.tables | length >= 14'
+    assert_eq "$(report_tables_digest "$direct")" "$(report_tables_digest "$stepped")" \
+        "report tables of the stepped job (+) differ from an uninterrupted clone (-)"
+}
+
+test_connection_fault() {
+    local db src_conn tgt tgt_conn stop="$TEST_TMP/stop-terminator" tlog="$TEST_TMP/terminator.log" tpid
+    db=$(scaled_source 10)
+    src_conn=$(pg_url src "$db")
+    tgt=$(new_db dst)
+    tgt_conn=$(pg_url dst "$tgt")
+    # clonebox sets fallback_application_name=clonebox; lib.sh exports
+    # PGAPPNAME=clonebox-tests, which would override it, so the clone runs
+    # without PGAPPNAME.
+    (
+        set +e
+        t0=$(date +%s)
+        sleep 0.3
+        k=0
+        while [ ! -e "$stop" ] && [ "$(date +%s)" -lt $((t0 + 5)) ]; do
+            # a fault on one side makes clonebox drop (and later reopen) both
+            # connections: the source alone for the first 2 s, then both,
+            # alternating which goes first
+            k=$((k + 1))
+            order="dst src"; [ $((k % 2)) = 0 ] && order="src dst"
+            [ "$(date +%s)" -lt $((t0 + 2)) ] && order="src"
+            for s in $order; do
+                psqlq "$s" postgres -c "SELECT '$s ' || count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+                                        WHERE application_name = 'clonebox' AND pid <> pg_backend_pid()"
+            done
+            sleep 0.3
+        done
+    ) >"$tlog" 2>&1 &
+    tpid=$!
+    # a hang (not a slow retry) is what a short watchdog catches here
+    run_cmd env -u PGAPPNAME timeout -k 5 90 "$CLONEBOX_BIN" clone --source "$src_conn" --target "$tgt_conn" --state "$TEST_TMP/state.db"
+    : >"$stop"
+    wait "$tpid" || true
+    echo "terminator:"; sed 's/^/  /' "$tlog"
+    local killed_dst killed_src
+    killed_dst=$(awk '$1 == "dst" { s += $2 } END { print s + 0 }' "$tlog")
+    killed_src=$(awk '$1 == "src" { s += $2 } END { print s + 0 }' "$tlog")
+    echo "terminated backends: target $killed_dst, source $killed_src"
+    [ "$killed_dst" -gt 0 ] && [ "$killed_src" -gt 0 ] ||
+        _fail "the terminator did not hit clonebox sessions on both servers (target $killed_dst, source $killed_src)"
+    assert_eq 0 "$LAST_RC" "clone must survive terminated connections in a single invocation" 
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    assert_contains "$LAST_ERR" "retrying" "stderr should say it is retrying"
+    assert_tables_equal src "$db" dst "$tgt" public.background_tasks
+}
+
+test_two_runners() {
+    local db src_conn tgt state id trial rc1 rc2 n5=0 nfin=0 p1 p2 busy_err
+    db=$(scaled_source 2)
+    src_conn=$(pg_url src "$db")
+    for trial in $(seq 1 20); do
+        tgt=$(new_db dst)
+        state="$TEST_TMP/state$trial.db"
+        assert_exit 0 cb start --source "$src_conn" --target "$(pg_url dst "$tgt")" --state "$state"
+        id=$LAST_OUT
+        "$CLONEBOX_BIN" resume "$id" --state "$state" >"$TEST_TMP/r1.out" 2>"$TEST_TMP/r1.err" </dev/null & p1=$!
+        "$CLONEBOX_BIN" resume "$id" --state "$state" >"$TEST_TMP/r2.out" 2>"$TEST_TMP/r2.err" </dev/null & p2=$!
+        rc1=0; wait "$p1" || rc1=$?
+        rc2=0; wait "$p2" || rc2=$?
+        echo "trial $trial: job $id exits $rc1 $rc2"
+        local pair
+        pair=$(printf '%s\n' "$rc1" "$rc2" | sort -n | tr '\n' ' ')
+        local r
+        if [ "$pair" = "0 5 " ]; then
+            n5=$((n5 + 1))
+            if [ "$rc1" = 5 ]; then r=1; else r=2; fi
+            busy_err=$(cat "$TEST_TMP/r$r.err")
+            assert_contains "$busy_err" "busy" "trial $trial: the losing runner must say the job is busy"
+            assert_match "$busy_err" "runner [^ ]+ holds it|holds it" "trial $trial: the busy message must name the holder"
+            if [ "$r" = 1 ]; then r=2; else r=1; fi
+            assert_contains "$(cat "$TEST_TMP/r$r.out")" "RESULT: PASS" "trial $trial: the winner must PASS"
+        elif [ "$pair" = "0 0 " ] && { grep -q "already finished" "$TEST_TMP/r1.err" || grep -q "already finished" "$TEST_TMP/r2.err"; }; then
+            nfin=$((nfin + 1))
+            assert_contains "$(cat "$TEST_TMP/r1.out")" "RESULT: PASS"
+            assert_contains "$(cat "$TEST_TMP/r2.out")" "RESULT: PASS"
+        else
+            _fail "trial $trial: two concurrent 'resume $id' exited $rc1 and $rc2; want one 5 (busy) and one 0" \
+                "  runner 1 stderr:" "$(_show "$(tail -n 20 "$TEST_TMP/r1.err")")" \
+                "  runner 2 stderr:" "$(_show "$(tail -n 20 "$TEST_TMP/r2.err")")"
+        fi
+        jq_assert "$(job_json "$state" "$id")" '.status == "done" and .runs == 1' \
+            "trial $trial: the job must be done after exactly one run"
+    done
+    echo "busy: $n5 trials, loser came after the end: $nfin trials"
+    [ "$n5" -gt 0 ] || _fail "no trial saw a busy (exit 5) runner"
+}
+
+test_stale_and_cancel() {
+    local db src_conn tgt tgt_conn state id j
+    db=$(scaled_source 10)
+    src_conn=$(pg_url src "$db")
+    tgt=$(new_db dst)
+    tgt_conn=$(pg_url dst "$tgt")
+    state="$TEST_TMP/state.db"
+    bg_clone "$TEST_TMP/c1" clone --source "$src_conn" --target "$tgt_conn" --state "$state"
+    wait_for_phase "$state" data "$BG_PID"
+    sleep 0.3
+    kill -9 "$BG_PID"; wait "$BG_PID" 2>/dev/null || true
+    id=$(job_field "$state" id)
+    sleep 2
+    assert_exit 0 cb status --json --stale-after 1s --state "$state"
+    jq_assert "$LAST_OUT" '.status == "stale"' "a killed runner's job must be stale after 2 s with --stale-after 1s"
+    assert_exit 0 cb status --json --stale-after 60s --state "$state"
+    jq_assert "$LAST_OUT" '.status == "running"' "with --stale-after 60s the job is still running"
+    assert_exit 0 cb jobs --stale-after 1s --state "$state"
+    assert_contains "$LAST_OUT" "stale" "jobs must show the job as stale"
+    assert_exit 0 cb cancel --stale --stale-after 1s --state "$state"
+    assert_contains "$LAST_OUT" "1 job cancelled"
+    assert_exit 0 cb status "$id" --json --state "$state"
+    jq_assert "$LAST_OUT" '.status == "cancelled"'
+    assert_exit 6 cb resume "$id" --state "$state"
+    assert_contains_i "$LAST_ERR" "cancelled"
+    # a new job over the partial target
+    assert_exit 0 cb clone --new --clean --yes --source "$src_conn" --target "$tgt_conn" --state "$state"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    assert_tables_equal src "$db" dst "$tgt" public.background_tasks
+    j=$(job_json "$state")
+    jq_assert "$j" ".id != $id and .status == \"done\"" "clone --new must make (and finish) a new job"
+}
+
+test_cancel_running() {
+    local db state id t0 rc took
+    db=$(scaled_source 10)
+    state="$TEST_TMP/state.db"
+    bg_clone "$TEST_TMP/c1" clone --source "$(pg_url src "$db")" --target "$(pg_url dst "$(new_db dst)")" --state "$state"
+    wait_for_phase "$state" data "$BG_PID"
+    id=$(job_field "$state" id)
+    t0=$(date +%s.%N)
+    assert_exit 0 cb cancel "$id" --state "$state"
+    assert_contains "$LAST_OUT" "1 job cancelled"
+    rc=0
+    local i
+    for i in $(seq 1 200); do pid_alive "$BG_PID" || break; sleep 0.05; done
+    took=$(_secs_since "$t0")
+    pid_alive "$BG_PID" && { kill -9 "$BG_PID"; _fail "the runner still runs 10 s after cancel"; }
+    wait "$BG_PID" || rc=$?
+    echo "runner exited $rc, $took s after cancel"
+    echo "runner stderr (tail):"; tail -n 5 "$TEST_TMP/c1.err" | sed 's/^/  /'
+    assert_eq 6 "$rc" "a cancelled runner must exit 6"
+    awk -v t="$took" 'BEGIN { exit !(t <= 3.5) }' || _fail "the runner took $took s to stop after cancel (want <= ~3 s)"
+    jq_assert "$(job_json "$state" "$id")" '.status == "cancelled"'
+}
+
+test_status_json_fields() {
+    clone_fixture
+    local j
+    assert_exit 0 cb status --json --state "$STATE"
+    j=$LAST_OUT
+    assert_json "$j"
+    jq_assert "$j" '.id | type == "number"'
+    jq_assert "$j" '.status == "done" and .phase == "done" and .result == "PASS"'
+    jq_assert "$j" '.runs >= 1'
+    jq_assert "$j" '(.rows_total | type) == "number" and .rows_total > 0 and .rows_total == .rows_copied'
+    jq_assert "$j" '.items_total > 0 and .items_total == .items_done'
+    jq_assert "$j" 'has("current_item") and has("error") and has("owner") and (.seconds_since_update | type) == "number"'
+    jq_assert "$j" '.error == null'
+    jq_assert "$j" '.tables | type == "array" and length >= 15'
+    jq_assert "$j" '[.tables[] | select(has("table") and has("mode") and has("status") and has("rows_total") and has("rows_copied") | not)] | length == 0' \
+        "every table entry needs table, mode, status, rows_total, rows_copied"
+    jq_assert "$j" '[.tables[] | select(.table == "public.tasks")][0] | .rows_total == 5002 and .rows_copied == 5002 and .status == "done"'
+    # exit codes
+    assert_exit 2 cb step --budget 2s --state "$TEST_TMP/nojobs.db"
+    assert_exit 2 cb step --budget nonsense --state "$STATE"
+    assert_exit 0 cb jobs --state "$STATE"
+    assert_contains "$LAST_OUT" "done"
+}
+
+test_clean() {
+    clone_fixture
+    assert_exit 0 cb clone --new --clean --yes --source "$SRC_CONN" --target "$TGT_CONN" --state "$STATE"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    assert_tables_equal src "$SRC_DB" dst "$TGT_DB" public.background_tasks
+    assert_schema_equal src "$SRC_DB" dst "$TGT_DB"
+    # --clean without a terminal and without --yes: refuse (stdin is /dev/null)
+    run_cmd cb clone --new --clean --source "$SRC_CONN" --target "$TGT_CONN" --state "$STATE" </dev/null
+    assert_eq 2 "$LAST_RC" "--clean without --yes and without a terminal must exit 2"
+    assert_contains "$LAST_ERR" "--yes"
+    assert_tables_equal src "$SRC_DB" dst "$TGT_DB" public.background_tasks
+}
+
+test_resume_options_differ() {
+    local db src_conn tgt_conn state
+    db=$(scaled_source 10)
+    src_conn=$(pg_url src "$db")
+    tgt_conn=$(pg_url dst "$(new_db dst)")
+    state="$TEST_TMP/state.db"
+    bg_clone "$TEST_TMP/c1" clone --source "$src_conn" --target "$tgt_conn" --state "$state"
+    wait_for_phase "$state" data "$BG_PID"
+    kill -9 "$BG_PID"; wait "$BG_PID" 2>/dev/null || true
+    assert_exit 2 cb clone --source "$src_conn" --target "$tgt_conn" --state "$state" --exclude-table-data 'public.tasks'
+    assert_contains "$LAST_ERR" "options" "the message must say the options differ"
+    assert_contains "$LAST_ERR" "--exclude-table-data" "the message must name the differing options"
+    # the original options still resume it
+    assert_exit 0 cb clone --source "$src_conn" --target "$tgt_conn" --state "$state"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+}
