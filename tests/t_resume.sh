@@ -110,8 +110,10 @@ _PROGRESS='if .phase == "data" then 0.05 + 0.30 * (if .rows_total > 0 then .rows
 # kill_resume_scenario SRCDB KILLS SEED
 #   1. measures an uninterrupted clone of src/SRCDB (into a scratch database);
 #   2. into a fresh target: repeatedly starts `clonebox clone` and kill -9s it
-#      after a seeded random delay.  Until KILLS kills have hit runs that got
-#      the job (the job's run counter reached KILLS), delays are short
+#      after a seeded random delay.  A kill "hits" when the killed run had
+#      taken the job (the job's run counter went up); a kill that lands while
+#      the process is still starting is counted but not as a hit.  Until KILLS
+#      kills have hit, delays are short
 #      (50 ms .. max(150 ms, 2 * remaining time / (remaining kills + 1)),
 #      remaining time estimated from the job's phase; the first kills at most
 #      400 ms, in plan/schema) so the job does not
@@ -120,11 +122,12 @@ _PROGRESS='if .phase == "data" then 0.05 + 0.30 * (if .rows_total > 0 then .rows
 #      phase, until a run finishes by itself;
 #   3. runs clone once more: the stored report, exit 0, RESULT: PASS;
 #   4. every table equals the source; background_tasks is empty; the job's
-#      run counter is > KILLS.
+#      run counter is >= the hits (the final run adds one unless a hit came
+#      after the job had finished).
 #   Sets KR_TGT_DB, KR_STATE, KR_KILLS.
 kill_resume_scenario() {
     local srcdb=$1 kills_wanted=$2 seed=$3
-    local src_conn tgt_conn scratch t0 T_ms hi1 n=0 kills=0 runs=0 rc ms ph maxruns left j prog=0
+    local src_conn tgt_conn scratch t0 T_ms hi1 n=0 kills=0 hits=0 runs=0 prev_runs=0 rc ms ph maxruns left j prog=0
     local -A hist=()
     echo "seed=$seed kills=$kills_wanted source=src/$srcdb"
     RANDOM=$seed
@@ -146,10 +149,10 @@ kill_resume_scenario() {
     while :; do
         n=$((n + 1))
         [ "$n" -le "$maxruns" ] || _fail "the job did not finish after $n runs ($kills kills, seed $seed)"
-        if [ "$kills" -lt "$kills_wanted" ] || [ "$runs" -lt "$kills_wanted" ]; then
-            # spread the remaining (estimated) time over the remaining kills
-            left=$((kills_wanted - kills)); [ "$left" -ge 1 ] || left=1
-            hi1=$(awk -v t="$T_ms" -v p="$prog" -v l="$left" -v k="$kills" 'BEGIN { h = 2 * t * (1 - p) / (l + 1); if (p < 0.05 && k < 5 && h > 400) h = 400; if (h < 150) h = 150; if (h > t) h = t; printf "%d", h }')
+        if [ "$hits" -lt "$kills_wanted" ]; then
+            # spread the remaining (estimated) time over the remaining hits
+            left=$((kills_wanted - hits)); [ "$left" -ge 1 ] || left=1
+            hi1=$(awk -v t="$T_ms" -v p="$prog" -v l="$left" -v k="$hits" 'BEGIN { h = 2 * t * (1 - p) / (l + 1); if (p < 0.05 && k < 5 && h > 400) h = 400; if (h < 150) h = 150; if (h > t) h = t; printf "%d", h }')
             _rand_ms 50 "$hi1"
         else
             _rand_ms 50 "$T_ms"
@@ -168,7 +171,12 @@ kill_resume_scenario() {
                 runs=$(printf '%s' "$j" | jq -r '.runs // 0')
                 prog=$(printf '%s' "$j" | jq -r "$_PROGRESS")
             fi
-            hist[$ph]=$((${hist[$ph]:-0} + 1))
+            if [ "$runs" -gt "$prev_runs" ]; then
+                hits=$((hits + 1)); prev_runs=$runs
+                hist[$ph]=$((${hist[$ph]:-0} + 1))
+            else
+                ph="$ph, before the run took the job"
+            fi
             echo "run $n: kill -9 after ${ms} ms, phase $ph, job runs $runs, progress ~$prog"
         elif [ "$rc" = 0 ]; then
             echo "run $n: finished by itself within ${ms} ms"
@@ -180,10 +188,10 @@ kill_resume_scenario() {
         fi
     done
     KR_KILLS=$kills
-    echo "kills by phase at the time of the kill:"
+    echo "kills: $kills, of which $hits hit a run that had taken the job; hits by phase:"
     for ph in "${!hist[@]}"; do echo "  $ph: ${hist[$ph]}"; done
-    [ "$kills" -ge "$kills_wanted" ] ||
-        _fail "the job finished by itself after only $kills kills (wanted $kills_wanted, seed $seed)"
+    [ "$hits" -ge "$kills_wanted" ] ||
+        _fail "the job finished by itself after only $hits hits (wanted $kills_wanted, seed $seed)"
 
     # 3. once more: the stored report
     assert_exit 0 cb clone --source "$src_conn" --target "$tgt_conn" --state "$KR_STATE"
@@ -201,8 +209,8 @@ kill_resume_scenario() {
     local j
     j=$(job_json "$KR_STATE")
     jq_assert "$j" ".status == \"done\" and .result == \"PASS\"" "job must be done with PASS"
-    jq_assert "$j" ".runs > $kills_wanted" "the job's run counter must exceed the $kills_wanted kills"
-    echo "job runs: $(printf '%s' "$j" | jq .runs), kills: $kills, clone invocations: $n"
+    jq_assert "$j" ".runs >= $hits and .runs <= $n" "the job's run counter must count the $hits hits and not exceed the $n invocations"
+    echo "job runs: $(printf '%s' "$j" | jq .runs), kills: $kills, hits: $hits, clone invocations: $n"
 }
 
 # ---------------------------------------------------------------------------
