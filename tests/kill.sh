@@ -3,7 +3,8 @@
 # tests/t_resume.sh, with as many kills as you like).
 #
 # usage: tests/kill.sh [--kills N] [--seed N] [--scale N] [--keep]
-#   --kills N   kills before the job may finish (default 300)
+#   --kills N   kills that must hit a run holding the job before it may
+#               finish (default 300)
 #   --seed N    seed of the kill delays (default random; printed as seed=N)
 #   --scale N   fixture scale of the source database (default 20)
 #   --keep      keep the temp root (servers are stopped anyway)
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
         --scale) SCALE=${2:?--scale needs a number}; shift ;;
         --scale=*) SCALE=${1#*=} ;;
         --keep) KEEP=1 ;;
-        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "kill.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
