@@ -526,6 +526,7 @@ static const char *const azStSchema[] = {
     " key_types TEXT,"                 /* JSON array: their types (format_type) */
     " key_expr TEXT,"                  /* SQL: json_build_array of the key as text */
     " last_key TEXT,"                  /* JSON array: key of the last committed chunk */
+    " vkey TEXT,"                      /* JSON array: key of the last verified chunk */
     " restarts INTEGER NOT NULL DEFAULT 0," /* keyless table copies begun again */
     " mode TEXT NOT NULL,"             /* copy, nodata (created empty), skip (left out) */
     " reason TEXT,"                    /* why nodata/skip */
@@ -534,7 +535,8 @@ static const char *const azStSchema[] = {
     " rows_copied INTEGER NOT NULL DEFAULT 0,"
     " status TEXT NOT NULL DEFAULT 'todo'," /* todo, copying, done */
     " started_at REAL, done_at REAL,"
-    " src_rows INTEGER, src_sum TEXT, dst_rows INTEGER, dst_sum TEXT,"
+    " src_rows INTEGER, src_sum TEXT," /* checksum so far (to vkey), then whole */
+    " dst_rows INTEGER, dst_sum TEXT,"
     " verdict TEXT,"                   /* ok, diff, excluded */
     " PRIMARY KEY(job, id))",
     "CREATE TABLE IF NOT EXISTS vobj("    /* verification inventory */
@@ -542,7 +544,7 @@ static const char *const azStSchema[] = {
     " side TEXT NOT NULL,"             /* src or dst */
     " kind TEXT NOT NULL, name TEXT NOT NULL, def TEXT)",
     "CREATE INDEX IF NOT EXISTS vobj_job ON vobj(job, kind, name)",
-    "PRAGMA user_version = 1",
+    "PRAGMA user_version = 2",
 };
 
 /* Binds arguments described by zTypes ('i' int64, 't' text or NULL,
@@ -645,6 +647,11 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
     sqlite3_close(db);
     return NULL;
   }
+  /* Format 1 (clonebox before chunked verification) lacks tbl.vkey. */
+  if (st_int(db, 0, "PRAGMA user_version", NULL) == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) {
+    sqlite3_close(db);
+    return NULL;
+  }
   for (size_t i = 0; i < sizeof azStSchema / sizeof *azStSchema; i++)
     if (sqlite3_exec(db, azStSchema[i], NULL, NULL, &zErr) != SQLITE_OK) {
       fail(EXIT_FAILED, "state file %s: %s", zPath, zErr);
@@ -723,7 +730,9 @@ static int run_should_stop(Job *j) {
       fail(EXIT_BUSY, "job %lld was taken over by another runner; this one stops", (long long)j->id);
       return EXIT_BUSY;
   }
-  if (j->deadline > 0 && now() >= j->deadline) return EXIT_MORE;
+  /* A step always gets one unit of work done, however small its budget
+   * (or long its connecting took), so a step loop cannot stall. */
+  if (j->deadline > 0 && j->nCheckpoint > 0 && now() >= j->deadline) return EXIT_MORE;
   return 0;
 }
 
@@ -1188,14 +1197,19 @@ static const char zInventorySql[] =
     "  AND NOT (io.type = 'schema' AND io.identity = 'public' AND d.description = 'standard public schema')"
     ") q WHERE (rel IS NULL OR rel <> ALL ($1::text[])) AND (rel2 IS NULL OR rel2 <> ALL ($1::text[]))";
 
-/* The checksum of a table: row count and two sums of 64-bit slices of
- * md5(row text).  Sums do not depend on row order and count duplicates,
- * so equal results mean equal multisets of rows (with overwhelming
- * probability).  %s: the quoted column list, then the quoted table. */
+/* The checksum of some rows of a table: their count and two sums, modulo
+ * 2^64, of the 64-bit halves of md5(row text), as "count", "a/b".  Sums do
+ * not depend on row order and count duplicates, so equal results mean
+ * equal multisets of rows (with overwhelming probability), and the sums
+ * of a table's chunks add up (modulo 2^64) to the whole table's.  %s: the
+ * quoted column list, the quoted table, then " WHERE " and a row filter
+ * or two empty strings. */
+#define CHECKSUM_HALF(from)                                                      \
+  "((coalesce(sum(('x' || substr(h, " from ", 16))::bit(64)::bigint::numeric), 0)" \
+  " %% 18446744073709551616 + 18446744073709551616) %% 18446744073709551616)"
 static const char zChecksumFmt[] =
-    "SELECT count(*), coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0)"
-    " || '/' || coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0)"
-    " FROM (SELECT md5(t::text) AS h FROM (SELECT %s FROM ONLY %s) t) q";
+    "SELECT count(*), " CHECKSUM_HALF("1") " || '/' || " CHECKSUM_HALF("17")
+    " FROM (SELECT md5(t::text) AS h FROM (SELECT %s FROM ONLY %s%s%s) t) q";
 
 /* Kahn's topological sort of n nodes under edges aEdge[2*i] -> aEdge[2*i+1]
  * (first must come before second).  Among ready nodes the lowest index
@@ -1667,6 +1681,50 @@ static bool run_key_literal(Job *j, PGconn *conn, PQExpBuffer b, const char *zKe
   return sqlite3_finalize(p) == SQLITE_OK;
 }
 
+/* Cuts the next chunk of a table along its key: the rows after zLast
+ * (NULL: from the start), about nChunk of them.  Sets w to the lower bound
+ * alone, "(key) > last" (empty from the start), r to the whole range
+ * (lower and upper bound; empty for a keyless table, one chunk), and
+ * *pzUpper to the chunk's last key as a JSON array, or NULL when the chunk
+ * runs to the end of the table, so that it also takes rows the target has
+ * beyond the source's last key.  The bounds come from the source. */
+static bool run_chunk(Job *j, const TblInfo *t, const char *zLast, long nChunk, PQExpBuffer w, PQExpBuffer r,
+                      char **pzUpper, const char *zWhat) {
+  *pzUpper = NULL;
+  resetPQExpBuffer(w);
+  resetPQExpBuffer(r);
+  if (!t->zKeyCols) return true;
+  if (zLast) {
+    appendPQExpBuffer(w, "(%s) > ", t->zKeyCols);
+    if (!run_key_literal(j, j->src, w, zLast, t->zKeyTypes)) return false;
+  }
+  PQExpBuffer q = createPQExpBuffer();
+  appendPQExpBuffer(q, "SELECT %s::text FROM (SELECT %s FROM ONLY %s%s%s ORDER BY %s OFFSET %ld LIMIT 1) k",
+                    t->zKeyExpr, t->zKeyCols, t->zQname, w->len ? " WHERE " : "", w->data, t->zKeyCols, nChunk - 1);
+  *pzUpper = db_scalar(j->src, q->data, 0, NULL, zWhat);
+  destroyPQExpBuffer(q);
+  if (g_err.bSet) return false;
+  appendPQExpBufferStr(r, w->data);
+  if (*pzUpper) {
+    appendPQExpBuffer(r, "%s(%s) <= ", r->len ? " AND " : "", t->zKeyCols);
+    if (!run_key_literal(j, j->src, r, *pzUpper, t->zKeyTypes)) {
+      free(*pzUpper);
+      *pzUpper = NULL;
+      return false;
+    }
+  }
+  return true;
+}
+
+/* The next chunk's size in rows after one of nChunk rows took dt seconds:
+ * aimed at about a second, so budgets, cancels and heartbeats stay
+ * responsive, changing at most fourfold at a time. */
+static long run_chunk_size(long nChunk, double dt) {
+  long n = dt > 0.01 ? (long)((double)nChunk / dt) : nChunk * 4;
+  n = n > nChunk * 4 ? nChunk * 4 : n < nChunk / 4 ? nChunk / 4 : n;
+  return n < 1000 ? 1000 : n > 2000000 ? 2000000 : n;
+}
+
 /* Streams rows from a source COPY TO into a target COPY FROM that the
  * caller's transaction surrounds: one row in memory at a time, whatever
  * the table's size.  Binary COPY sends one message per row (plus header
@@ -1746,11 +1804,10 @@ static void run_dst_rollback(Job *j) {
  * (bRepair).  The first chunk truncates, so a table whose first chunk was
  * never recorded simply starts over.  A table without a usable key is
  * copied in one transaction and, if cut, started again from empty (the
- * report counts those restarts).  Chunks are sized to take about a second,
- * so budgets, cancels and heartbeats stay responsive. */
+ * report counts those restarts). */
 static bool run_copy(Job *j, const Item *it) {
   TblInfo t = {0};
-  PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), qIn = createPQExpBuffer();
+  PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer(), qIn = createPQExpBuffer();
   bool ok = false;
   char zItem[700], zWhat[700];
   PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
@@ -1790,19 +1847,7 @@ static bool run_copy(Job *j, const Item *it) {
   for (;;) {
     char *zUpper = NULL;
     double t0 = now();
-    /* The chunk's range: (last, upper], upper NULL meaning "to the end". */
-    resetPQExpBuffer(w);
-    if (t.zKeyCols && t.zLastKey) {
-      appendPQExpBuffer(w, "(%s) > ", t.zKeyCols);
-      if (!run_key_literal(j, src, w, t.zLastKey, t.zKeyTypes)) goto done;
-    }
-    if (t.zKeyCols) {
-      resetPQExpBuffer(q);
-      appendPQExpBuffer(q, "SELECT %s::text FROM (SELECT %s FROM ONLY %s%s%s ORDER BY %s OFFSET %ld LIMIT 1) k",
-                        t.zKeyExpr, t.zKeyCols, t.zQname, w->len ? " WHERE " : "", w->data, t.zKeyCols, nChunk - 1);
-      zUpper = db_scalar(src, q->data, 0, NULL, zWhat);
-      if (g_err.bSet) goto done;
-    }
+    if (!run_chunk(j, &t, t.zLastKey, nChunk, w, r, &zUpper, zWhat)) goto done;
     /* The target: one transaction per chunk. */
     resetPQExpBuffer(q);
     appendPQExpBufferStr(q, "BEGIN; ");
@@ -1810,11 +1855,7 @@ static bool run_copy(Job *j, const Item *it) {
     else if (bRepair) appendPQExpBuffer(q, "DELETE FROM ONLY %s WHERE %s", t.zQname, w->data);
     if (!db_exec(dst, q->data, zWhat)) { free(zUpper); goto done; }
     resetPQExpBuffer(q);
-    if (zUpper) {
-      appendPQExpBuffer(w, "%s(%s) <= ", w->len ? " AND " : "", t.zKeyCols);
-      if (!run_key_literal(j, src, w, zUpper, t.zKeyTypes)) { free(zUpper); goto done; }
-    }
-    if (w->len) appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s WHERE %s) TO STDOUT (FORMAT binary)", t.zCopyCols, t.zQname, w->data);
+    if (r->len) appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s WHERE %s) TO STDOUT (FORMAT binary)", t.zCopyCols, t.zQname, r->data);
     else appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT binary)", t.zQname, t.zCopyCols);
     sqlite3_int64 nCopied = 0;
     if (!run_stream(j, it, &t, q->data, qIn->data, zWhat, &nCopied) || !db_exec(dst, "COMMIT", zWhat)) {
@@ -1839,12 +1880,7 @@ static bool run_copy(Job *j, const Item *it) {
     if (!zUpper) break;
     free(t.zLastKey);
     t.zLastKey = zUpper;
-    /* Aim for about a second per chunk. */
-    double dt = now() - t0;
-    long nNext = dt > 0.01 ? (long)((double)nChunk / dt) : nChunk * 4;
-    nChunk = nNext > nChunk * 4 ? nChunk * 4 : nNext < nChunk / 4 ? nChunk / 4 : nNext;
-    if (nChunk < 1000) nChunk = 1000;
-    if (nChunk > 2000000) nChunk = 2000000;
+    nChunk = run_chunk_size(nChunk, now() - t0);
     if (run_should_stop(j)) goto done; /* ok: paused at a checkpoint */
   }
   snprintf(zItem, sizeof zItem, "Table done: %s (%lld rows)", t.zQname, (long long)t.nDone);
@@ -1853,19 +1889,39 @@ done:
   if (!ok) run_dst_rollback(j);
   destroyPQExpBuffer(q);
   destroyPQExpBuffer(w);
+  destroyPQExpBuffer(r);
   destroyPQExpBuffer(qIn);
   run_tbl_free(&t);
   return ok;
 }
 
-/* Checksums one table on both sides at once. */
+/* Adds a server's chunk checksum ("a/b", each below 2^64) to a running
+ * one (32 hex digits, or NULL for none yet) into zOut. */
+static void run_sum_add(char zOut[33], const char *zSum, const char *zChunk) {
+  unsigned long long a = 0, b = 0, ca = 0, cb = 0;
+  if (zSum) sscanf(zSum, "%16llx%16llx", &a, &b);
+  sscanf(zChunk, "%llu/%llu", &ca, &cb);
+  snprintf(zOut, 33, "%016llx%016llx", a + ca, b + cb); /* wraps: modulo 2^64 */
+}
+
+/* Checksums one table on both sides at once, chunk by chunk along its key
+ * (a keyless table in one go), so that a budgeted step or a kill loses at
+ * most one chunk of a big table's verification.  Each chunk's counts and
+ * sums are added to the table's running totals in the same state-file
+ * transaction that records the chunk's last key (vkey): a resumed run goes
+ * on after the last recorded chunk and counts no chunk twice.  The last
+ * chunk has no upper bound, so rows the target has past the source's last
+ * key are counted too. */
 static bool run_vtable(Job *j, const Item *it) {
   TblInfo t = {0};
   PGresult *rs = NULL, *rd = NULL;
+  PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer();
+  char *zVKey = NULL, *zSrcSum = NULL, *zDstSum = NULL;
+  sqlite3_int64 nSrc = 0, nDst = 0;
   bool ok = false;
+  char zItem[700];
   PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
   if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
-  char zItem[700];
   snprintf(zItem, sizeof zItem, "Verifying %s", t.zQname);
   if (!run_progress(j, zItem, false)) goto done;
   /* A table missing from the target is a finding, not an error. */
@@ -1882,22 +1938,70 @@ static bool run_vtable(Job *j, const Item *it) {
     if (!ok) st_rollback(j->db);
     goto done;
   }
-  PQExpBuffer q = createPQExpBuffer();
-  appendPQExpBuffer(q, zChecksumFmt, t.zAllCols, t.zQname);
-  ok = db_query_pair(src, dst, q->data, 0, NULL, zItem, &rs, &rd);
-  destroyPQExpBuffer(q);
-  if (!ok) goto done;
-  ok = st_begin(j->db) &&
-       st_run(j->db,
-              "UPDATE tbl SET src_rows = ?, src_sum = ?, dst_rows = ?, dst_sum = ?,"
-              " verdict = CASE WHEN ?1 = ?3 AND ?2 = ?4 THEN 'ok' ELSE 'diff' END WHERE job = ? AND id = ?",
-              "ititii", (sqlite3_int64)atoll(PQgetvalue(rs, 0, 0)), PQgetvalue(rs, 0, 1),
-              (sqlite3_int64)atoll(PQgetvalue(rd, 0, 0)), PQgetvalue(rd, 0, 1), j->id, it->tbl) &&
-       run_mark(j, it, "done", NULL) && st_commit(j->db);
-  if (!ok) st_rollback(j->db);
+  /* The totals so far: none unless a chunk was recorded. */
+  sqlite3_stmt *p = st_prep(j->db, "SELECT vkey, src_rows, src_sum, dst_rows, dst_sum FROM tbl"
+                            " WHERE job = ? AND id = ? AND vkey IS NOT NULL", "ii", j->id, it->tbl);
+  if (!p) goto done;
+  if (sqlite3_step(p) == SQLITE_ROW) {
+    zVKey = xstrdup((const char *)sqlite3_column_text(p, 0));
+    nSrc = sqlite3_column_int64(p, 1);
+    zSrcSum = xstrdup((const char *)sqlite3_column_text(p, 2));
+    nDst = sqlite3_column_int64(p, 3);
+    zDstSum = xstrdup((const char *)sqlite3_column_text(p, 4));
+  }
+  sqlite3_finalize(p);
+  long nChunk = 20000;
+  for (;;) {
+    char *zUpper = NULL, zSrcNew[33], zDstNew[33];
+    double t0 = now();
+    if (!run_chunk(j, &t, zVKey, nChunk, w, r, &zUpper, zItem)) goto done;
+    resetPQExpBuffer(q);
+    appendPQExpBuffer(q, zChecksumFmt, t.zAllCols, t.zQname, r->len ? " WHERE " : "", r->data);
+    PQclear(rs);
+    PQclear(rd);
+    rs = rd = NULL;
+    if (!db_query_pair(src, dst, q->data, 0, NULL, zItem, &rs, &rd)) { free(zUpper); goto done; }
+    nSrc += atoll(PQgetvalue(rs, 0, 0));
+    nDst += atoll(PQgetvalue(rd, 0, 0));
+    run_sum_add(zSrcNew, zSrcSum, PQgetvalue(rs, 0, 1));
+    run_sum_add(zDstNew, zDstSum, PQgetvalue(rd, 0, 1));
+    /* The chunk and the totals after it, at once: kill -9 before this
+     * commit redoes the chunk, after it goes on from the next one. */
+    ok = st_begin(j->db) &&
+         st_run(j->db,
+                "UPDATE tbl SET vkey = ?3, src_rows = ?4, src_sum = ?5, dst_rows = ?6, dst_sum = ?7,"
+                " verdict = CASE WHEN ?3 IS NOT NULL THEN NULL WHEN ?4 = ?6 AND ?5 = ?7 THEN 'ok' ELSE 'diff' END"
+                " WHERE job = ?1 AND id = ?2",
+                "iititit", j->id, it->tbl, zUpper, nSrc, zSrcNew, nDst, zDstNew) &&
+         (zUpper || run_mark(j, it, "done", NULL)) && st_commit(j->db);
+    if (!ok) {
+      st_rollback(j->db);
+      free(zUpper);
+      goto done;
+    }
+    j->nCheckpoint++;
+    if (!zUpper) break;
+    free(zVKey);
+    zVKey = zUpper;
+    free(zSrcSum);
+    free(zDstSum);
+    zSrcSum = xstrdup(zSrcNew);
+    zDstSum = xstrdup(zDstNew);
+    nChunk = run_chunk_size(nChunk, now() - t0);
+    snprintf(zItem, sizeof zItem, "Verifying %s (%lld rows checked)", t.zQname, (long long)nSrc);
+    if (!run_progress(j, zItem, false)) { ok = false; goto done; }
+    snprintf(zItem, sizeof zItem, "Verifying %s", t.zQname);
+    if (run_should_stop(j)) goto done; /* ok: paused at a checkpoint */
+  }
 done:
   PQclear(rs);
   PQclear(rd);
+  destroyPQExpBuffer(q);
+  destroyPQExpBuffer(w);
+  destroyPQExpBuffer(r);
+  free(zVKey);
+  free(zSrcSum);
+  free(zDstSum);
   run_tbl_free(&t);
   return ok;
 }
@@ -2077,7 +2181,8 @@ static const char zStatusSql[] =
     "   THEN ((julianday('now') - 2440587.5) * 86400.0) ELSE max(done_at) END - min(started_at)))"
     "   FROM tbl WHERE job = j.id AND mode = 'copy' AND started_at IS NOT NULL),"
     " 'tables', (SELECT json_group_array(json_object('table', qname, 'mode', mode, 'status', status,"
-    "   'rows_total', coalesce(rows_total, rows_est), 'rows_copied', rows_copied))"
+    "   'rows_total', coalesce(rows_total, rows_est), 'rows_copied', rows_copied,"
+    "   'rows_verified', CASE WHEN vkey IS NOT NULL OR verdict IS NOT NULL THEN coalesce(src_rows, 0) ELSE 0 END))"
     "   FROM (SELECT * FROM tbl WHERE job = j.id AND mode <> 'parent' ORDER BY schema_name, table_name)))"
     " FROM job j WHERE j.id = ?1";
 
@@ -2301,6 +2406,8 @@ static int eng_drive(Job *j) {
   if (bPlan && !(run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && cat_plan(j) &&
                  (!j->pOpt->bClean || eng_plan_clean(j))))
     rc = g_err.rc ? g_err.rc : EXIT_FAILED;
+  else if (bPlan)
+    j->nCheckpoint++; /* the plan is this run's unit of work if the budget is spent */
   if (rc == EXIT_OK) rc = eng_run(j);
   clear_progress_line();
   if (rc == EXIT_OK) return eng_finish(j);
