@@ -2384,15 +2384,40 @@ static bool eng_create(Job *j, const char *zSrcId, const char *zDstId, const cha
   return ok;
 }
 
+/* Empties one target schema (@S: its quoted name as a literal): drops it
+ * with everything in it and creates it again with the owner and grants it
+ * had on the target (privileges are not copied from the source), so that
+ * the roles using the target keep their access (the stock public schema:
+ * owner pg_database_owner, USAGE for PUBLIC).  An owner this role may not
+ * give away stays with this role, with a warning. */
+static const char zCleanSchemaSql[] =
+    "DO $clonebox$ DECLARE"
+    " s text := @S; o text; g text[]; x text;"
+    " BEGIN"
+    " SELECT n.nspowner::regrole::text, array(SELECT format('GRANT %s ON SCHEMA %s TO %s', a.privilege_type, s,"
+    "   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END)"
+    "   || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END FROM aclexplode(n.nspacl) a)"
+    "   INTO o, g FROM pg_catalog.pg_namespace n WHERE n.oid = pg_catalog.to_regnamespace(s);"
+    " EXECUTE 'DROP SCHEMA IF EXISTS ' || s || ' CASCADE';"
+    " EXECUTE 'CREATE SCHEMA ' || s;"
+    " IF o IS NOT NULL AND o <> current_user::regrole::text THEN"
+    "   BEGIN EXECUTE 'ALTER SCHEMA ' || s || ' OWNER TO ' || o;"
+    "   EXCEPTION WHEN insufficient_privilege THEN"
+    "     RAISE WARNING 'clonebox: schema % was owned by %; it now belongs to %', s, o, current_user;"
+    "   END;"
+    " END IF;"
+    " FOREACH x IN ARRAY coalesce(g, '{}') LOOP EXECUTE x; END LOOP;"
+    " END $clonebox$;";
+
 /* A job's schemas, emptied before the schema phase (--clean): every
- * schema the plan creates, dropped with what it holds and created again. */
+ * schema the plan creates (zCleanSchemaSql each). */
 static bool eng_plan_clean(Job *j) {
   return st_run(j->db,
                 "INSERT INTO item(job, seq, phase, kind, name, ddl, status)"
                 " SELECT ?1, 0, ?2, 'clean', 'clean target schemas ' || group_concat(name, ', '),"
-                " group_concat('DROP SCHEMA IF EXISTS ' || name || ' CASCADE; CREATE SCHEMA ' || name || ';', ' '), 'todo'"
+                " group_concat(replace(?3, '@S', quote(name)), ' '), 'todo'"
                 " FROM (SELECT substr(name, 8) AS name FROM item WHERE job = ?1 AND kind = 'schema' AND status <> 'excluded'"
-                " ORDER BY seq) HAVING count(*) > 0", "ii", j->id, (sqlite3_int64)PH_ENUMS);
+                " ORDER BY seq) HAVING count(*) > 0", "iit", j->id, (sqlite3_int64)PH_ENUMS, zCleanSchemaSql);
 }
 
 /* Runs a job (already leased) from wherever it stands: plan if needed,

@@ -503,10 +503,28 @@ test_status_json_fields() {
 
 test_clean() {
     clone_fixture
-    assert_exit 0 cb clone --new --clean --yes --source "$SRC_CONN" --target "$TGT_CONN" --state "$STATE"
+    # the target as people use it: a stray table in a cloned schema, a schema
+    # of its own, and a role granted access to public
+    local acl
+    psqlq dst "$TGT_DB" -c "CREATE TABLE public.stray (x int); CREATE SCHEMA keepme; CREATE TABLE keepme.t (x int);
+        DO \$\$ BEGIN CREATE ROLE clonebox_test_reader; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
+        GRANT USAGE ON SCHEMA public TO clonebox_test_reader" >/dev/null
+    acl=$(psqlq dst "$TGT_DB" -c "SELECT nspowner::regrole, nspacl FROM pg_namespace WHERE nspname = 'public'")
+    assert_contains "$acl" "clonebox_test_reader" "sanity: the grant is in public's ACL"
+    # the verification sees keepme as extra (exit 3) and nothing else
+    assert_exit 3 cb clone --json --new --clean --yes --source "$SRC_CONN" --target "$TGT_CONN" --state "$STATE"
+    jq_assert "$LAST_OUT" '[.objects[] | select(.status != "ok") | .missing[], .different[]] | length == 0'
+    jq_assert "$LAST_OUT" '[.objects[] | select(.status != "ok") | .extra[] | select(startswith("keepme") | not)] | length == 0'
+    jq_assert "$LAST_OUT" '[.tables[] | select(.status != "ok" and .status != "excluded")] | length == 0'
+    assert_eq "" "$(psqlq dst "$TGT_DB" -c "SELECT to_regclass('public.stray')")" "--clean must drop what a cloned schema held"
+    assert_eq "keepme.t" "$(psqlq dst "$TGT_DB" -c "SELECT to_regclass('keepme.t')")" "--clean must not touch other schemas"
+    psqlq dst "$TGT_DB" -c "DROP SCHEMA keepme CASCADE" >/dev/null
+    assert_exit 0 cb verify --source "$SRC_CONN" --target "$TGT_CONN"
     assert_contains "$LAST_OUT" "RESULT: PASS"
     assert_tables_equal src "$SRC_DB" dst "$TGT_DB" public.background_tasks
     assert_schema_equal src "$SRC_DB" dst "$TGT_DB"
+    assert_eq "$acl" "$(psqlq dst "$TGT_DB" -c "SELECT nspowner::regrole, nspacl FROM pg_namespace WHERE nspname = 'public'")" \
+        "--clean must give public back its owner and grants"
     # --clean without a terminal and without --yes: refuse (stdin is /dev/null)
     run_cmd cb clone --new --clean --source "$SRC_CONN" --target "$TGT_CONN" --state "$STATE" </dev/null
     assert_eq 2 "$LAST_RC" "--clean without --yes and without a terminal must exit 2"
