@@ -575,17 +575,22 @@ static sqlite3_stmt *st_prep(sqlite3 *db, const char *zSql, const char *zTypes, 
 }
 
 /* Runs a statement to completion (no rows wanted). */
-static bool st_run(sqlite3 *db, const char *zSql, const char *zTypes, ...) {
-  va_list ap;
-  va_start(ap, zTypes);
+static bool st_vrun(sqlite3 *db, const char *zSql, const char *zTypes, va_list ap) {
   sqlite3_stmt *p = st_vprep(db, zSql, zTypes, ap);
-  va_end(ap);
   if (!p) return false;
   int rc;
   while ((rc = sqlite3_step(p)) == SQLITE_ROW) {}
   bool ok = rc == SQLITE_DONE;
   if (!ok) fail(EXIT_FAILED, "state file: %s (in: %.80s)", sqlite3_errmsg(db), zSql);
   sqlite3_finalize(p);
+  return ok;
+}
+
+static bool st_run(sqlite3 *db, const char *zSql, const char *zTypes, ...) {
+  va_list ap;
+  va_start(ap, zTypes);
+  bool ok = st_vrun(db, zSql, zTypes, ap);
+  va_end(ap);
   return ok;
 }
 
@@ -1725,6 +1730,20 @@ static long run_chunk_size(long nChunk, double dt) {
   return n < 1000 ? 1000 : n > 2000000 ? 2000000 : n;
 }
 
+/* Records a finished chunk: the checkpoint UPDATE zSql (bound per zTypes)
+ * and, after the table's last chunk, the item as done, in one state-file
+ * transaction. */
+static bool run_chunk_done(Job *j, const Item *it, bool bLast, const char *zSql, const char *zTypes, ...) {
+  if (!st_begin(j->db)) return false;
+  va_list ap;
+  va_start(ap, zTypes);
+  bool ok = st_vrun(j->db, zSql, zTypes, ap) && (!bLast || run_mark(j, it, "done", NULL)) && st_commit(j->db);
+  va_end(ap);
+  if (!ok) st_rollback(j->db);
+  else j->nCheckpoint++;
+  return ok;
+}
+
 /* Streams rows from a source COPY TO into a target COPY FROM that the
  * caller's transaction surrounds: one row in memory at a time, whatever
  * the table's size.  Binary COPY sends one message per row (plus header
@@ -1866,17 +1885,14 @@ static bool run_copy(Job *j, const Item *it) {
      * the next run deletes past the last checkpoint (or truncates). */
     t.nDone += nCopied;
     bRepair = false;
-    ok = st_begin(j->db) &&
-         st_run(j->db, "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ? WHERE job = ? AND id = ?",
-                "titdii", zUpper ? zUpper : t.zLastKey, t.nDone, zUpper ? "copying" : "done", zUpper ? 0.0 : now(),
-                j->id, it->tbl) &&
-         (zUpper || run_mark(j, it, "done", NULL)) && st_commit(j->db);
+    ok = run_chunk_done(j, it, !zUpper,
+                        "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ? WHERE job = ? AND id = ?",
+                        "titdii", zUpper ? zUpper : t.zLastKey, t.nDone, zUpper ? "copying" : "done",
+                        zUpper ? 0.0 : now(), j->id, it->tbl);
     if (!ok) {
-      st_rollback(j->db);
       free(zUpper);
       goto done;
     }
-    j->nCheckpoint++;
     if (!zUpper) break;
     free(t.zLastKey);
     t.zLastKey = zUpper;
@@ -1967,19 +1983,15 @@ static bool run_vtable(Job *j, const Item *it) {
     run_sum_add(zDstNew, zDstSum, PQgetvalue(rd, 0, 1));
     /* The chunk and the totals after it, at once: kill -9 before this
      * commit redoes the chunk, after it goes on from the next one. */
-    ok = st_begin(j->db) &&
-         st_run(j->db,
-                "UPDATE tbl SET vkey = ?3, src_rows = ?4, src_sum = ?5, dst_rows = ?6, dst_sum = ?7,"
-                " verdict = CASE WHEN ?3 IS NOT NULL THEN NULL WHEN ?4 = ?6 AND ?5 = ?7 THEN 'ok' ELSE 'diff' END"
-                " WHERE job = ?1 AND id = ?2",
-                "iititit", j->id, it->tbl, zUpper, nSrc, zSrcNew, nDst, zDstNew) &&
-         (zUpper || run_mark(j, it, "done", NULL)) && st_commit(j->db);
+    ok = run_chunk_done(j, it, !zUpper,
+                        "UPDATE tbl SET vkey = ?3, src_rows = ?4, src_sum = ?5, dst_rows = ?6, dst_sum = ?7,"
+                        " verdict = CASE WHEN ?3 IS NOT NULL THEN NULL WHEN ?4 = ?6 AND ?5 = ?7 THEN 'ok' ELSE 'diff' END"
+                        " WHERE job = ?1 AND id = ?2",
+                        "iititit", j->id, it->tbl, zUpper, nSrc, zSrcNew, nDst, zDstNew);
     if (!ok) {
-      st_rollback(j->db);
       free(zUpper);
       goto done;
     }
-    j->nCheckpoint++;
     if (!zUpper) break;
     free(zVKey);
     zVKey = zUpper;
