@@ -37,6 +37,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -467,6 +468,111 @@ static char *db_scalar(PGconn *conn, const char *zSql, int nParam,
   char *z = (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
   PQclear(res);
   return z;
+}
+
+/* The server's system identifier (malloc'd), or NULL when this role may
+ * not read it.  Two queries: a function's EXECUTE privilege is checked
+ * when a statement starts, whatever branch of a CASE would call it. */
+static char *db_sysid(PGconn *conn, const char *zWhat) {
+  char *z = db_scalar(conn, "SELECT pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')",
+                      0, NULL, zWhat);
+  bool bMay = z && z[0] == 't';
+  free(z);
+  return bMay ? db_scalar(conn, "SELECT system_identifier::text FROM pg_catalog.pg_control_system()", 0, NULL, zWhat)
+              : NULL;
+}
+
+/* Facts about one end that the guard below compares: recovery and
+ * read-only state, database name and OID, and the server's system
+ * identifier where this role may read it (NULL otherwise). */
+static const char zEndFactsSql[] =
+    "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('default_transaction_read_only'),"
+    " pg_catalog.current_setting('transaction_read_only'), pg_catalog.current_database(),"
+    " (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),"
+    " $1::text,"
+    " coalesce(pg_catalog.host(pg_catalog.inet_server_addr()) || ':' || pg_catalog.inet_server_port(), 'local socket')";
+
+/* Refuses a target that must not be written: a standby, a read-only
+ * database, or the source database itself under another name.  Runs
+ * before the first write of every connection to the target, so a mistyped
+ * --target (or a DNS alias that moved during a failover) cannot harm the
+ * source.
+ *
+ * Sameness is proved without privileges: the source session takes a
+ * session advisory lock on a random key, and the target looks for that
+ * lock in pg_locks, which every role may read.  Advisory locks belong to
+ * one database of one server, so the target sees the lock exactly when it
+ * is the source database, whatever host name, address, socket or
+ * connection-string spelling reached it.  Where pg_control_system() is
+ * readable, the same system identifier and database OID also count as the
+ * same database (a physical copy: its writes would not harm the source,
+ * but nobody means to clone a database onto itself).  Returns false after
+ * recording an EXIT_USAGE error. */
+static bool db_guard_target(PGconn *src, PGconn *dst) {
+  PGresult *rs = NULL, *rd = NULL, *r = NULL;
+  bool ok = false;
+  uint32_t aKey[2] = {0, 0};
+  if (getrandom(aKey, sizeof aKey, 0) != (ssize_t)sizeof aKey) aKey[0] = (uint32_t)getpid(), aKey[1] = (uint32_t)time(NULL);
+  char zK1[16], zK2[16];
+  snprintf(zK1, sizeof zK1, "%u", aKey[0] & 0x7fffffffu);
+  snprintf(zK2, sizeof zK2, "%u", aKey[1] & 0x7fffffffu);
+  const char *azKey[2] = {zK1, zK2};
+  char *zSysS = db_sysid(src, "identifying the source"), *zSysD = db_sysid(dst, "identifying the target");
+  const char *azS[1] = {zSysS}, *azD[1] = {zSysD};
+  rs = g_err.bSet ? NULL : db_query(src, zEndFactsSql, 1, azS, "identifying the source");
+  rd = rs ? db_query(dst, zEndFactsSql, 1, azD, "identifying the target") : NULL;
+  free(zSysS);
+  free(zSysD);
+  if (!rd) goto done;
+  const char *zWhere = PQgetvalue(rd, 0, 6), *zDb = PQgetvalue(rd, 0, 3);
+  if (PQgetvalue(rd, 0, 0)[0] == 't') {
+    fail(EXIT_USAGE, "the target database %s at %s is a standby in recovery and cannot be written; nothing was "
+         "done. Hint: point --target at a primary server", zDb, zWhere);
+    goto done;
+  }
+  if (PQgetvalue(rd, 0, 1)[0] == 'o' && PQgetvalue(rd, 0, 1)[1] == 'n') {
+    fail(EXIT_USAGE, "the target database %s at %s is read-only (default_transaction_read_only = on); nothing was "
+         "done. Hint: ALTER DATABASE ... SET default_transaction_read_only = off, or choose a writable target",
+         zDb, zWhere);
+    goto done;
+  }
+  if (PQgetvalue(rd, 0, 2)[0] == 'o' && PQgetvalue(rd, 0, 2)[1] == 'n') {
+    fail(EXIT_USAGE, "the target database %s at %s is read-only (transaction_read_only = on, set by the connection "
+         "string or the role); nothing was done. Hint: connect with a role and options that may write", zDb, zWhere);
+    goto done;
+  }
+  bool bSame = false;
+  if (!PQgetisnull(rs, 0, 5) && !PQgetisnull(rd, 0, 5))
+    bSame = strcmp(PQgetvalue(rs, 0, 5), PQgetvalue(rd, 0, 5)) == 0 &&
+            strcmp(PQgetvalue(rs, 0, 4), PQgetvalue(rd, 0, 4)) == 0 && strcmp(PQgetvalue(rs, 0, 3), zDb) == 0;
+  if (!bSame) {
+    if (!(r = db_query(src, "SELECT pg_catalog.pg_try_advisory_lock($1::int, $2::int)", 2, azKey, "identifying the source")))
+      goto done;
+    bool bLocked = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    r = NULL;
+    if (bLocked) {
+      r = db_query(dst, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory'"
+                   " AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+                   " AND classid = $1::oid AND objid = $2::oid AND objsubid = 2)", 2, azKey, "identifying the target");
+      bSame = r && PQgetvalue(r, 0, 0)[0] == 't';
+      PQclear(r);
+      r = db_query(src, "SELECT pg_catalog.pg_advisory_unlock($1::int, $2::int)", 2, azKey, "identifying the source");
+      if (!r) goto done;
+    }
+  }
+  if (bSame) {
+    fail(EXIT_USAGE, "the target is the source: --source and --target both reach database %s at %s (same server "
+         "and database%s%s); nothing was written. Hint: check --target (a different host, port or dbname)",
+         zDb, zWhere, PQgetisnull(rd, 0, 5) ? "" : ", system identifier ", PQgetisnull(rd, 0, 5) ? "" : PQgetvalue(rd, 0, 5));
+    goto done;
+  }
+  ok = !g_err.bSet;
+done:
+  PQclear(rs);
+  PQclear(rd);
+  PQclear(r);
+  return ok;
 }
 
 /* }==================================================================== */
@@ -1547,6 +1653,13 @@ static PGconn *run_dst(Job *j) {
   if (!src) return NULL;
   j->dst = db_connect(j->zDstInfo, "target");
   if (!j->dst || !db_setup(j->dst, pg_encoding_to_char(PQclientEncoding(src)), "target")) return NULL;
+  /* Every connection to a target that will be written is checked before
+   * its first statement: a reconnect after a failover may land elsewhere. */
+  if (!j->bVerifyOnly && !db_guard_target(src, j->dst)) {
+    PQfinish(j->dst);
+    j->dst = NULL;
+    return NULL;
+  }
   if (!j->bLockTarget) return j->dst;
   /* The target-side fence: one clonebox writer per target database,
    * released by the server when this connection ends, however it ends. */
@@ -2358,12 +2471,14 @@ static int eng_finish(Job *j) {
  * password or a host alias, so the same job is found however it is named. */
 static char *eng_end_id(PGconn *conn, const char *zSide) {
   static const char zSql[] =
-      "SELECT coalesce(CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')"
-      " THEN (SELECT system_identifier::text FROM pg_control_system()) END,"
-      " inet_server_addr()::text || ':' || inet_server_port()::text, 'local') || '/' || current_database()";
+      "SELECT coalesce($1, inet_server_addr()::text || ':' || inet_server_port()::text, 'local') || '/' || current_database()";
   char zWhat[64];
   snprintf(zWhat, sizeof zWhat, "identifying the %s", zSide);
-  return db_scalar(conn, zSql, 0, NULL, zWhat);
+  char *zSys = db_sysid(conn, zWhat);
+  const char *az[1] = {zSys};
+  char *z = g_err.bSet ? NULL : db_scalar(conn, zSql, 1, az, zWhat);
+  free(zSys);
+  return z;
 }
 
 /* The job's options as JSON (malloc'd): the filters that shape the plan. */
