@@ -121,6 +121,7 @@ typedef struct Job {
   bool bSnapshot;       /* src is inside the data phase's snapshot txn */
   bool bVerifyOnly;     /* stand-alone `verify`: no DDL, no copy */
   bool bLockTarget;     /* this runner holds the lease: fence the target too */
+  bool bDeclined;       /* the user answered no to --clean's question */
   int phase;            /* PH_* of the item being run */
   double tLastBeat;     /* last time progress/heartbeat was written */
   long nCheckpoint;     /* checkpoints written by this run (retry budget) */
@@ -985,7 +986,8 @@ static const char zTablesSql[] =
     " (SELECT json_agg(format_type(a.atttypid, a.atttypmod) ORDER BY k.ord) FROM unnest(ki.indkey) WITH ORDINALITY k(attnum, ord)"
     "   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),"
     " (SELECT format('json_build_array(%s)', string_agg(format('%I::text', a.attname), ', ' ORDER BY k.ord))"
-    "   FROM unnest(ki.indkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum)"
+    "   FROM unnest(ki.indkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),"
+    " has_table_privilege(c.oid, 'SELECT')"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN LATERAL (SELECT i.indkey FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid"
     "   AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey) k"
@@ -1420,6 +1422,11 @@ static bool cat_plan_tables(Job *j) {
       zReason = "rows left out by --exclude-table-data";
     } else if (zKind[0] == 'p') {
       zMode = "parent"; /* a partitioned table holds no rows of its own */
+    } else if (PQgetvalue(res, i, 11)[0] != 't') {
+      ok = fail(EXIT_FAILED, "the source role %s may not read table %s (no SELECT privilege); nothing was written. "
+                "Hint: GRANT SELECT ON %s TO %s, or leave it out with --exclude-table '%s.%s'", PQuser(j->src),
+                PQgetvalue(res, i, 3), PQgetvalue(res, i, 3), PQuser(j->src), zSchema, zTable);
+      break;
     }
     ok = st_run(j->db,
                 "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, copy_cols,"
@@ -1574,6 +1581,72 @@ static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
                             NULL, "todo", NULL);
 }
 
+/* Empties one target schema (@S: its quoted name as a literal): drops it
+ * with everything in it and creates it again with the owner and grants it
+ * had on the target (privileges are not copied from the source), so that
+ * the roles using the target keep their access (the stock public schema:
+ * owner pg_database_owner, USAGE for PUBLIC).  An owner this role may not
+ * give away stays with this role, with a warning. */
+static const char zCleanSchemaSql[] =
+    "DO $clonebox$ DECLARE"
+    " s text := @S; o text; g text[]; x text;"
+    " BEGIN"
+    " SELECT n.nspowner::regrole::text, array(SELECT format('GRANT %s ON SCHEMA %s TO %s', a.privilege_type, s,"
+    "   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END)"
+    "   || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END FROM aclexplode(n.nspacl) a)"
+    "   INTO o, g FROM pg_catalog.pg_namespace n WHERE n.oid = pg_catalog.to_regnamespace(s);"
+    " EXECUTE 'DROP SCHEMA IF EXISTS ' || s || ' CASCADE';"
+    " EXECUTE 'CREATE SCHEMA ' || s;"
+    " IF o IS NOT NULL AND o <> current_user::regrole::text THEN"
+    "   BEGIN EXECUTE 'ALTER SCHEMA ' || s || ' OWNER TO ' || o;"
+    "   EXCEPTION WHEN insufficient_privilege THEN"
+    "     RAISE WARNING 'clonebox: schema % was owned by %; it now belongs to %', s, o, current_user;"
+    "   END;"
+    " END IF;"
+    " FOREACH x IN ARRAY coalesce(g, '{}') LOOP EXECUTE x; END LOOP;"
+    " END $clonebox$;";
+
+/* A job's schemas, emptied before the schema phase (--clean): every
+ * schema the plan creates (zCleanSchemaSql each), never another one. */
+static bool cat_plan_clean(Job *j) {
+  return st_run(j->db,
+                "INSERT INTO item(job, seq, phase, kind, name, ddl, status)"
+                " SELECT ?1, 0, ?2, 'clean', 'clean target schemas ' || group_concat(name, ', '),"
+                " group_concat(replace(?3, '@S', quote(name)), ' '), 'todo'"
+                " FROM (SELECT substr(name, 8) AS name FROM item WHERE job = ?1 AND kind = 'schema' AND status <> 'excluded'"
+                " ORDER BY seq) HAVING count(*) > 0", "iit", j->id, (sqlite3_int64)PH_ENUMS, zCleanSchemaSql);
+}
+
+/* Asks before a --clean job is stored (inside the plan's transaction, so
+ * a "no" leaves no trace): names the target database and every schema
+ * that will be dropped, on the terminal and in the log.  Without a
+ * terminal --yes is required (checked before connecting). */
+static bool cat_confirm_clean(Job *j) {
+  char *zList = st_text(j->db, "SELECT group_concat(substr(name, 8), ', ') FROM item WHERE job = ? AND kind = 'schema'"
+                        " AND status <> 'excluded'", "i", j->id);
+  PGconn *dst = j->dst;
+  char zWhere[600];
+  snprintf(zWhere, sizeof zWhere, "database %s on %s:%s", dst ? PQdb(dst) : "?", dst ? PQhost(dst) : "?",
+           dst ? PQport(dst) : "?");
+  bool ok = true;
+  if (!zList) {
+    /* nothing to drop */
+  } else if (j->pOpt->bYes) {
+    warn("--clean: schemas %s of the target %s will be dropped with everything in them and created again", zList, zWhere);
+  } else {
+    clear_progress_line();
+    fprintf(stderr, "clonebox: --clean will DROP these schemas of the target %s, with everything in them, and create "
+            "them again: %s\nContinue? [y/N] ", zWhere, zList);
+    char zAns[16] = "";
+    if (!fgets(zAns, sizeof zAns, stdin) || (zAns[0] != 'y' && zAns[0] != 'Y')) {
+      j->bDeclined = true;
+      ok = fail(EXIT_USAGE, "--clean not confirmed; nothing was done");
+    }
+  }
+  free(zList);
+  return ok;
+}
+
 /* Plans a whole job inside one SQLite transaction and one source snapshot:
  * either the plan is stored complete or not at all. */
 static bool cat_plan(Job *j) {
@@ -1585,6 +1658,7 @@ static bool cat_plan(Job *j) {
             cat_plan_tables(j) &&
             (j->bVerifyOnly || (cat_plan_nodes(j, &seq) && cat_plan_post(j, &seq))) &&
             cat_plan_data_verify(j, &seq) &&
+            (!j->pOpt->bClean || j->bVerifyOnly || (cat_plan_clean(j) && cat_confirm_clean(j))) &&
             st_run(j->db, "UPDATE job SET phase = ? WHERE id = ?", "ti",
                    azPhase[j->bVerifyOnly ? PH_VERIFY : PH_ENUMS], j->id) &&
             st_commit(j->db);
@@ -2511,40 +2585,96 @@ static bool eng_create(Job *j, const char *zSrcId, const char *zDstId, const cha
   return ok;
 }
 
-/* Empties one target schema (@S: its quoted name as a literal): drops it
- * with everything in it and creates it again with the owner and grants it
- * had on the target (privileges are not copied from the source), so that
- * the roles using the target keep their access (the stock public schema:
- * owner pg_database_owner, USAGE for PUBLIC).  An owner this role may not
- * give away stays with this role, with a warning. */
-static const char zCleanSchemaSql[] =
-    "DO $clonebox$ DECLARE"
-    " s text := @S; o text; g text[]; x text;"
-    " BEGIN"
-    " SELECT n.nspowner::regrole::text, array(SELECT format('GRANT %s ON SCHEMA %s TO %s', a.privilege_type, s,"
-    "   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END)"
-    "   || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END FROM aclexplode(n.nspacl) a)"
-    "   INTO o, g FROM pg_catalog.pg_namespace n WHERE n.oid = pg_catalog.to_regnamespace(s);"
-    " EXECUTE 'DROP SCHEMA IF EXISTS ' || s || ' CASCADE';"
-    " EXECUTE 'CREATE SCHEMA ' || s;"
-    " IF o IS NOT NULL AND o <> current_user::regrole::text THEN"
-    "   BEGIN EXECUTE 'ALTER SCHEMA ' || s || ' OWNER TO ' || o;"
-    "   EXCEPTION WHEN insufficient_privilege THEN"
-    "     RAISE WARNING 'clonebox: schema % was owned by %; it now belongs to %', s, o, current_user;"
-    "   END;"
-    " END IF;"
-    " FOREACH x IN ARRAY coalesce(g, '{}') LOOP EXECUTE x; END LOOP;"
-    " END $clonebox$;";
+/* What the target has, before the first DDL, in the schemas the job
+ * creates.  $1: JSON array of their quoted names; $2: --clean.  Rows:
+ * (problem, object): 'privilege' rows name a schema this role cannot
+ * create in (or, with --clean, drop); 'object' rows name an object that
+ * is already there (extension members do not count). */
+static const char zPreflightSql[] =
+    "WITH s AS (SELECT q FROM pg_catalog.json_array_elements_text($1::json) q),"
+    " t AS (SELECT s.q, n.oid, n.nspowner FROM s LEFT JOIN pg_catalog.pg_namespace n ON format('%I', n.nspname) = s.q),"
+    " x AS (SELECT d.classid, d.objid FROM pg_catalog.pg_depend d WHERE d.deptype = 'e')"
+    " (SELECT 'privilege', q FROM t WHERE NOT CASE"
+    "   WHEN oid IS NULL THEN has_database_privilege(current_database(), 'CREATE')"
+    "   WHEN $2::bool THEN has_database_privilege(current_database(), 'CREATE') AND pg_has_role(nspowner, 'USAGE')"
+    "   ELSE has_schema_privilege(oid, 'CREATE') END ORDER BY q LIMIT 1)"
+    " UNION ALL (SELECT 'object', o FROM ("
+    "  SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'"
+    "   WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'type' ELSE 'table' END || ' ' || format('%I.%I', n.nspname, c.relname) o"
+    "   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace JOIN t ON t.oid = n.oid"
+    "   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND NOT $2::bool"
+    "   AND (c.relkind <> 'S' OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_class'::regclass"
+    "    AND d.objid = c.oid AND d.deptype IN ('a', 'i')))"
+    "   AND ('pg_class'::regclass, c.oid) NOT IN (SELECT * FROM x)"
+    "  UNION ALL SELECT 'type ' || format('%I.%I', n.nspname, ty.typname)"
+    "   FROM pg_catalog.pg_type ty JOIN pg_catalog.pg_namespace n ON n.oid = ty.typnamespace JOIN t ON t.oid = n.oid"
+    "   WHERE ty.typtype IN ('e', 'd', 'r', 'm', 'b') AND ty.typcategory <> 'A' AND NOT $2::bool"
+    "   AND ('pg_type'::regclass, ty.oid) NOT IN (SELECT * FROM x)"
+    "  UNION ALL SELECT 'function ' || p.oid::regprocedure::text"
+    "   FROM pg_catalog.pg_proc p JOIN t ON t.oid = p.pronamespace WHERE NOT $2::bool"
+    "   AND ('pg_proc'::regclass, p.oid) NOT IN (SELECT * FROM x)) objs ORDER BY 1)";
 
-/* A job's schemas, emptied before the schema phase (--clean): every
- * schema the plan creates (zCleanSchemaSql each). */
-static bool eng_plan_clean(Job *j) {
-  return st_run(j->db,
-                "INSERT INTO item(job, seq, phase, kind, name, ddl, status)"
-                " SELECT ?1, 0, ?2, 'clean', 'clean target schemas ' || group_concat(name, ', '),"
-                " group_concat(replace(?3, '@S', quote(name)), ' '), 'todo'"
-                " FROM (SELECT substr(name, 8) AS name FROM item WHERE job = ?1 AND kind = 'schema' AND status <> 'excluded'"
-                " ORDER BY seq) HAVING count(*) > 0", "iit", j->id, (sqlite3_int64)PH_ENUMS, zCleanSchemaSql);
+/* Before a job's first DDL statement: may this role create what the plan
+ * creates, and is the target free of objects the plan would collide with?
+ * Either failure stops the job before anything is written, naming the
+ * objects and the way out.  Skipped once DDL has begun (a resumed job). */
+static bool eng_preflight(Job *j) {
+  if (j->bVerifyOnly ||
+      st_int(j->db, 0, "SELECT 1 FROM item WHERE job = ? AND phase BETWEEN ? AND ? AND status IN ('done', 'running')"
+             " LIMIT 1", "iii", j->id, (sqlite3_int64)PH_ENUMS, (sqlite3_int64)PH_POSTDATA))
+    return !g_err.bSet;
+  bool bClean = st_int(j->db, 0, "SELECT 1 FROM item WHERE job = ? AND kind = 'clean'", "i", j->id);
+  char *zSchemas = st_text(j->db, "SELECT json_group_array(substr(name, 8)) FROM item WHERE job = ? AND kind = 'schema'"
+                           " AND status <> 'excluded'", "i", j->id);
+  PGconn *dst = zSchemas ? run_dst(j) : NULL;
+  PGresult *res = NULL;
+  bool ok = false;
+  if (dst) {
+    const char *az[2] = {zSchemas, bClean ? "true" : "false"};
+    res = db_query(dst, zPreflightSql, 2, az, "checking the target before the first write");
+  }
+  if (!res) goto done;
+  int n = PQntuples(res);
+  if (n > 0 && strcmp(PQgetvalue(res, 0, 0), "privilege") == 0) {
+    fail(EXIT_FAILED, "the target role %s may not %s schema %s in database %s (missing privilege); nothing was written. "
+         "Hint: connect as the target database's owner, or GRANT CREATE ON %s TO %s", PQuser(dst),
+         bClean ? "drop and recreate" : "create objects in", PQgetvalue(res, 0, 1), PQdb(dst),
+         bClean ? "DATABASE (and ownership of the schema)" : "the schema (or DATABASE)", PQuser(dst));
+    goto done;
+  }
+  if (n > 0) {
+    PQExpBuffer b = createPQExpBuffer();
+    for (int i = 0; i < n && i < 5; i++) appendPQExpBuffer(b, "%s%s", i ? ", " : "", PQgetvalue(res, i, 1));
+    if (n > 5) appendPQExpBuffer(b, " and %d more", n - 5);
+    char *zList = st_text(j->db, "SELECT group_concat(value, ', ') FROM json_each(?)", "t", zSchemas);
+    fail(EXIT_USAGE, "the target database %s is not empty: it already has %s; nothing was written. Hint: --clean drops "
+         "and recreates the schemas this clone creates (%s) first, or choose an empty target database", PQdb(dst),
+         b->data, zList ? zList : "");
+    free(zList);
+    destroyPQExpBuffer(b);
+    goto done;
+  }
+  ok = true;
+done:
+  PQclear(res);
+  free(zSchemas);
+  return ok;
+}
+
+/* --clean given to a job planned without it: honoured while the job has
+ * written nothing to the target (say, after the preflight refused a
+ * non-empty target and its hint was followed), else ignored aloud. */
+static bool eng_add_clean(Job *j) {
+  if (st_int(j->db, 0, "SELECT 1 FROM item WHERE job = ? AND kind = 'clean'", "i", j->id)) return true;
+  if (st_int(j->db, 0, "SELECT 1 FROM item WHERE job = ? AND phase BETWEEN ? AND ? AND status IN ('done', 'running')"
+             " LIMIT 1", "iii", j->id, (sqlite3_int64)PH_ENUMS, (sqlite3_int64)PH_POSTDATA)) {
+    warn("job %lld was planned without --clean and has begun writing to the target, so --clean is ignored and nothing "
+         "will be dropped. Hint: 'clonebox cancel %lld', then clone --new --clean", (long long)j->id, (long long)j->id);
+    return true;
+  }
+  bool ok = st_begin(j->db) && cat_plan_clean(j) && cat_confirm_clean(j) && st_commit(j->db);
+  if (!ok) st_rollback(j->db);
+  return ok;
 }
 
 /* Runs a job (already leased) from wherever it stands: plan if needed,
@@ -2555,11 +2685,12 @@ static int eng_drive(Job *j) {
   free(zPhase);
   j->phase = PH_PLAN;
   int rc = EXIT_OK;
-  if (bPlan && !(run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && cat_plan(j) &&
-                 (!j->pOpt->bClean || eng_plan_clean(j))))
+  if (bPlan && !(run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && cat_plan(j)))
     rc = g_err.rc ? g_err.rc : EXIT_FAILED;
   else if (bPlan)
     j->nCheckpoint++; /* the plan is this run's unit of work if the budget is spent */
+  if (rc == EXIT_OK && !bPlan && j->pOpt->bClean && !eng_add_clean(j)) rc = g_err.rc ? g_err.rc : EXIT_FAILED;
+  if (rc == EXIT_OK && !eng_preflight(j)) rc = g_err.rc ? g_err.rc : EXIT_FAILED;
   if (rc == EXIT_OK) rc = eng_run(j);
   clear_progress_line();
   if (rc == EXIT_OK) return eng_finish(j);
@@ -2567,7 +2698,9 @@ static int eng_drive(Job *j) {
     note("budget spent; job %lld stopped at a checkpoint, more work remains (exit 75)", (long long)j->id);
     return rc;
   }
-  if (rc != EXIT_CANCELLED && rc != EXIT_BUSY)
+  if (bPlan && j->bDeclined) /* the user said no before the plan was stored */
+    st_run(j->db, "DELETE FROM job WHERE id = ?", "i", j->id);
+  else if (rc != EXIT_CANCELLED && rc != EXIT_BUSY)
     st_run(j->db, "UPDATE job SET status = 'failed', error = ?, updated_at = ? WHERE id = ?", "tdi", g_err.zMsg,
            now(), j->id);
   return rc;
@@ -2661,6 +2794,9 @@ static void job_close(Job *j) {
 static int cmd_print_stored(Job *j) {
   char *zReport = st_text(j->db, "SELECT report FROM job WHERE id = ?", "i", j->id);
   if (!zReport) return fail(EXIT_FAILED, "job %lld has no report", (long long)j->id), die();
+  if (j->pOpt->bClean)
+    warn("job %lld already finished, so --clean was ignored and nothing was dropped. Hint: clone --new --clean "
+         "clones again from scratch", (long long)j->id);
   note("job %lld already finished; its report follows (--new starts a fresh job)", (long long)j->id);
   rp_print(j->db, zReport, j->pOpt->bJson);
   int rc = st_int(j->db, 0, "SELECT json_extract(?, '$.result') = 'PASS'", "t", zReport) ? EXIT_OK : EXIT_VERIFY;
@@ -2668,18 +2804,12 @@ static int cmd_print_stored(Job *j) {
   return rc;
 }
 
-/* Asks before --clean drops schemas; refuses without a terminal. */
+/* --clean asks on a terminal (cat_confirm_clean); without one it needs
+ * --yes, and that is known before connecting. */
 static bool cmd_confirm_clean(const Options *o) {
-  if (!o->bClean || o->bYes) return true;
-  if (!isatty(STDIN_FILENO))
-    return fail(EXIT_USAGE, "--clean drops and recreates the cloned schemas on the target; without a terminal to "
-                "ask, pass --yes as well");
-  fprintf(stderr, "clonebox: --clean will DROP the cloned schemas (with everything in them) on the target and "
-          "create them again. Continue? [y/N] ");
-  char zAns[16] = "";
-  if (!fgets(zAns, sizeof zAns, stdin) || (zAns[0] != 'y' && zAns[0] != 'Y'))
-    return fail(EXIT_USAGE, "--clean not confirmed; nothing was done");
-  return true;
+  if (!o->bClean || o->bYes || isatty(STDIN_FILENO)) return true;
+  return fail(EXIT_USAGE, "--clean drops and recreates the cloned schemas on the target; without a terminal to "
+              "ask, pass --yes as well");
 }
 
 /* clone, verify, start, step, resume: find or create the job, take it,

@@ -61,3 +61,66 @@ test_safety_same_database_unprivileged() {
         --state "$TEST_TMP/s.db"
     assert_eq "$(psqlq own b -c 'SELECT count(*) FROM t')" 100 "another database of the same server is a target"
 }
+
+# A schema-only fingerprint of a target database (objects and definitions).
+_target_schema() {
+    "$PG_BIN/pg_dump" -h "${dst_DIR}" -p "${dst_PORT}" -U postgres --schema-only "$1" | grep -v '^\\\(un\)\?restrict '
+}
+
+test_safety_nonempty_target_refused_before_any_write() {
+    clone_fixture
+    local before
+    before=$(_target_schema "$TGT_DB")
+    psqlq dst "$TGT_DB" -c "INSERT INTO public.users (email, name) VALUES ('extra@example.com', 'extra')" 2>/dev/null ||
+        psqlq dst "$TGT_DB" -c "SELECT 1" >/dev/null
+    local rows
+    rows=$(db_digests dst "$TGT_DB")
+    assert_exit 2 cb clone --new --source "$SRC_CONN" --target "$TGT_CONN" --state "$STATE"
+    assert_contains "$LAST_ERR" "is not empty" "the preflight names the problem"
+    assert_contains "$LAST_ERR" "--clean" "the preflight names the flag that solves it"
+    assert_match "$LAST_ERR" "(table|type|function|sequence|view) " "the preflight names conflicting objects"
+    assert_eq "$(_target_schema "$TGT_DB")" "$before" "the refused clone changed the target's schema"
+    assert_eq "$(db_digests dst "$TGT_DB")" "$rows" "the refused clone changed the target's rows"
+    # --clean names what it drops, and where, even with --yes
+    assert_exit 0 cb clone --new --clean --yes --source "$SRC_CONN" --target "$TGT_CONN" --state "$STATE"
+    assert_contains "$LAST_ERR" "--clean: schemas " "--clean says what it drops"
+    assert_contains "$LAST_ERR" "$TGT_DB" "--clean names the target database"
+    assert_contains "$LAST_ERR" "public" "--clean names the schemas"
+    assert_tables_equal src "$SRC_DB" dst "$TGT_DB" public.background_tasks
+}
+
+# On a terminal --clean asks, naming the schemas; "no" leaves no job and
+# no change.  A job created without --clean never drops anything.
+test_safety_clean_prompt_and_no_clean_job() {
+    local tgt before
+    tgt=$(new_db dst)
+    psqlq dst "$tgt" -c "CREATE SCHEMA keepme; CREATE TABLE keepme.t (x int); INSERT INTO keepme.t VALUES (1)"
+    before=$(_target_schema "$tgt")
+    local cmd
+    cmd="$(printf '%q ' "$CLONEBOX_BIN" clone --clean --source "$(pg_url src "$SRC_DB")" --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/s.db")"
+    run_cmd bash -c "printf 'n\n' | script -qec \"$cmd\" /dev/null"
+    assert_eq "$LAST_RC" 2 "declined --clean exits 2"
+    assert_contains "$LAST_OUT" "will DROP these schemas" "the prompt says what it drops"
+    assert_contains "$LAST_OUT" "billing" "the prompt names every schema"
+    assert_contains "$LAST_OUT" "$tgt" "the prompt names the target database"
+    assert_not_contains "$LAST_OUT" "keepme" "schemas the job does not clone are not named"
+    assert_eq "$(_target_schema "$tgt")" "$before" "declining changed the target"
+    assert_exit 0 cb jobs --state "$TEST_TMP/s.db" --json
+    assert_eq "$LAST_OUT" "[]" "declining leaves no job behind"
+    run_cmd bash -c "printf 'y\n' | script -qec \"$cmd\" /dev/null"
+    # the verification compares whole databases: keepme is an honest EXTRA
+    assert_eq "$LAST_RC" 3 "confirmed --clean clones, and the report names the schema it kept"
+    assert_contains "$LAST_OUT" "EXTRA schema keepme"
+    assert_tables_equal src "$SRC_DB" dst "$tgt" public.background_tasks
+    assert_eq "$(psqlq dst "$tgt" -c 'SELECT count(*) FROM keepme.t')" 1 "a schema the job does not clone is kept"
+    # a second job without --clean refuses the (now full) target instead of dropping
+    assert_exit 2 cb clone --new --source "$(pg_url src "$SRC_DB")" --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/s.db"
+    assert_contains "$LAST_ERR" "is not empty"
+    # following the preflight's hint works on the job it refused
+    assert_exit 3 cb clone --clean --yes --source "$(pg_url src "$SRC_DB")" --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/s.db"
+    assert_contains "$LAST_ERR" "resuming job"
+    assert_contains "$LAST_ERR" "--clean: schemas "
+    # --clean on a finished job is not ignored silently
+    assert_exit 3 cb clone --clean --yes --source "$(pg_url src "$SRC_DB")" --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/s.db"
+    assert_contains "$LAST_ERR" "--clean was ignored"
+}
