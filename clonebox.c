@@ -31,6 +31,7 @@
  * 1. Includes, constants and types
  * ==================================================================== */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -104,6 +105,8 @@ typedef struct Options {
   double budget;         /* step: seconds of work, 0 = no limit */
   double staleAfter;     /* seconds without heartbeat before a job is stale */
   double olderThan;      /* cancel --stale: only jobs idle this long */
+  double wait;           /* seconds to wait for a live runner holding the job, 0 = none */
+  double retryFor;       /* seconds to keep reconnecting after a lost connection */
 } Options;
 
 /* A running job: the one context every phase works on. */
@@ -115,7 +118,8 @@ typedef struct Job {
   char *zDstInfo;       /* target conninfo to use; free() */
   double deadline;      /* step: stop at a checkpoint after this time; 0 = never */
   int lockFd;           /* flock()ed descriptor of the state file, or -1 */
-  char zOwner[300];     /* this runner, host:pid, as written in job.owner */
+  char zOwner[300];     /* this runner, host:pid:nonce, as written in job.owner */
+  char zLockBackend[64];/* pid/start of our target session holding the lock, or "" */
   PGconn *src;          /* source connection or NULL; PQfinish in job_close */
   PGconn *dst;          /* target connection or NULL; PQfinish in job_close */
   bool bSnapshot;       /* src is inside the data phase's snapshot txn */
@@ -268,7 +272,8 @@ static bool db_transient(PGconn *conn, const PGresult *res) {
   if (conn && PQstatus(conn) != CONNECTION_OK) return true;
   const char *zState = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   if (!zState) return false;
-  return strncmp(zState, "08", 2) == 0 || strncmp(zState, "57P", 3) == 0 ||
+  return strncmp(zState, "08", 2) == 0 || strcmp(zState, "57P01") == 0 || strcmp(zState, "57P02") == 0 ||
+         strcmp(zState, "57P03") == 0 || strcmp(zState, "57P05") == 0 || strcmp(zState, "53300") == 0 ||
          strcmp(zState, "40001") == 0 || strcmp(zState, "40P01") == 0;
 }
 
@@ -313,6 +318,25 @@ static const char *db_connect_hint(const char *zMsg) {
          "connections from here";
 }
 
+/* Is a failed connection attempt worth retrying once a job has been
+ * connected (a server restarting, a failover under way), as opposed to
+ * a wrong password, a missing database or a TLS problem?  libpq gives no
+ * SQLSTATE for connection failures, so its words decide. */
+static bool db_connect_transient(const char *zMsg) {
+  static const char *const azPermanent[] = {"password", "does not exist", "pg_hba.conf", "permission denied",
+                                            "SSL", "certificate", "GSS", "LDAP", "role"};
+  static const char *const azTransient[] = {"Connection refused", "could not connect", "shutting down",
+                                            "starting up", "recovery mode", "not yet accepting connections",
+                                            "closed the connection", "timeout expired", "No such file or directory",
+                                            "Connection reset", "too many clients", "could not translate host name",
+                                            "Network is unreachable", "No route to host", "terminating connection"};
+  for (size_t i = 0; i < sizeof azPermanent / sizeof *azPermanent; i++)
+    if (strstr(zMsg, azPermanent[i])) return false;
+  for (size_t i = 0; i < sizeof azTransient / sizeof *azTransient; i++)
+    if (strstr(zMsg, azTransient[i])) return true;
+  return false;
+}
+
 /* Opens a connection.  zSide is "source" or "target" for messages.
  * Returns NULL after recording an error.  Caller owns the PGconn. */
 static PGconn *db_connect(const char *zConninfo, const char *zSide) {
@@ -329,7 +353,7 @@ static PGconn *db_connect(const char *zConninfo, const char *zSide) {
   /* Later keywords override earlier ones; the user's string may override
    * connect_timeout and set application_name. */
   const char *azKey[] = {"connect_timeout", "dbname", "fallback_application_name", NULL};
-  const char *azVal[] = {"15", zConninfo, "clonebox", NULL};
+  const char *azVal[] = {"10", zConninfo, "clonebox", NULL};
   PGconn *conn = PQconnectdbParams(azKey, azVal, 1);
   if (PQstatus(conn) != CONNECTION_OK) {
     char *zDesc = db_describe(zConninfo);
@@ -337,8 +361,10 @@ static PGconn *db_connect(const char *zConninfo, const char *zSide) {
     snprintf(zMsg, sizeof zMsg, "%s", PQerrorMessage(conn));
     for (char *p = zMsg; *p; p++)
       if (*p == '\n') *p = p[1] ? ' ' : '\0';
+    bool bFirst = !g_err.bSet;
     fail(EXIT_CONNECT, "cannot connect to the %s (%s): %s. Hint: %s", zSide, zDesc,
          zMsg, db_connect_hint(zMsg));
+    if (bFirst) g_err.bTransient = db_connect_transient(zMsg);
     free(zDesc);
     PQfinish(conn);
     return NULL;
@@ -446,6 +472,9 @@ static const char zSessionSql[] =
     " pg_catalog.set_config('lock_timeout', '0', false),"
     " pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false),"
     " pg_catalog.set_config('row_security', 'off', false),"
+    /* function bodies may name objects created later (or left out), as
+     * with pg_dump; they are checked when they run */
+    " pg_catalog.set_config('check_function_bodies', 'off', false),"
     " pg_catalog.set_config('client_min_messages', 'warning', false)";
 
 /* Prepares a fresh session; zEncoding is the client encoding to use
@@ -563,7 +592,7 @@ static bool db_guard_target(PGconn *src, PGconn *dst) {
     }
   }
   if (bSame) {
-    fail(EXIT_USAGE, "the target is the source: --source and --target both reach database %s at %s (same server "
+    fail(EXIT_USAGE, "the target is the source: --source and --target both reach the same database %s at %s (same server "
          "and database%s%s); nothing was written. Hint: check --target (a different host, port or dbname)",
          zDb, zWhere, PQgetisnull(rd, 0, 5) ? "" : ", system identifier ", PQgetisnull(rd, 0, 5) ? "" : PQgetvalue(rd, 0, 5));
     goto done;
@@ -588,7 +617,9 @@ done:
  * ==================================================================== */
 
 /* The schema, one statement per entry; PRAGMA user_version tells its
- * revision. */
+ * revision (ST_VERSION; st_open migrates older ones, refuses newer). */
+#define ST_VERSION 3
+#define ST_VERSION_TEXT "3"
 static const char *const azStSchema[] = {
     "CREATE TABLE IF NOT EXISTS job("
     " id INTEGER PRIMARY KEY,"
@@ -607,7 +638,8 @@ static const char *const azStSchema[] = {
     " current_item TEXT,"              /* e.g. Copying public.orders (1200/5000) */
     " error TEXT,"                     /* last error, one line */
     " result TEXT,"                    /* PASS or FAIL once verified */
-    " report TEXT)",                   /* JSON report once verified */
+    " report TEXT,"                    /* JSON report once verified */
+    " lock_backend TEXT)",             /* pid/backend_start of the target session holding the lock */
     "CREATE INDEX IF NOT EXISTS job_ends ON job(src_id, dst_id)",
     "CREATE TABLE IF NOT EXISTS item("
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
@@ -651,7 +683,7 @@ static const char *const azStSchema[] = {
     " side TEXT NOT NULL,"             /* src or dst */
     " kind TEXT NOT NULL, name TEXT NOT NULL, def TEXT)",
     "CREATE INDEX IF NOT EXISTS vobj_job ON vobj(job, kind, name)",
-    "PRAGMA user_version = 2",
+    "PRAGMA user_version = " ST_VERSION_TEXT,
 };
 
 /* Binds arguments described by zTypes ('i' int64, 't' text or NULL,
@@ -729,20 +761,36 @@ static char *st_text(sqlite3 *db, const char *zSql, const char *zTypes, ...) {
  * ":memory:" gives a throw-away store (stand-alone verify). */
 static sqlite3 *st_open(const char *zPath, bool bCreate) {
   sqlite3 *db = NULL;
+  char *zErr = NULL;
   if (strcmp(zPath, ":memory:") != 0) {
-    /* Create it ourselves so that it is never world-readable, not even
-     * for an instant; SQLite gives its -wal/-shm files the same mode. */
-    int fd = open(zPath, O_RDWR | (bCreate ? O_CREAT : 0) | O_CLOEXEC, 0600);
+    /* Create it ourselves so that it is never readable by others, not
+     * even for an instant; SQLite gives its -wal/-shm files the same mode.
+     * Never through a symbolic link (someone else's file). */
+    int fd = open(zPath, O_RDWR | (bCreate ? O_CREAT : 0) | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-      fail(bCreate ? EXIT_FAILED : EXIT_USAGE, "state file %s: %s%s", zPath, strerror(errno),
-           bCreate ? "" : ". Hint: pass --state FILE (the file given to clone)");
+      int e = errno;
+      char *zDir = xstrdup(zPath), *zSlash = strrchr(zDir, '/');
+      if (zSlash) *zSlash = '\0';
+      struct stat sb;
+      bool bNoDir = e == ENOENT && zSlash && zDir[0] && stat(zDir, &sb) != 0;
+      if (e == ELOOP)
+        fail(EXIT_USAGE, "state file %s is a symbolic link; clonebox does not follow it. Hint: pass the real path", zPath);
+      else if (bNoDir)
+        fail(EXIT_USAGE, "state file %s: its directory %s does not exist. Hint: mkdir -p -m 700 '%s'", zPath, zDir, zDir);
+      else if (e == ENOENT)
+        fail(EXIT_USAGE, "state file %s does not exist. Hint: pass --state FILE (the file given to clone)", zPath);
+      else if (e == EACCES || e == EROFS)
+        fail(EXIT_USAGE, "state file %s: %s. Hint: use a writable directory for --state (permission denied "
+             "or read-only file system)", zPath, strerror(e));
+      else
+        fail(EXIT_USAGE, "state file %s: %s. Hint: --state must name a file", zPath, strerror(e));
+      free(zDir);
       return NULL;
     }
-    if (fchmod(fd, 0600) != 0) {
-      fail(EXIT_FAILED, "state file %s: cannot make it private: %s", zPath, strerror(errno));
-      close(fd);
-      return NULL;
-    }
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077))
+      warn("state file %s is readable by others (mode %03o); it holds no passwords, but chmod 600 keeps job "
+           "details private", zPath, (unsigned)(sb.st_mode & 0777));
     close(fd);
   }
   if (sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
@@ -751,16 +799,35 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
     return NULL;
   }
   sqlite3_busy_timeout(db, 10000);
-  char *zErr = NULL;
+  /* Before anything could write to it: is it a state file we can read? */
+  sqlite3_stmt *p = NULL;
+  int version = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &p, NULL) == SQLITE_OK && sqlite3_step(p) == SQLITE_ROW)
+    version = sqlite3_column_int(p, 0);
+  sqlite3_finalize(p);
+  if (version < 0 || (version == 0 && sqlite3_exec(db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) != SQLITE_OK)) {
+    fail(EXIT_USAGE, "state file %s is not a clonebox state file (%s); it was left as it is. Hint: pass the file "
+         "given to clone, or a new path", zPath, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return NULL;
+  }
+  if (version > ST_VERSION) {
+    fail(EXIT_USAGE, "state file %s was written by a newer clonebox (format %d; this one knows up to %d); it was "
+         "left as it is. Hint: use the newer clonebox", zPath, version, ST_VERSION);
+    sqlite3_close(db);
+    return NULL;
+  }
   if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
                    NULL, NULL, &zErr) != SQLITE_OK) {
-    fail(EXIT_FAILED, "state file %s: %s. Hint: is it a clonebox state file?", zPath, zErr);
+    fail(EXIT_USAGE, "state file %s: %s. Hint: is it a clonebox state file?", zPath, zErr);
     sqlite3_free(zErr);
     sqlite3_close(db);
     return NULL;
   }
-  /* Format 1 (clonebox before chunked verification) lacks tbl.vkey. */
-  if (st_int(db, 0, "PRAGMA user_version", NULL) == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) {
+  /* Older formats: 1 lacks tbl.vkey (chunked verification), 1-2 lack
+   * job.lock_backend (take-over of a dead runner's target session). */
+  if ((version == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) ||
+      (version >= 1 && version <= 2 && !st_run(db, "ALTER TABLE job ADD COLUMN lock_backend TEXT", NULL))) {
     sqlite3_close(db);
     return NULL;
   }
@@ -806,6 +873,68 @@ static struct {
   char zOwner[300];      /* the owner string it must find in job.owner */
 } g_beat;
 
+/* Signals.  The first SIGTERM, SIGINT or SIGHUP asks the runner to stop
+ * at its next checkpoint (chunks take about a second); a statement still
+ * running 1.5 s later is cancelled on the server (the transaction rolls
+ * back, the item is redone on resume).  A second signal exits at once.
+ * Either way the job stays resumable: exit 75. */
+static struct {
+  atomic_int n;          /* signals received */
+  atomic_int num;        /* the first one's number */
+  _Atomic double t;      /* when the first one came */
+} g_sig;
+
+static void lease_on_signal(int sig) {
+  if (atomic_fetch_add(&g_sig.n, 1) == 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* async-signal-safe, unlike now()'s callers */
+    atomic_store(&g_sig.t, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+    atomic_store(&g_sig.num, sig);
+    return;
+  }
+  static const char z[] = "\nclonebox: second signal: exiting at once; the job can be resumed\n";
+  ssize_t w = write(STDERR_FILENO, z, sizeof z - 1);
+  (void)w;
+  _exit(EXIT_MORE);
+}
+
+/* Runners stop at checkpoints on SIGTERM (kubectl delete, docker stop, a
+ * CI cancel; ignored by default when clonebox is PID 1), SIGINT and
+ * SIGHUP.  No SA_RESTART: a blocking read (the --clean question) ends. */
+static void lease_catch_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = lease_on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The cancel handles of the runner's open connections, so that the
+ * heartbeat thread can interrupt a statement that outlasts a stop
+ * request. */
+static struct {
+  pthread_mutex_t mu;    /* guards the rest */
+  PGcancel *aCancel[2];  /* source, target; PQfreeCancel by lease_track() */
+  bool bSent;            /* cancel requests went out for this stop */
+} g_cancel = {PTHREAD_MUTEX_INITIALIZER, {NULL, NULL}, false};
+
+/* Records (conn) or forgets (NULL) side 0 (source) or 1 (target). */
+static void lease_track(int side, PGconn *conn) {
+  pthread_mutex_lock(&g_cancel.mu);
+  PQfreeCancel(g_cancel.aCancel[side]);
+  g_cancel.aCancel[side] = conn ? PQgetCancel(conn) : NULL;
+  pthread_mutex_unlock(&g_cancel.mu);
+}
+
+/* Is a stop (signal, cancel, lost lease) pending for longer than sec? */
+static bool lease_stop_overdue(double sec) {
+  if (atomic_load(&g_sig.n)) return now() - atomic_load(&g_sig.t) >= sec;
+  return atomic_load(&g_beat.stop) != STOP_NONE && sec <= 0;
+}
+
+
 /* Renews the lease every second and watches for cancel. */
 static void *lease_beat(void *pArg) {
   (void)pArg;
@@ -813,6 +942,16 @@ static void *lease_beat(void *pArg) {
     for (int i = 0; i < 10 && !atomic_load(&g_beat.bQuit); i++) {
       struct timespec ts = {0, 100 * 1000 * 1000};
       nanosleep(&ts, NULL);
+      if (atomic_load(&g_beat.stop) != STOP_NONE && !atomic_load(&g_sig.n)) continue;
+      if (!lease_stop_overdue(1.5)) continue;
+      pthread_mutex_lock(&g_cancel.mu);
+      if (!g_cancel.bSent) { /* the main thread is stuck in a statement */
+        char zErr[256];
+        for (int k = 0; k < 2; k++)
+          if (g_cancel.aCancel[k]) PQcancel(g_cancel.aCancel[k], zErr, sizeof zErr);
+        g_cancel.bSent = true;
+      }
+      pthread_mutex_unlock(&g_cancel.mu);
     }
     sqlite3_stmt *p = NULL;
     if (sqlite3_prepare_v2(g_beat.db, "UPDATE job SET heartbeat_at = ? WHERE id = ? AND owner = ? RETURNING status",
@@ -834,6 +973,11 @@ static void *lease_beat(void *pArg) {
 /* Should the runner stop at this checkpoint?  Returns 0 or the exit code
  * (cancelled, lease lost, budget spent) after recording why. */
 static int run_should_stop(Job *j) {
+  if (atomic_load(&g_sig.n)) {
+    fail(EXIT_MORE, "stopped by SIG%s at a checkpoint; job %lld can be resumed: run the same command again",
+         sigabbrev_np(atomic_load(&g_sig.num)), (long long)j->id);
+    return EXIT_MORE;
+  }
   switch (atomic_load(&g_beat.stop)) {
     case STOP_CANCEL:
       fail(EXIT_CANCELLED, "job %lld was cancelled; stopped at a checkpoint", (long long)j->id);
@@ -848,39 +992,48 @@ static int run_should_stop(Job *j) {
   return 0;
 }
 
-/* Is owner "host:pid" a process of this host that no longer runs? */
-static bool lease_owner_dead(const char *zOwner) {
-  char zHost[256] = "";
-  gethostname(zHost, sizeof zHost - 1);
-  const char *zColon = strrchr(zOwner, ':');
-  if (!zColon || (size_t)(zColon - zOwner) != strlen(zHost) || strncmp(zOwner, zHost, strlen(zHost)) != 0)
-    return false;
-  pid_t pid = (pid_t)atol(zColon + 1);
-  return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
-}
-
 /* "busy" error naming the holder and its last heartbeat. */
 static int lease_busy(Job *j, const char *zHow) {
   sqlite3_stmt *p = st_prep(j->db, "SELECT coalesce(owner, 'unknown'), round(? - coalesce(heartbeat_at, created_at), 1)"
                             " FROM job WHERE id = ?", "di", now(), j->id);
   if (p && sqlite3_step(p) == SQLITE_ROW)
-    fail(EXIT_BUSY, "job %lld is busy: runner %s holds it (%s; last heartbeat %.1f s ago). Hint: wait for it, "
-         "'clonebox status' shows its progress; a runner silent for %.0f s is stale and can be taken over",
-         (long long)j->id, sqlite3_column_text(p, 0), zHow, sqlite3_column_double(p, 1), j->pOpt->staleAfter);
+    fail(EXIT_BUSY, "job %lld is busy: runner %s holds it (%s; last heartbeat %.1f s ago). Hint: wait for it "
+         "(--wait DURATION), 'clonebox status' shows its progress", (long long)j->id, sqlite3_column_text(p, 0), zHow,
+         sqlite3_column_double(p, 1));
   else
     fail(EXIT_BUSY, "job %lld is busy: another runner holds it (%s)", (long long)j->id, zHow);
   sqlite3_finalize(p);
   return EXIT_BUSY;
 }
 
-/* Takes the job for this process, or returns why not (an exit code). */
+/* Locks the state file for this process (the first fence), waiting up to
+ * --wait for a live holder.  A runner that dies, however it dies, loses
+ * the lock with its last file descriptor. */
+static int lease_lock_file(Job *j, const char *zState) {
+  j->lockFd = open(zState, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (j->lockFd < 0) return fail(EXIT_FAILED, "state file %s: %s", zState, strerror(errno)), EXIT_FAILED;
+  double tGiveUp = now() + j->pOpt->wait;
+  for (bool bSaid = false; flock(j->lockFd, LOCK_EX | LOCK_NB) != 0; bSaid = true) {
+    if (now() >= tGiveUp || atomic_load(&g_sig.n)) return lease_busy(j, "it has the state file locked");
+    if (!bSaid) note("job %lld is busy; waiting up to %.0f s for its runner to end", (long long)j->id, tGiveUp - now());
+    struct timespec ts = {0, 250 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return EXIT_OK;
+}
+
+/* Takes the job for this process, which holds the state file's lock and
+ * the target's lock already: so any other owner the lease names is dead,
+ * whatever its heartbeat says (a pod restarted a second ago, or a process
+ * with the same PID in a new container), and is taken over at once.  The
+ * owner string is unique per process lifetime: host, PID and a random
+ * nonce.  Returns EXIT_OK or why not (an exit code). */
 static int lease_take(Job *j, const char *zState) {
   char zHost[256] = "?";
+  uint32_t nonce = 0;
   gethostname(zHost, sizeof zHost - 1);
-  snprintf(j->zOwner, sizeof j->zOwner, "%s:%d", zHost, (int)getpid());
-  j->lockFd = open(zState, O_RDWR | O_CLOEXEC);
-  if (j->lockFd < 0) return fail(EXIT_FAILED, "state file %s: %s", zState, strerror(errno)), EXIT_FAILED;
-  if (flock(j->lockFd, LOCK_EX | LOCK_NB) != 0) return lease_busy(j, "it has the state file locked");
+  if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce) nonce = (uint32_t)(now() * 1e6);
+  snprintf(j->zOwner, sizeof j->zOwner, "%s:%d:%08x", zHost, (int)getpid(), nonce);
   if (!st_begin(j->db)) return EXIT_FAILED;
   sqlite3_stmt *p = st_prep(j->db, "SELECT status, owner, ? - coalesce(heartbeat_at, 0) FROM job WHERE id = ?", "di",
                             now(), j->id);
@@ -891,20 +1044,19 @@ static int lease_take(Job *j, const char *zState) {
     if (strcmp(zStatus, "cancelled") == 0) {
       fail(EXIT_CANCELLED, "job %lld was cancelled. Hint: --new starts a fresh job", (long long)j->id);
       rc = EXIT_CANCELLED;
-    } else if (zOwner && sqlite3_column_double(p, 2) < j->pOpt->staleAfter && !lease_owner_dead(zOwner))
-      rc = -1; /* a live owner elsewhere (the state file is shared) */
+    } else if (zOwner && sqlite3_column_double(p, 2) < j->pOpt->staleAfter) {
+      note("taking over job %lld from runner %s, which is gone (the state file and the target are not locked)",
+           (long long)j->id, zOwner);
+    }
   } else {
     fail(EXIT_FAILED, "state file: job %lld is missing", (long long)j->id);
     rc = EXIT_FAILED;
   }
   sqlite3_finalize(p);
-  if (rc == -1) {
-    st_rollback(j->db);
-    return lease_busy(j, "its lease is fresh");
-  }
   if (rc == EXIT_OK &&
       st_run(j->db, "UPDATE job SET owner = ?, heartbeat_at = ?2, updated_at = ?2, status = 'running', error = NULL,"
-             " runs = runs + 1, started_at = coalesce(started_at, ?2) WHERE id = ?", "tdi", j->zOwner, now(), j->id) &&
+             " runs = runs + 1, started_at = coalesce(started_at, ?2), lock_backend = ? WHERE id = ?", "tdti",
+             j->zOwner, now(), j->zLockBackend, j->id) &&
       st_commit(j->db)) {
     /* The heartbeat thread. */
     if (sqlite3_open_v2(zState, &g_beat.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
@@ -933,7 +1085,7 @@ static void lease_release(Job *j) {
   sqlite3_close(g_beat.db);
   g_beat.db = NULL;
   if (j->id && j->zOwner[0])
-    st_run(j->db, "UPDATE job SET owner = NULL WHERE id = ? AND owner = ?", "it", j->id, j->zOwner);
+    st_run(j->db, "UPDATE job SET owner = NULL, lock_backend = NULL WHERE id = ? AND owner = ?", "it", j->id, j->zOwner);
   if (j->lockFd >= 0) close(j->lockFd); /* releases the flock */
   j->lockFd = -1;
 }
@@ -1241,6 +1393,13 @@ static const char zPostSql[] =
     " WHERE c.relkind = 'm' AND c.relispopulated AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     ") q ORDER BY rank, name";
 
+/* The table an identity sequence belongs to (created and left out with
+ * it), as a quoted name; NULL for other relations. */
+#define IDENTITY_OWNER(oid)                                                          \
+  "(SELECT format('%I.%I', tn.nspname, t.relname) FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid" \
+  " JOIN pg_namespace tn ON tn.oid = t.relnamespace WHERE d.classid = 'pg_class'::regclass AND d.objid = " oid \
+  " AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i')"
+
 /* The verification inventory, run identically on both databases: one row
  * per schema object (kind, name, definition) so that a missing, extra or
  * altered object is named.  Objects that the job cannot create (say an
@@ -1268,11 +1427,11 @@ static const char zInventorySql[] =
     "   ELSE c.relkind::text || ' ' || c.relpersistence::text || ' rls=' || c.relrowsecurity || ' force=' || c.relforcerowsecurity"
     "    || coalesce(' ' || pg_get_partkeydef(c.oid), '') || coalesce(' ' || pg_get_expr(c.relpartbound, c.oid), '')"
     "    || coalesce(' ' || array_to_string(c.reloptions, ','), '') END,"
-    "  format('%I.%I', n.nspname, c.relname), NULL"
+    "  format('%I.%I', n.nspname, c.relname), " IDENTITY_OWNER("c.oid")
     "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND " USER_NS("n")
     " UNION ALL SELECT 'sequence value', format('%I.%I', n.nspname, c.relname),"
-    "  coalesce(pg_sequence_last_value(c.oid)::text, 'not called'), NULL, NULL"
+    "  coalesce(pg_sequence_last_value(c.oid)::text, 'not called'), NULL, " IDENTITY_OWNER("c.oid")
     "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND " USER_NS("n")
     " UNION ALL SELECT 'column', format('%I.%I.%I', n.nspname, c.relname, a.attname),"
     "  format_type(a.atttypid, a.atttypmod) || ' notnull=' || a.attnotnull || ' ' || a.attidentity::text || a.attgenerated::text"
@@ -1308,7 +1467,8 @@ static const char zInventorySql[] =
     "  WHERE coalesce(io.schema, CASE WHEN io.type = 'schema' THEN io.identity END) !~ '^pg_'"
     "  AND coalesce(io.schema, CASE WHEN io.type = 'schema' THEN io.identity END) <> 'information_schema'"
     "  AND NOT (io.type = 'schema' AND io.identity = 'public' AND d.description = 'standard public schema')"
-    ") q WHERE (rel IS NULL OR rel <> ALL ($1::text[])) AND (rel2 IS NULL OR rel2 <> ALL ($1::text[]))";
+    ") q WHERE (rel IS NULL OR rel <> ALL ($1::text[])) AND (rel2 IS NULL OR rel2 <> ALL ($1::text[]))"
+    " AND name <> ALL ($1::text[])";
 
 /* The checksum of some rows of a table: their count and two sums, modulo
  * 2^64, of the 64-bit halves of md5(row text), as "count", "a/b".  Sums do
@@ -1717,6 +1877,7 @@ static bool run_progress(Job *j, const char *zItem, bool bForce) {
 static PGconn *run_src(Job *j) {
   if (j->src) return j->src;
   j->src = db_connect(j->zSrcInfo, "source");
+  lease_track(0, j->src);
   if (!j->src || !db_setup(j->src, NULL, "source")) return NULL;
   return j->src;
 }
@@ -1726,6 +1887,7 @@ static PGconn *run_dst(Job *j) {
   PGconn *src = run_src(j);
   if (!src) return NULL;
   j->dst = db_connect(j->zDstInfo, "target");
+  lease_track(1, j->dst);
   if (!j->dst || !db_setup(j->dst, pg_encoding_to_char(PQclientEncoding(src)), "target")) return NULL;
   /* Every connection to a target that will be written is checked before
    * its first statement: a reconnect after a failover may land elsewhere. */
@@ -1736,38 +1898,77 @@ static PGconn *run_dst(Job *j) {
   }
   if (!j->bLockTarget) return j->dst;
   /* The target-side fence: one clonebox writer per target database,
-   * released by the server when this connection ends, however it ends. */
-  /* A runner killed with -9 leaves its backend holding the lock until
-   * the server notices (at the end of the statement it was running), so
-   * wait a while before calling the target busy. */
-  double tGiveUp = now() + j->pOpt->staleAfter;
-  for (bool bSaid = false;; bSaid = true) {
+   * released by the server when this connection ends, however it ends.
+   * A runner killed with -9 (or cut off by the network) can leave its
+   * session holding the lock until the server notices.  That session's
+   * pid and start time are in the state file; as this process holds the
+   * state file's lock, the runner that recorded it is dead, so its
+   * session is ended at once.  Any other holder is a live runner: wait
+   * up to --wait (default 10 s) for it, then report it busy. */
+  char *zDead = j->id ? st_text(j->db, "SELECT lock_backend FROM job WHERE id = ?", "i", j->id) : NULL;
+  static const char zHolderSql[] =
+      "SELECT a.pid, a.pid || '/' || a.backend_start, format('backend pid %s, application %s, from %s, connected since %s',"
+      " a.pid, a.application_name, coalesce(host(a.client_addr), 'local socket'), date_trunc('second', a.backend_start))"
+      " FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid"
+      " WHERE l.locktype = 'advisory' AND l.granted AND (l.classid, l.objid) = (" ADVISORY_KEY ")"
+      " AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())";
+  double tGiveUp = now() + (j->pOpt->wait > 0 ? j->pOpt->wait : 10);
+  char zWho[300] = "holder not visible";
+  bool bLocked = false;
+  for (bool bSaid = false;;) {
     char *z = db_scalar(j->dst, "SELECT pg_catalog.pg_try_advisory_lock(" ADVISORY_KEY ")", 0, NULL, "locking the target");
-    bool bLocked = z && z[0] == 't';
+    bLocked = z && z[0] == 't';
     free(z);
-    if (bLocked) return j->dst;
-    if (g_err.bSet || now() >= tGiveUp) break;
-    if (!bSaid) note("another clonebox session holds the target; waiting up to %.0f s for it to end", tGiveUp - now());
+    if (bLocked || g_err.bSet) break;
+    PGresult *r = db_query(j->dst, zHolderSql, 0, NULL, "locking the target");
+    if (!r) break;
+    bool bDead = PQntuples(r) > 0 && ((zDead && strcmp(PQgetvalue(r, 0, 1), zDead) == 0) ||
+                                      strcmp(PQgetvalue(r, 0, 1), j->zLockBackend) == 0);
+    if (PQntuples(r) > 0) snprintf(zWho, sizeof zWho, "%s", PQgetvalue(r, 0, 2));
+    if (bDead) {
+      const char *az[1] = {PQgetvalue(r, 0, 0)};
+      PGresult *rt = PQexecParams(j->dst, "SELECT pg_catalog.pg_terminate_backend($1::int, 5000)", 1, NULL, az, NULL,
+                                  NULL, 0);
+      bool bEnded = PQresultStatus(rt) == PGRES_TUPLES_OK && PQgetvalue(rt, 0, 0)[0] == 't';
+      PQclear(rt);
+      if (bEnded) note("ended the target session of a runner that is gone (%s)", zWho);
+      free(zDead);
+      zDead = NULL; /* once */
+      j->zLockBackend[0] = '\0';
+      PQclear(r);
+      continue;
+    }
+    PQclear(r);
+    if (now() >= tGiveUp || atomic_load(&g_sig.n)) break;
+    if (!bSaid) note("another clonebox runner holds the target (%s); waiting up to %.0f s", zWho, tGiveUp - now());
+    bSaid = true;
     struct timespec ts = {0, 250 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
-  if (!g_err.bSet) {
-    char *zWho = db_scalar(j->dst,
-        "SELECT format('backend pid %s, application %s, from %s, connected since %s', a.pid, a.application_name,"
-        " coalesce(host(a.client_addr), 'local socket'), date_trunc('second', a.backend_start))"
-        " FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid"
-        " WHERE l.locktype = 'advisory' AND l.granted AND (l.classid, l.objid) = (" ADVISORY_KEY ")"
-        " AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())",
-        0, NULL, "locking the target");
-    fail(EXIT_BUSY, "another clonebox runner is writing into the target database (%s). Hint: wait for it to end; "
-         "its lock goes away with its connection", zWho ? zWho : "holder not visible");
-    free(zWho);
+  free(zDead);
+  if (bLocked) { /* remember our session, for the next runner should this one die */
+    char *z = db_scalar(j->dst, "SELECT pg_catalog.pg_backend_pid() || '/' || backend_start FROM pg_catalog.pg_stat_activity"
+                        " WHERE pid = pg_catalog.pg_backend_pid()", 0, NULL, "locking the target");
+    snprintf(j->zLockBackend, sizeof j->zLockBackend, "%s", z ? z : "");
+    free(z);
+    if (!g_err.bSet && g_beat.bStarted &&
+        !st_run(j->db, "UPDATE job SET lock_backend = ? WHERE id = ? AND owner = ?", "tit", j->zLockBackend, j->id,
+                j->zOwner))
+      return NULL;
+    return g_err.bSet ? NULL : j->dst;
   }
+  if (!g_err.bSet && atomic_load(&g_sig.n))
+    fail(EXIT_MORE, "stopped by SIG%s while waiting for the target's lock; nothing was done", sigabbrev_np(atomic_load(&g_sig.num)));
+  if (!g_err.bSet)
+    fail(EXIT_BUSY, "another clonebox runner is writing into the target database (%s). Hint: wait for it to end "
+         "(--wait DURATION); its lock goes away with its connection", zWho);
   return NULL;
 }
 
 /* Drops both connections (after a transient failure). */
 static void run_disconnect(Job *j) {
+  lease_track(0, NULL);
+  lease_track(1, NULL);
   PQfinish(j->src);
   PQfinish(j->dst);
   j->src = j->dst = NULL;
@@ -1920,6 +2121,47 @@ static long run_chunk_size(long nChunk, double dt) {
 /* Records a finished chunk: the checkpoint UPDATE zSql (bound per zTypes)
  * and, after the table's last chunk, the item as done, in one state-file
  * transaction. */
+/* Test hook, for deterministic fault tests (tests/t_resume.sh): the
+ * environment variable CLONEBOX_TEST_FAULT="PHASE:N:ACTION[,...]" acts at
+ * this run's N-th checkpoint of PHASE (plan, enums, schema, data,
+ * postdata, verify).  ACTION: kill (SIGKILL itself), term-src / term-dst
+ * (its session on that server terminates itself), or pause (creates the
+ * file $CLONEBOX_TEST_FAULT_DIR/paused and waits, up to two minutes, until
+ * the test removes it: the test restarts a server meanwhile). */
+static void run_test_fault(Job *j) {
+  static int aCount[PH_DONE + 1];
+  const char *zSpec = getenv("CLONEBOX_TEST_FAULT");
+  if (!zSpec || j->phase < 0 || j->phase > PH_DONE) return;
+  int n = ++aCount[j->phase];
+  char zWant[64];
+  snprintf(zWant, sizeof zWant, "%s:%d:", azPhase[j->phase], n);
+  for (const char *p = zSpec; (p = strstr(p, zWant)) != NULL; p++) {
+    if (p != zSpec && p[-1] != ',') continue;
+    const char *zAct = p + strlen(zWant);
+    fprintf(stderr, "clonebox: test fault at %s%.*s\n", zWant, (int)strcspn(zAct, ","), zAct);
+    if (strncmp(zAct, "kill", 4) == 0) raise(SIGKILL);
+    PGconn *conn = strncmp(zAct, "term-src", 8) == 0 ? j->src : strncmp(zAct, "term-dst", 8) == 0 ? j->dst : NULL;
+    if (conn) PQclear(PQexec(conn, "SELECT pg_catalog.pg_terminate_backend(pg_catalog.pg_backend_pid())"));
+    if (strncmp(zAct, "pause", 5) == 0 && getenv("CLONEBOX_TEST_FAULT_DIR")) {
+      char zFile[4096];
+      snprintf(zFile, sizeof zFile, "%s/paused", getenv("CLONEBOX_TEST_FAULT_DIR"));
+      int fd = open(zFile, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (fd >= 0) close(fd);
+      for (int i = 0; i < 1200 && access(zFile, F_OK) == 0; i++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+      }
+    }
+  }
+}
+
+/* A unit of work is recorded: counts it (budget, retries) and gives the
+ * test hook its chance. */
+static void run_checkpoint(Job *j) {
+  j->nCheckpoint++;
+  run_test_fault(j);
+}
+
 static bool run_chunk_done(Job *j, const Item *it, bool bLast, const char *zSql, const char *zTypes, ...) {
   if (!st_begin(j->db)) return false;
   va_list ap;
@@ -1927,7 +2169,7 @@ static bool run_chunk_done(Job *j, const Item *it, bool bLast, const char *zSql,
   bool ok = st_vrun(j->db, zSql, zTypes, ap) && (!bLast || run_mark(j, it, "done", NULL)) && st_commit(j->db);
   va_end(ap);
   if (!ok) st_rollback(j->db);
-  else j->nCheckpoint++;
+  else run_checkpoint(j);
   return ok;
 }
 
@@ -1964,7 +2206,7 @@ static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOu
       break;
     }
     if ((++nRow & 255) == 0) {
-      if (atomic_load(&g_beat.stop)) { /* cancelled or lease lost */
+      if (atomic_load(&g_beat.stop) || lease_stop_overdue(1.0)) { /* cancelled, lease lost, signal */
         zAbort = "clonebox: job stopped";
         ok = false;
         while ((n = PQgetCopyData(src, &pBuf, 0)) >= 0) PQfreemem(pBuf); /* drain */
@@ -2210,10 +2452,14 @@ static bool run_vobjects(Job *j, const Item *it) {
   PGresult *rs = NULL, *rd = NULL;
   PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
   if (!dst || !run_progress(j, "Comparing schema objects", false)) return false;
-  /* The tables left out, as a text[] literal of quoted names. */
+  /* What the job left out on purpose, as a text[] literal of names: the
+   * tables, and every object the plan excluded with them (a view on an
+   * excluded table, an identity sequence, an index and its comment). */
   char *zSkip = st_text(j->db,
-                        "SELECT '{' || coalesce(group_concat('\"' || replace(replace(qname, '\\', '\\\\'), '\"', '\\\"')"
-                        " || '\"', ','), '') || '}' FROM tbl WHERE job = ? AND mode = 'skip'", "i", j->id);
+                        "SELECT '{' || coalesce(group_concat('\"' || replace(replace(n, '\\', '\\\\'), '\"', '\\\"')"
+                        " || '\"', ','), '') || '}' FROM (SELECT qname AS n FROM tbl WHERE job = ?1 AND mode = 'skip'"
+                        " UNION SELECT substr(name, length(kind) + 2) FROM item WHERE job = ?1 AND status = 'excluded')",
+                        "i", j->id);
   if (!zSkip) return false;
   const char *az[1] = {zSkip};
   bool ok = db_query_pair(src, dst, zInventorySql, 1, az, "comparing schema objects", &rs, &rd);
@@ -2491,100 +2737,6 @@ static bool eng_enter_phase(Job *j, int phase) {
   return run_progress(j, z, true);
 }
 
-/* Runs every remaining item.  Returns EXIT_OK when none is left, or the
- * reason to stop: budget spent (EXIT_MORE), cancelled, lease lost, or an
- * error.  A transient failure (lost connection, restarted server,
- * terminated backend, serialization failure) is retried from the last
- * checkpoint with growing pauses, as long as retries make progress. */
-static int eng_run(Job *j) {
-  int nRetry = 0;
-  long nCheckpointSeen = j->nCheckpoint;
-  Item it = {0};
-  for (;;) {
-    if (!eng_next(j, &it)) return g_err.bSet ? g_err.rc : EXIT_OK;
-    int stop = run_should_stop(j);
-    if (stop) {
-      eng_item_free(&it);
-      return stop;
-    }
-    bool ok = (it.phase == j->phase || eng_enter_phase(j, it.phase)) && run_item(j, &it);
-    eng_item_free(&it);
-    if (ok) {
-      j->nCheckpoint++;
-      continue;
-    }
-    if (atomic_load(&g_beat.stop) && (stop = run_should_stop(j))) return stop;
-    if (j->nCheckpoint != nCheckpointSeen) nRetry = 0; /* progress since the last failure */
-    nCheckpointSeen = j->nCheckpoint;
-    if (!g_err.bTransient || nRetry >= 8) return g_err.rc ? g_err.rc : EXIT_FAILED;
-    int delay = 1 << (nRetry < 4 ? nRetry : 4);
-    warn("%s; retrying in %d s from the last checkpoint", g_err.zMsg, delay);
-    memset(&g_err, 0, sizeof g_err);
-    run_disconnect(j);
-    sleep((unsigned)delay);
-    nRetry++;
-  }
-}
-
-/* Ends a job whose items are all done: builds, stores and prints the
- * report.  Returns the exit code. */
-static int eng_finish(Job *j) {
-  char *zReport = NULL;
-  if (!eng_enter_phase(j, PH_DONE) || !(zReport = rp_build(j))) return g_err.rc ? g_err.rc : EXIT_FAILED;
-  clear_progress_line();
-  bool bPass = st_int(j->db, 0, "SELECT result = 'PASS' FROM job WHERE id = ?", "i", j->id);
-  st_run(j->db, "UPDATE job SET status = 'done', finished_at = ?, current_item = ? WHERE id = ?", "dti", now(),
-         bPass ? "Done: verification PASS" : "Done: verification FAIL", j->id);
-  rp_print(j->db, zReport, j->pOpt->bJson);
-  free(zReport);
-  return bPass ? EXIT_OK : EXIT_VERIFY;
-}
-
-/* Identifies one end of a job: the server's system identifier (or its
- * address when that is not readable) and the database name.  Never a
- * password or a host alias, so the same job is found however it is named. */
-static char *eng_end_id(PGconn *conn, const char *zSide) {
-  static const char zSql[] =
-      "SELECT coalesce($1, inet_server_addr()::text || ':' || inet_server_port()::text, 'local') || '/' || current_database()";
-  char zWhat[64];
-  snprintf(zWhat, sizeof zWhat, "identifying the %s", zSide);
-  char *zSys = db_sysid(conn, zWhat);
-  const char *az[1] = {zSys};
-  char *z = g_err.bSet ? NULL : db_scalar(conn, zSql, 1, az, zWhat);
-  free(zSys);
-  return z;
-}
-
-/* The job's options as JSON (malloc'd): the filters that shape the plan. */
-static char *eng_options_json(sqlite3 *db, const Options *o) {
-  char *zT = xstrdup("[]"), *zD = xstrdup("[]");
-  for (int i = 0; i < o->exclTable.nPat; i++) {
-    char *z = st_text(db, "SELECT json_insert(?, '$[#]', ?)", "tt", zT, o->exclTable.azPat[i]);
-    free(zT);
-    zT = z;
-  }
-  for (int i = 0; i < o->exclData.nPat; i++) {
-    char *z = st_text(db, "SELECT json_insert(?, '$[#]', ?)", "tt", zD, o->exclData.azPat[i]);
-    free(zD);
-    zD = z;
-  }
-  char *zJson = st_text(db, "SELECT json_object('exclude_table', json(?), 'exclude_table_data', json(?))", "tt", zT, zD);
-  free(zT);
-  free(zD);
-  return zJson;
-}
-
-/* Creates a job row (status running, phase plan). */
-static bool eng_create(Job *j, const char *zSrcId, const char *zDstId, const char *zOptions) {
-  char *zS = db_describe(j->zSrcInfo), *zD = db_describe(j->zDstInfo);
-  bool ok = st_run(j->db, "INSERT INTO job(src_id, dst_id, status, phase, source, target, options, created_at)"
-                   " VALUES (?, ?, 'running', 'plan', ?, ?, ?, ?)", "tttttd", zSrcId, zDstId, zS, zD, zOptions, now());
-  free(zS);
-  free(zD);
-  if (ok) j->id = sqlite3_last_insert_rowid(j->db);
-  return ok;
-}
-
 /* What the target has, before the first DDL, in the schemas the job
  * creates.  $1: JSON array of their quoted names; $2: --clean.  Rows:
  * (problem, object): 'privilege' rows name a schema this role cannot
@@ -2677,6 +2829,137 @@ static bool eng_add_clean(Job *j) {
   return ok;
 }
 
+/* Runs the job from wherever it stands: the plan if not made yet, the
+ * preflight before the first DDL, then every remaining item.  Returns
+ * EXIT_OK when none is left, or the reason to stop: budget spent
+ * (EXIT_MORE), a signal (EXIT_MORE), cancelled, lease lost, or an error.
+ * A transient failure on either side, in any phase (lost connection,
+ * server restart or failover, terminated backend, serialization failure)
+ * is retried from the last checkpoint with growing pauses for up to
+ * --retry-for since the last progress; a permanent one (wrong password,
+ * missing database, permission) ends the run at once. */
+static int eng_run(Job *j, bool bPlan) {
+  int nRetry = 0;
+  long nCheckpointSeen = j->nCheckpoint;
+  double tFirstFailure = 0;
+  bool bChecked = false; /* plan made (or found) and preflight passed, this run */
+  Item it = {0};
+  for (;;) {
+    bool ok;
+    int stop;
+    if (bPlan) {
+      ok = run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && cat_plan(j);
+      if (ok) {
+        bPlan = false;
+        run_checkpoint(j); /* the plan is this run's unit of work if the budget is spent */
+        continue;
+      }
+    } else if (!bChecked) {
+      ok = (!j->pOpt->bClean || eng_add_clean(j)) && eng_preflight(j);
+      bChecked = ok;
+      if (ok) continue;
+    } else {
+      if (!eng_next(j, &it)) return g_err.bSet ? g_err.rc : EXIT_OK;
+      if ((stop = run_should_stop(j))) {
+        eng_item_free(&it);
+        return stop;
+      }
+      ok = (it.phase == j->phase || eng_enter_phase(j, it.phase)) && run_item(j, &it);
+      eng_item_free(&it);
+      if (ok) {
+        run_checkpoint(j);
+        continue;
+      }
+    }
+    if ((atomic_load(&g_beat.stop) || atomic_load(&g_sig.n)) && (stop = run_should_stop(j))) return stop;
+    if (j->nCheckpoint != nCheckpointSeen || !tFirstFailure) { /* progress since the last failure */
+      nRetry = 0;
+      tFirstFailure = now();
+    }
+    nCheckpointSeen = j->nCheckpoint;
+    if (!g_err.bTransient || j->bDeclined) return g_err.rc ? g_err.rc : EXIT_FAILED;
+    double delay = nRetry < 5 ? (double)(1 << nRetry) : 30;
+    if (now() + delay - tFirstFailure > j->pOpt->retryFor) {
+      char zFor[32];
+      fmt_duration(zFor, sizeof zFor, now() - tFirstFailure);
+      warn("giving up after %s of retries (--retry-for)", zFor);
+      return g_err.rc ? g_err.rc : EXIT_FAILED;
+    }
+    if (j->deadline > 0 && now() + delay >= j->deadline) { /* step: the next step retries */
+      warn("%s; the step's budget is spent, the next step retries from the last checkpoint", g_err.zMsg);
+      run_disconnect(j);
+      return EXIT_MORE;
+    }
+    warn("%s; retrying in %.0f s from the last checkpoint", g_err.zMsg, delay);
+    memset(&g_err, 0, sizeof g_err);
+    run_disconnect(j);
+    for (double tEnd = now() + delay; now() < tEnd && !atomic_load(&g_sig.n) && !atomic_load(&g_beat.stop);) {
+      struct timespec ts = {0, 100 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+    nRetry++;
+  }
+}
+
+/* Ends a job whose items are all done: builds, stores and prints the
+ * report.  Returns the exit code. */
+static int eng_finish(Job *j) {
+  char *zReport = NULL;
+  if (!eng_enter_phase(j, PH_DONE) || !(zReport = rp_build(j))) return g_err.rc ? g_err.rc : EXIT_FAILED;
+  clear_progress_line();
+  bool bPass = st_int(j->db, 0, "SELECT result = 'PASS' FROM job WHERE id = ?", "i", j->id);
+  st_run(j->db, "UPDATE job SET status = 'done', finished_at = ?, current_item = ? WHERE id = ?", "dti", now(),
+         bPass ? "Done: verification PASS" : "Done: verification FAIL", j->id);
+  rp_print(j->db, zReport, j->pOpt->bJson);
+  free(zReport);
+  return bPass ? EXIT_OK : EXIT_VERIFY;
+}
+
+/* Identifies one end of a job: the server's system identifier (or its
+ * address when that is not readable) and the database name.  Never a
+ * password or a host alias, so the same job is found however it is named. */
+static char *eng_end_id(PGconn *conn, const char *zSide) {
+  static const char zSql[] =
+      "SELECT coalesce($1, inet_server_addr()::text || ':' || inet_server_port()::text, 'local') || '/' || current_database()";
+  char zWhat[64];
+  snprintf(zWhat, sizeof zWhat, "identifying the %s", zSide);
+  char *zSys = db_sysid(conn, zWhat);
+  const char *az[1] = {zSys};
+  char *z = g_err.bSet ? NULL : db_scalar(conn, zSql, 1, az, zWhat);
+  free(zSys);
+  return z;
+}
+
+/* The job's options as JSON (malloc'd): the filters that shape the plan. */
+static char *eng_options_json(sqlite3 *db, const Options *o) {
+  char *zT = xstrdup("[]"), *zD = xstrdup("[]");
+  for (int i = 0; i < o->exclTable.nPat; i++) {
+    char *z = st_text(db, "SELECT json_insert(?, '$[#]', ?)", "tt", zT, o->exclTable.azPat[i]);
+    free(zT);
+    zT = z;
+  }
+  for (int i = 0; i < o->exclData.nPat; i++) {
+    char *z = st_text(db, "SELECT json_insert(?, '$[#]', ?)", "tt", zD, o->exclData.azPat[i]);
+    free(zD);
+    zD = z;
+  }
+  char *zJson = st_text(db, "SELECT json_object('exclude_table', json(?), 'exclude_table_data', json(?))", "tt", zT, zD);
+  free(zT);
+  free(zD);
+  return zJson;
+}
+
+/* Creates a job row (status running, phase plan). */
+static bool eng_create(Job *j, const char *zSrcId, const char *zDstId, const char *zOptions) {
+  char *zS = db_describe(j->zSrcInfo), *zD = db_describe(j->zDstInfo);
+  bool ok = st_run(j->db, "INSERT INTO job(src_id, dst_id, status, phase, source, target, options, created_at)"
+                   " VALUES (?, ?, 'running', 'plan', ?, ?, ?, ?)", "tttttd", zSrcId, zDstId, zS, zD, zOptions, now());
+  free(zS);
+  free(zD);
+  if (ok) j->id = sqlite3_last_insert_rowid(j->db);
+  return ok;
+}
+
 /* Runs a job (already leased) from wherever it stands: plan if needed,
  * then items until done or told to stop.  Returns the exit code. */
 static int eng_drive(Job *j) {
@@ -2684,16 +2967,15 @@ static int eng_drive(Job *j) {
   bool bPlan = zPhase && strcmp(zPhase, "plan") == 0;
   free(zPhase);
   j->phase = PH_PLAN;
-  int rc = EXIT_OK;
-  if (bPlan && !(run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && cat_plan(j)))
-    rc = g_err.rc ? g_err.rc : EXIT_FAILED;
-  else if (bPlan)
-    j->nCheckpoint++; /* the plan is this run's unit of work if the budget is spent */
-  if (rc == EXIT_OK && !bPlan && j->pOpt->bClean && !eng_add_clean(j)) rc = g_err.rc ? g_err.rc : EXIT_FAILED;
-  if (rc == EXIT_OK && !eng_preflight(j)) rc = g_err.rc ? g_err.rc : EXIT_FAILED;
-  if (rc == EXIT_OK) rc = eng_run(j);
+  int rc = eng_run(j, bPlan);
   clear_progress_line();
   if (rc == EXIT_OK) return eng_finish(j);
+  if (rc == EXIT_MORE && atomic_load(&g_sig.n)) {
+    char *zAt = st_text(j->db, "SELECT phase || ', ' || coalesce(current_item, '') FROM job WHERE id = ?", "i", j->id);
+    warn("%s (at: %s)", g_err.zMsg, zAt ? zAt : "?");
+    free(zAt);
+    return rc;
+  }
   if (rc == EXIT_MORE) {
     note("budget spent; job %lld stopped at a checkpoint, more work remains (exit 75)", (long long)j->id);
     return rc;
@@ -2785,6 +3067,8 @@ static int die(void) {
 }
 
 static void job_close(Job *j) {
+  lease_track(0, NULL);
+  lease_track(1, NULL);
   PQfinish(j->src);
   PQfinish(j->dst);
   sqlite3_close(j->db);
@@ -2823,6 +3107,7 @@ static int cmd_run(const Options *o) {
   if (!bByJob && (!o->zSource || !o->zSource[0])) return usage_error("no source: pass --source URL or set CLONEBOX_SOURCE");
   if (!bByJob && (!o->zTarget || !o->zTarget[0])) return usage_error("no target: pass --target URL or set CLONEBOX_TARGET");
   if (!cmd_confirm_clean(o)) return die();
+  if (!bVerify) lease_catch_signals();
   j.db = st_open(bVerify ? ":memory:" : o->zState, true);
   if (!j.db || !(zOptions = eng_options_json(j.db, o))) goto failed;
   if (bByJob) { /* the job: JOB, else the newest unfinished one */
@@ -2898,13 +3183,14 @@ static int cmd_run(const Options *o) {
          (long long)j.id);
     goto done;
   }
-  if (!bVerify) {
-    if ((rc = lease_take(&j, o->zState)) != EXIT_OK) goto failed;
-    /* Now the target's advisory lock, on a fresh connection. */
+  if (!bVerify) { /* the fences: state file, then target, then the lease */
+    if ((rc = lease_lock_file(&j, o->zState)) != EXIT_OK) goto failed;
+    lease_track(1, NULL);
     PQfinish(j.dst);
     j.dst = NULL;
     j.bLockTarget = true;
     if (!run_dst(&j)) goto failed;
+    if ((rc = lease_take(&j, o->zState)) != EXIT_OK) goto failed;
   }
   if (strcmp(zCmd, "step") == 0 && o->budget > 0) j.deadline = now() + o->budget;
   rc = eng_drive(&j);
@@ -2924,11 +3210,72 @@ done:
   return rc;
 }
 
+/* The commands, one bit each, and the options each accepts. */
+enum {
+  C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
+  C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME, /* commands that write to a target */
+  OPT_WAIT = 256, OPT_RETRY,                        /* getopt values of long-only options */
+};
+static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel"};
+
+static int cmd_lookup(const char *zName) {
+  for (int i = 0; i < 8; i++)
+    if (strcmp(zName, azCmdName[i]) == 0) return 1 << i;
+  return 0;
+}
+
+/* "clone, start" for a command mask; a static buffer. */
+static const char *cmd_names(int mask) {
+  static char z[100];
+  z[0] = '\0';
+  for (int i = 0; i < 8; i++)
+    if (mask & (1 << i)) snprintf(z + strlen(z), sizeof z - strlen(z), "%s%s", z[0] ? ", " : "", azCmdName[i]);
+  return z;
+}
+
+/* Which commands take an option (by getopt_long's value).  An option
+ * given to another command is an error, never silently ignored. */
+static int cmd_option_commands(int c) {
+  switch (c) {
+    case 's': case 't': case 'x': case 'X': case 'q': return C_RUNNER | C_VERIFY;
+    case 'S': return C_RUNNER | C_STATUS | C_JOBS | C_CANCEL;
+    case 'j': return C_CLONE | C_VERIFY | C_STEP | C_RESUME | C_STATUS | C_JOBS;
+    case 'n': return C_CLONE | C_START;
+    case 'c': case 'y': return C_RUNNER;
+    case 'w': return C_STATUS;
+    case 'a': case 'A': case 'O': return C_CANCEL;
+    case 'b': return C_STEP;
+    case 'T': return C_STATUS | C_JOBS | C_CANCEL;
+    case OPT_WAIT: return C_CLONE | C_STEP | C_RESUME;
+    case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY;
+  }
+  return 0;
+}
+
+/* When a connection string from argv holds a password: sets *pzCopy to a
+ * private copy (caller frees), overwrites the argv string with the
+ * password-free description (cut to fit) and returns true. */
+static bool cmd_scrub_password(char *zArg, char **pzCopy) {
+  PQconninfoOption *aOpt = PQconninfoParse(zArg, NULL);
+  bool bPw = false;
+  for (PQconninfoOption *p = aOpt; p && p->keyword; p++)
+    if (strcmp(p->keyword, "password") == 0 && p->val && p->val[0]) bPw = true;
+  PQconninfoFree(aOpt);
+  if (!bPw) return false;
+  *pzCopy = xstrdup(zArg);
+  char *zSafe = db_describe(zArg);
+  size_t n = strlen(zArg), m = zSafe ? strlen(zSafe) : 0;
+  memset(zArg, ' ', n);
+  if (zSafe) memcpy(zArg, zSafe, m < n ? m : n);
+  free(zSafe);
+  return true;
+}
+
 /* Parses "20s", "10m", "1h", "500ms" or plain seconds; -1 if malformed. */
 static double cmd_duration(const char *z) {
   char *zEnd = NULL;
   double v = strtod(z, &zEnd);
-  if (zEnd == z || v < 0) return -1;
+  if (zEnd == z || !(v >= 0) || v > 1e9 || !isdigit((unsigned char)z[0]) ) return -1;
   if (!*zEnd || strcmp(zEnd, "s") == 0) return v;
   if (strcmp(zEnd, "ms") == 0) return v / 1000;
   if (strcmp(zEnd, "m") == 0) return v * 60;
@@ -2949,11 +3296,12 @@ static int cmd_cancel(const Options *o) {
   int n = sqlite3_changes(db);
   sqlite3_close(db);
   if (!ok) return die();
-  printf("%d job%s cancelled\n", n, n == 1 ? "" : "s");
   if (o->zJob && n == 0) {
-    fail(EXIT_USAGE, "job %s is not unfinished in %s (already done, cancelled, or unknown)", o->zJob, o->zState);
+    fail(EXIT_USAGE, "job %s is not unfinished in %s (already done, cancelled, or unknown). Hint: 'clonebox jobs "
+         "--state %s' lists them", o->zJob, o->zState, o->zState);
     return die();
   }
+  printf("%d job%s cancelled\n", n, n == 1 ? "" : "s");
   return EXIT_OK;
 }
 
@@ -2980,7 +3328,10 @@ static int cmd_status(const Options *o) {
     if (o->bWatch && isatty(STDOUT_FILENO) && !o->bJson) fputs("\033[H\033[2J", stdout);
     if (o->bJson) printf("%s\n", zJson);
     else rp_print_status(db, zJson);
-    fflush(stdout);
+    if (fflush(stdout) != 0 && errno == EPIPE) { /* the reader went away */
+      free(zJson);
+      break;
+    }
     bool bLive = st_int(db, 0, "SELECT json_extract(?, '$.status') IN ('running', 'stale')", "t", zJson);
     free(zJson);
     if (!o->bWatch || !bLive) break;
@@ -3042,16 +3393,22 @@ int main(int argc, char **argv) {
       {"budget", required_argument, NULL, 'b'},
       {"stale-after", required_argument, NULL, 'T'},
       {"older-than", required_argument, NULL, 'O'},
+      {"wait", required_argument, NULL, OPT_WAIT},
+      {"retry-for", required_argument, NULL, OPT_RETRY},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0},
   };
   Options o = {0};
+  /* A closed stdout (clonebox status | head -1) is not an error: writes
+   * fail with EPIPE and the command ends normally. */
+  signal(SIGPIPE, SIG_IGN);
   o.zSource = getenv("CLONEBOX_SOURCE");
   o.zTarget = getenv("CLONEBOX_TARGET");
   o.zState = getenv("CLONEBOX_STATE");
   if (!o.zState || !o.zState[0]) o.zState = DEFAULT_STATE;
   o.staleAfter = 60;
+  o.retryFor = 300;
   if (argc < 2) return usage_error("no command given");
   o.zCmd = argv[1];
   if (strcmp(o.zCmd, "help") == 0 || strcmp(o.zCmd, "--help") == 0 || strcmp(o.zCmd, "-h") == 0) {
@@ -3062,13 +3419,32 @@ int main(int argc, char **argv) {
     printf("clonebox %s (libpq %d, SQLite %s)\n", CLONEBOX_VERSION, PQlibVersion(), sqlite3_libversion());
     return EXIT_OK;
   }
-  int c;
+  int cmd = cmd_lookup(o.zCmd);
+  if (!cmd) {
+    char z[200];
+    snprintf(z, sizeof z, "unknown command '%s' (commands: clone, verify, start, step, resume, status, jobs, cancel)",
+             o.zCmd);
+    return usage_error(z);
+  }
+  int c, iLong = -1;
+  char *zSrcArg = NULL, *zDstArg = NULL; /* argv strings holding a password, scrubbed below */
   optind = 2;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", aLong, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "h", aLong, &iLong)) != -1) {
+    if (c != '?' && c != 'h' && c != 'V' && !(cmd_option_commands(c) & cmd)) {
+      const char *zName = "?";
+      for (int i = 0; aLong[i].name; i++)
+        if (aLong[i].val == c) zName = aLong[i].name;
+      char z[300];
+      snprintf(z, sizeof z, "option --%s does not apply to '%s' (it is for: %s)", zName, o.zCmd,
+               cmd_names(cmd_option_commands(c)));
+      free(o.exclTable.azPat);
+      free(o.exclData.azPat);
+      return usage_error(z);
+    }
     switch (c) {
-      case 's': o.zSource = optarg; break;
-      case 't': o.zTarget = optarg; break;
+      case 's': o.zSource = zSrcArg = optarg; break;
+      case 't': o.zTarget = zDstArg = optarg; break;
       case 'S': o.zState = optarg; break;
       case 'x': opt_push(&o.exclTable, optarg); break;
       case 'X': opt_push(&o.exclData, optarg); break;
@@ -3082,46 +3458,61 @@ int main(int argc, char **argv) {
       case 'A': o.bStale = true; break;
       case 'b':
       case 'T':
-      case 'O': {
+      case 'O':
+      case OPT_WAIT:
+      case OPT_RETRY: {
         double v = cmd_duration(optarg);
-        if (v < 0) {
-          char z[200];
-          snprintf(z, sizeof z, "'%s' is not a duration (examples: 20s, 10m, 1h)", optarg);
+        if (v < 0 || (v == 0 && c != OPT_RETRY)) {
+          char z[300];
+          snprintf(z, sizeof z, "--%s '%s' is not a duration; give a positive one (examples: 20s, 10m, 1h)",
+                   aLong[iLong >= 0 ? iLong : 0].name, optarg);
+          free(o.exclTable.azPat);
+          free(o.exclData.azPat);
           return usage_error(z);
         }
-        *(c == 'b' ? &o.budget : c == 'T' ? &o.staleAfter : &o.olderThan) = v;
+        *(c == 'b' ? &o.budget : c == 'T' ? &o.staleAfter : c == 'O' ? &o.olderThan : c == OPT_WAIT ? &o.wait
+                                                                                               : &o.retryFor) = v;
         break;
       }
       case 'h': fputs(zUsage, stdout); return EXIT_OK;
       case 'V': printf("clonebox %s\n", CLONEBOX_VERSION); return EXIT_OK;
       default: {
         char z[200];
-        snprintf(z, sizeof z, "unknown or incomplete option '%s'", argv[optind - 1]);
+        snprintf(z, sizeof z, "unknown option, or option without its value: '%s'", argv[optind - 1]);
+        free(o.exclTable.azPat);
+        free(o.exclData.azPat);
         return usage_error(z);
       }
     }
+    iLong = -1;
   }
-  if (optind < argc) o.zJob = argv[optind++];
-  if (optind < argc) return usage_error("too many arguments");
+  if (optind < argc && (cmd & (C_STEP | C_RESUME | C_STATUS | C_CANCEL))) o.zJob = argv[optind++];
+  if (optind < argc) {
+    char z[300];
+    snprintf(z, sizeof z, "unexpected argument '%s' (%s)", argv[optind],
+             cmd & (C_STEP | C_RESUME | C_STATUS | C_CANCEL) ? "this command takes at most one JOB"
+                                                              : "this command takes no JOB argument");
+    free(o.exclTable.azPat);
+    free(o.exclData.azPat);
+    return usage_error(z);
+  }
   g_bQuiet = o.bQuiet;
   g_bTty = isatty(STDERR_FILENO);
+  /* Passwords typed on the command line: keep a private copy, scrub
+   * argv so that ps and /proc/PID/cmdline stop showing them. */
+  char *zSrcCopy = NULL, *zDstCopy = NULL;
+  if (zSrcArg && cmd_scrub_password(zSrcArg, &zSrcCopy)) o.zSource = zSrcCopy;
+  if (zDstArg && cmd_scrub_password(zDstArg, &zDstCopy)) o.zTarget = zDstCopy;
+  if (zSrcCopy || zDstCopy)
+    warn("a password on the command line is visible in the process list while clonebox starts; use PGPASSWORD, "
+         "a password file (PGPASSFILE or ~/.pgpass) or CLONEBOX_SOURCE/CLONEBOX_TARGET instead");
   int rc;
-  if (strcmp(o.zCmd, "clone") == 0 || strcmp(o.zCmd, "verify") == 0 || strcmp(o.zCmd, "start") == 0) {
-    if (o.zJob) return usage_error("clone, verify and start take no positional argument");
-    rc = cmd_run(&o);
-  } else if (strcmp(o.zCmd, "step") == 0 || strcmp(o.zCmd, "resume") == 0) {
-    rc = cmd_run(&o);
-  } else if (strcmp(o.zCmd, "cancel") == 0) {
-    rc = cmd_cancel(&o);
-  } else if (strcmp(o.zCmd, "status") == 0) {
-    rc = cmd_status(&o);
-  } else if (strcmp(o.zCmd, "jobs") == 0) {
-    rc = cmd_jobs(&o);
-  } else {
-    char z[200];
-    snprintf(z, sizeof z, "unknown command '%s'", o.zCmd);
-    rc = usage_error(z);
-  }
+  if (cmd & (C_CLONE | C_VERIFY | C_START | C_STEP | C_RESUME)) rc = cmd_run(&o);
+  else if (cmd == C_CANCEL) rc = cmd_cancel(&o);
+  else if (cmd == C_STATUS) rc = cmd_status(&o);
+  else rc = cmd_jobs(&o);
+  free(zSrcCopy);
+  free(zDstCopy);
   free(o.exclTable.azPat);
   free(o.exclData.azPat);
   return rc;

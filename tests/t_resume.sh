@@ -334,50 +334,81 @@ test_verify_chunks_see_every_row() {
     jq_assert "$r" '[.tables[] | select(.status == "diff")] | length == 2' "only the two changed tables differ"
 }
 
+# Lost connections at named points (clonebox's test hook makes its own
+# session terminate itself at the N-th checkpoint of a phase), on each side
+# and in every phase: one invocation survives them all and ends exact.
 test_connection_fault() {
-    local db src_conn tgt tgt_conn stop="$TEST_TMP/stop-terminator" tlog="$TEST_TMP/terminator.log" tpid
-    db=$(scaled_source 10)
+    local db src_conn tgt spec n
+    db=$(scaled_source 2)
     src_conn=$(pg_url src "$db")
+    for spec in \
+        "plan:1:term-src,schema:2:term-dst,data:2:term-src,data:5:term-dst,postdata:2:term-src,postdata:4:term-dst,verify:2:term-dst,verify:5:term-src" \
+        "schema:5:term-src,data:1:term-dst,data:9:term-src,postdata:7:term-dst,verify:1:term-src,verify:9:term-dst"; do
+        tgt=$(new_db dst)
+        run_cmd env CLONEBOX_TEST_FAULT="$spec" timeout -k 5 120 "$CLONEBOX_BIN" clone --source "$src_conn" \
+            --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/state-$tgt.db"
+        assert_eq 0 "$LAST_RC" "clone must survive terminated connections in a single invocation ($spec)"
+        assert_contains "$LAST_OUT" "RESULT: PASS"
+        n=$(printf '%s\n' "$LAST_ERR" | grep -c "test fault at" || true)
+        assert_eq "$(printf '%s' "$spec" | tr ',' '\n' | grep -c .)" "$n" "every fault point must have been reached ($spec)"
+        assert_contains "$LAST_ERR" "retrying" "stderr should say it is retrying"
+        assert_tables_equal src "$db" dst "$tgt" public.background_tasks
+    done
+}
+
+# _restart_at_pauses SERVER PID: while clonebox (PID) runs, restart SERVER
+# (pg_ctl restart -m fast) each time clonebox pauses at a fault point.
+_restart_at_pauses() {
+    local server=$1 pid=$2 datavar n=0
+    datavar="${server}_DATA"
+    while pid_alive "$pid"; do
+        if [ -e "$CLONEBOX_TEST_FAULT_DIR/paused" ]; then
+            _as_pg "$PG_BIN/pg_ctl" -D "${!datavar}" -m fast -w -t 60 restart >/dev/null 2>&1 ||
+                echo "restart of $server failed" >&2
+            n=$((n + 1))
+            rm -f "$CLONEBOX_TEST_FAULT_DIR/paused"
+        fi
+        sleep 0.05
+    done
+    echo "$n"
+}
+
+# Each server restarted (fast shutdown: sessions terminated, connections
+# refused, then "starting up") in every phase of one clone: clonebox
+# reconnects with backoff (--retry-for) and the job ends exact.
+test_server_restart_every_phase() {
+    local db src_conn tgt server spec restarts
+    db=$(scaled_source 2)
+    src_conn=$(pg_url src "$db")
+    spec="plan:1:pause,schema:3:pause,data:2:pause,data:6:pause,postdata:3:pause,verify:3:pause"
+    export CLONEBOX_TEST_FAULT_DIR="$TEST_TMP/fault"
+    mkdir -p "$CLONEBOX_TEST_FAULT_DIR"
+    for server in src dst; do
+        tgt=$(new_db dst)
+        CLONEBOX_TEST_FAULT="$spec" "$CLONEBOX_BIN" clone --source "$src_conn" --target "$(pg_url dst "$tgt")" \
+            --state "$TEST_TMP/state-$server.db" >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" </dev/null &
+        BG_PID=$!
+        restarts=$(_restart_at_pauses "$server" "$BG_PID")
+        local rc=0; wait "$BG_PID" || rc=$?
+        echo "$server restarted $restarts times; clone exit $rc"; grep -E "test fault|retrying|giving up" "$TEST_TMP/c.err" || true
+        assert_eq 0 "$rc" "the clone must survive $server restarts in every phase"
+        assert_eq 6 "$restarts" "$server must have been restarted at every fault point"
+        assert_contains "$(cat "$TEST_TMP/c.out")" "RESULT: PASS"
+        assert_tables_equal src "$db" dst "$tgt" public.background_tasks
+    done
+    # a permanent failure on reconnect is not retried: the source vanishes
     tgt=$(new_db dst)
-    tgt_conn=$(pg_url dst "$tgt")
-    # clonebox sets fallback_application_name=clonebox; lib.sh exports
-    # PGAPPNAME=clonebox-tests, which would override it, so the clone runs
-    # without PGAPPNAME.
-    (
-        set +e
-        t0=$(date +%s)
-        sleep 0.3
-        k=0
-        while [ ! -e "$stop" ] && [ "$(date +%s)" -lt $((t0 + 5)) ]; do
-            # a fault on one side makes clonebox drop (and later reopen) both
-            # connections: the source alone for the first 2 s, then both,
-            # alternating which goes first
-            k=$((k + 1))
-            order="dst src"; [ $((k % 2)) = 0 ] && order="src dst"
-            [ "$(date +%s)" -lt $((t0 + 2)) ] && order="src"
-            for s in $order; do
-                psqlq "$s" postgres -c "SELECT '$s ' || count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
-                                        WHERE application_name = 'clonebox' AND pid <> pg_backend_pid()"
-            done
-            sleep 0.3
-        done
-    ) >"$tlog" 2>&1 &
-    tpid=$!
-    # a hang (not a slow retry) is what a short watchdog catches here
-    run_cmd env -u PGAPPNAME timeout -k 5 90 "$CLONEBOX_BIN" clone --source "$src_conn" --target "$tgt_conn" --state "$TEST_TMP/state.db"
-    : >"$stop"
-    wait "$tpid" || true
-    echo "terminator:"; sed 's/^/  /' "$tlog"
-    local killed_dst killed_src
-    killed_dst=$(awk '$1 == "dst" { s += $2 } END { print s + 0 }' "$tlog")
-    killed_src=$(awk '$1 == "src" { s += $2 } END { print s + 0 }' "$tlog")
-    echo "terminated backends: target $killed_dst, source $killed_src"
-    [ "$killed_dst" -gt 0 ] && [ "$killed_src" -gt 0 ] ||
-        _fail "the terminator did not hit clonebox sessions on both servers (target $killed_dst, source $killed_src)"
-    assert_eq 0 "$LAST_RC" "clone must survive terminated connections in a single invocation" 
-    assert_contains "$LAST_OUT" "RESULT: PASS"
-    assert_contains "$LAST_ERR" "retrying" "stderr should say it is retrying"
-    assert_tables_equal src "$db" dst "$tgt" public.background_tasks
+    psqlq src postgres -c "CREATE DATABASE vanishing TEMPLATE $db" >/dev/null
+    CLONEBOX_TEST_FAULT="data:2:pause" "$CLONEBOX_BIN" clone --source "$(pg_url src vanishing)" \
+        --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/state-v.db" >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" </dev/null &
+    BG_PID=$!
+    while pid_alive "$BG_PID" && [ ! -e "$CLONEBOX_TEST_FAULT_DIR/paused" ]; do sleep 0.05; done
+    psqlq src postgres -c "DROP DATABASE vanishing WITH (FORCE)" >/dev/null
+    rm -f "$CLONEBOX_TEST_FAULT_DIR/paused"
+    local rc=0 t0=$EPOCHREALTIME; wait "$BG_PID" || rc=$?
+    cat "$TEST_TMP/c.err" | tail -n 3
+    assert_eq 4 "$rc" "a database that no longer exists is a fast exit 4, not a retry loop"
+    assert_contains "$(cat "$TEST_TMP/c.err")" "vanishing"
 }
 
 test_two_runners() {
@@ -547,4 +578,108 @@ test_resume_options_differ() {
     # the original options still resume it
     assert_exit 0 cb clone --source "$src_conn" --target "$tgt_conn" --state "$state"
     assert_contains "$LAST_OUT" "RESULT: PASS"
+}
+
+# _no_target_lock DB: the target holds no clonebox advisory lock
+_no_target_lock() {
+    assert_eq 0 "$(psqlq dst "$1" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+        AND (classid, objid) = (1668246382, 1701736312)")" "a stopped runner must release the target's lock"
+}
+
+# SIGTERM, SIGINT and SIGHUP stop a runner at its next checkpoint within
+# ~2 s, release its fences and exit 75; the same command then finishes.
+test_signal_stops_at_checkpoint() {
+    local db src_conn tgt tgt_conn state sig t0 rc took j
+    db=$(scaled_source 10)
+    src_conn=$(pg_url src "$db")
+    for sig in TERM INT HUP; do
+        tgt=$(new_db dst)
+        tgt_conn=$(pg_url dst "$tgt")
+        state="$TEST_TMP/state$sig.db"
+        bg_clone "$TEST_TMP/c" clone --source "$src_conn" --target "$tgt_conn" --state "$state"
+        wait_for_phase "$state" data "$BG_PID"
+        sleep 0.2
+        t0=$(date +%s.%N)
+        kill -"$sig" "$BG_PID"
+        rc=0; wait "$BG_PID" || rc=$?
+        took=$(_secs_since "$t0")
+        echo "SIG$sig: exit $rc after $took s"; tail -n 3 "$TEST_TMP/c.err"
+        assert_eq 75 "$rc" "SIG$sig must stop the runner with exit 75 (resumable)"
+        awk -v t="$took" 'BEGIN { exit !(t <= 4) }' || _fail "SIG$sig took $took s to stop (want ~2 s)"
+        assert_contains "$(cat "$TEST_TMP/c.err")" "stopped by SIG$sig at a checkpoint"
+        j=$(job_json "$state")
+        jq_assert "$j" '.owner == null and .status == "running"' "SIG$sig: the lease must be given back"
+        _no_target_lock "$tgt"
+        [ "$sig" = HUP ] || continue
+        assert_exit 0 cb clone --source "$src_conn" --target "$tgt_conn" --state "$state"
+        assert_contains "$LAST_OUT" "RESULT: PASS"
+    done
+    tgt=$(new_db dst)
+    tgt_conn=$(pg_url dst "$tgt")
+    state="$TEST_TMP/state2.db"
+    # a second signal exits at once, and the job is still resumable
+    bg_clone "$TEST_TMP/c" clone --source "$src_conn" --target "$tgt_conn" --state "$state"
+    wait_for_phase "$state" data "$BG_PID"
+    kill -TERM "$BG_PID"; kill -TERM "$BG_PID"
+    rc=0; wait "$BG_PID" || rc=$?
+    assert_eq 75 "$rc" "a second signal exits 75 at once"
+    assert_exit 0 cb clone --source "$src_conn" --target "$tgt_conn" --state "$state"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    assert_tables_equal src "$db" dst "$tgt" public.background_tasks
+}
+
+# `clonebox status | head -1`: a closed stdout is not an error.
+test_sigpipe_is_not_an_error() {
+    clone_fixture --quiet
+    local rc
+    set +o pipefail
+    "$CLONEBOX_BIN" status --state "$STATE" | head -c 1 >/dev/null; rc=${PIPESTATUS[0]}
+    set -o pipefail
+    assert_eq 0 "$rc" "status into a closed pipe must exit 0"
+    set +o pipefail
+    timeout 10 "$CLONEBOX_BIN" status --watch --state "$STATE" | head -c 1 >/dev/null; rc=${PIPESTATUS[0]}
+    set -o pipefail
+    assert_eq 0 "$rc" "status --watch into a closed pipe must exit 0"
+}
+
+# A restarted container: the new process is PID 1 again, as the killed one
+# was, on the same host, a moment after its last heartbeat.  It takes the
+# job over at once (state file and target lock are free) instead of exiting
+# 5 until the lease goes stale; a live holder still gets exit 5, or --wait.
+test_restart_takes_over_at_once() {
+    is_root || skip "needs root for PID namespaces (unshare)"
+    unshare --pid --fork true 2>/dev/null || skip "unshare --pid does not work here"
+    local db src_conn tgt tgt_conn state rc child
+    db=$(scaled_source 10)
+    src_conn=$(pg_url src "$db")
+    tgt=$(new_db dst)
+    tgt_conn=$(pg_url dst "$tgt")
+    state="$TEST_TMP/state.db"
+    unshare --pid --fork --kill-child "$CLONEBOX_BIN" clone --source "$src_conn" --target "$tgt_conn" --state "$state" \
+        >"$TEST_TMP/c1.out" 2>"$TEST_TMP/c1.err" </dev/null &
+    BG_PID=$!
+    wait_for_phase "$state" data "$BG_PID"
+    jq_assert "$(job_json "$state")" '.owner | test(":1:")' "the first runner is PID 1 in its namespace"
+    child=$(pgrep -P "$BG_PID" | head -n 1)
+    kill -9 "$child"; wait "$BG_PID" 2>/dev/null || true
+    # immediately, with a lease that is anything but stale
+    assert_exit 0 unshare --pid --fork --kill-child "$CLONEBOX_BIN" clone --source "$src_conn" \
+        --target "$tgt_conn" --state "$state"
+    assert_contains "$LAST_ERR" "taking over job"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    assert_tables_equal src "$db" dst "$tgt" public.background_tasks
+    # a live holder: exit 5 at once, or after --wait
+    local tgt2 id
+    tgt2=$(new_db dst)
+    state="$TEST_TMP/state2.db"
+    assert_exit 0 cb start --source "$src_conn" --target "$(pg_url dst "$tgt2")" --state "$state"
+    id=$LAST_OUT
+    flock "$state" sleep 4 &
+    local holder=$!
+    sleep 0.5
+    assert_exit 5 cb resume "$id" --state "$state"
+    assert_contains "$LAST_ERR" "busy"
+    assert_exit 0 cb resume "$id" --wait 30s --state "$state"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    wait "$holder" || true
 }
