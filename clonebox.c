@@ -384,6 +384,11 @@ static bool db_fail(PGconn *conn, const PGresult *res, const char *zWhat) {
   if (zState) appendPQExpBuffer(b, " (SQLSTATE %s)", zState);
   if (zDetail) appendPQExpBuffer(b, ". Detail: %s", zDetail);
   if (zHint) appendPQExpBuffer(b, ". Hint: %s", zHint);
+  /* clonebox's SQL comes from the catalogs it planned from: a missing
+   * table or column means a database changed under the job. */
+  else if (zState && (strcmp(zState, "42P01") == 0 || strcmp(zState, "42703") == 0))
+    appendPQExpBuffer(b, ". Hint: it was dropped, renamed or altered on the source or the target after the job was "
+                      "planned; start a new job: clonebox clone --new --clean");
   bool bFirst = !g_err.bSet;
   fail(EXIT_FAILED, "%s", b->data);
   if (bFirst) g_err.bTransient = db_transient(conn, res);

@@ -7,7 +7,7 @@
 #   (c) when a target database is involved, nothing was written to it;
 #   (d) when a state file exists before the command, it is unchanged;
 #   and stdout is empty on failure (no --json in these cases).
-# tests/badinput.md is the matching table for the README.
+# README.md ("When something is wrong") has the matching table.
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -697,4 +697,61 @@ test_bad_password_in_url() {
         _fail "stderr needs a 'clonebox: warning:' line that mentions the process list" "  stderr:" "$(_show "$LAST_ERR")"
     assert_not_contains "$LAST_OUT$LAST_ERR" "$secret" "the password must never be printed"
     assert_state_clean "$TEST_TMP/s.db" "$secret"
+}
+
+# ---------------------------------------------------------------------------
+# the source or the target changes while a clone runs (clonebox pauses at a
+# named point through its test hook; the test changes a database meanwhile)
+# ---------------------------------------------------------------------------
+
+# _clone_with_change SRCDB TGTDB SERVER DB SQL: clone SRCDB into TGTDB,
+# pausing after the first chunk of the data phase to run SQL on SERVER/DB;
+# sets LAST_RC, LAST_OUT, LAST_ERR.
+_clone_with_change() {
+    local srcdb=$1 tgtdb=$2 server=$3 db=$4 sql=$5 pid
+    export CLONEBOX_TEST_FAULT_DIR="$TEST_TMP/fault"
+    mkdir -p "$CLONEBOX_TEST_FAULT_DIR"
+    CLONEBOX_TEST_FAULT="data:1:pause" "$CLONEBOX_BIN" clone --source "$(pg_url src "$srcdb")" \
+        --target "$(pg_url dst "$tgtdb")" --state "$TEST_TMP/s.db" >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" </dev/null &
+    pid=$!
+    while pid_alive "$pid" && [ ! -e "$CLONEBOX_TEST_FAULT_DIR/paused" ]; do sleep 0.05; done
+    psqlq "$server" "$db" -c "$sql"
+    rm -f "$CLONEBOX_TEST_FAULT_DIR/paused"
+    LAST_RC=0; wait "$pid" || LAST_RC=$?
+    LAST_OUT=$(cat "$TEST_TMP/c.out"); LAST_ERR=$(grep -v '^clonebox: test fault' "$TEST_TMP/c.err" || true)
+    echo "exit $LAST_RC"; printf '%s\n' "$LAST_ERR" | grep -v '^clonebox: \[' || true
+}
+
+# a private copy of the source database, so that a test may change it
+_source_copy() {
+    local db
+    db=$(new_db src srccopy)
+    psqlq src postgres -c "DROP DATABASE \"$db\"" -c "CREATE DATABASE \"$db\" TEMPLATE \"$SRC_DB\""
+    echo "$db"
+}
+
+test_bad_source_table_dropped_mid_run() {
+    local srcdb tgt
+    srcdb=$(_source_copy); tgt=$(new_db dst)
+    _clone_with_change "$srcdb" "$tgt" src "$srcdb" "DROP TABLE public.audit_log"
+    assert_eq 1 "$LAST_RC" "a table dropped on the source mid-run fails the job"
+    assert_error_line "audit_log" "dropped" "--new"
+}
+
+test_bad_source_column_added_mid_run() {
+    local srcdb tgt
+    srcdb=$(_source_copy); tgt=$(new_db dst)
+    _clone_with_change "$srcdb" "$tgt" src "$srcdb" "ALTER TABLE public.audit_log ADD COLUMN added_later int DEFAULT 7"
+    # the rows planned are copied; the report names the new column
+    assert_eq 3 "$LAST_RC" "a column added on the source mid-run is a verified difference"
+    assert_contains "$LAST_OUT" "MISSING column public.audit_log.added_later"
+    assert_contains "$LAST_OUT" "RESULT: FAIL"
+}
+
+test_bad_target_table_altered_mid_run() {
+    local tgt
+    tgt=$(new_db dst)
+    _clone_with_change "$SRC_DB" "$tgt" dst "$tgt" "ALTER TABLE public.audit_log DROP COLUMN action"
+    assert_eq 1 "$LAST_RC" "a target table altered mid-run fails the job"
+    assert_error_line "audit_log" "action"
 }

@@ -125,3 +125,69 @@ test_conn_pgpass_file() {
     assert_contains "$LAST_OUT" "RESULT: PASS"
     assert_state_clean "$TEST_TMP/s.db" "$PW_PASS"
 }
+
+# A canary password given each way a user can give one (URI, key=value,
+# PGPASSWORD, a password file), with runs killed at 20 seeded random
+# points: it appears in no file of the state directory (with -wal, -shm,
+# -journal), no stdout or stderr, no status/jobs output, not in the
+# target, and not in the process's command line while it runs.
+test_secrets_canary_never_at_rest() {
+    start_pw_server
+    local canary='Can4ry-7hX!q%pw' enc mode tgt src dst n ms pid rc all="$TEST_TMP/all-output"
+    enc=$(printf '%s' "$canary" | jq -sRr @uri)
+    psqlq pw -c "ALTER ROLE $PW_USER PASSWORD '$canary'"
+    local statedir="$TEST_TMP/state"
+    mkdir -m 700 "$statedir"
+    printf '127.0.0.1:%s:*:%s:%s\n' "$pw_PORT" "$PW_USER" "$canary" >"$TEST_TMP/passfile"
+    chmod 600 "$TEST_TMP/passfile"
+    RANDOM=4242
+    : >"$all"
+    for mode in uri kv env passfile; do
+        tgt="tgt_$mode"
+        psqlq pw -c "CREATE DATABASE $tgt TEMPLATE template0"
+        local envs=(env -u PGPASSWORD PGPASSFILE="$TEST_TMP/no-passfile")
+        case $mode in
+        uri) src="postgresql://$PW_USER:$enc@127.0.0.1:$pw_PORT/app"
+             dst="postgresql://$PW_USER:$enc@127.0.0.1:$pw_PORT/$tgt" ;;
+        kv)  src="host=127.0.0.1 port=$pw_PORT user=$PW_USER dbname=app password='$canary'"
+             dst="host=127.0.0.1 port=$pw_PORT user=$PW_USER dbname=$tgt password='$canary'" ;;
+        env) src="host=127.0.0.1 port=$pw_PORT user=$PW_USER dbname=app"
+             dst="host=127.0.0.1 port=$pw_PORT user=$PW_USER dbname=$tgt"
+             envs=(env PGPASSWORD="$canary" PGPASSFILE="$TEST_TMP/no-passfile") ;;
+        passfile) src="host=127.0.0.1 port=$pw_PORT user=$PW_USER dbname=app"
+             dst="host=127.0.0.1 port=$pw_PORT user=$PW_USER dbname=$tgt"
+             envs=(env -u PGPASSWORD PGPASSFILE="$TEST_TMP/passfile") ;;
+        esac
+        for n in 1 2 3 4 5; do
+            ms=$((100 + RANDOM % 1500))
+            "${envs[@]}" "$CLONEBOX_BIN" clone --source "$src" --target "$dst" --state "$statedir/s-$mode.db" \
+                >"$TEST_TMP/o" 2>"$TEST_TMP/e" </dev/null &
+            pid=$!
+            sleep "$(printf '0.%03d' $((ms % 1000)))"; [ "$ms" -ge 1000 ] && sleep 1
+            if pid_alive "$pid"; then
+                tr '\0' ' ' <"/proc/$pid/cmdline" >>"$all" 2>/dev/null || true
+                echo >>"$all"
+            fi
+            kill -9 "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            cat "$TEST_TMP/o" "$TEST_TMP/e" >>"$all"
+            echo "$mode: kill after $ms ms"
+        done
+        run_cmd "${envs[@]}" timeout "$CB_TIMEOUT" "$CLONEBOX_BIN" clone --source "$src" --target "$dst" \
+            --state "$statedir/s-$mode.db"
+        assert_eq 0 "$LAST_RC" "$mode: the clone finishes after the kills"
+        assert_contains "$LAST_OUT" "RESULT: PASS"
+        printf '%s\n%s\n' "$LAST_OUT" "$LAST_ERR" >>"$all"
+        run_cmd "$CLONEBOX_BIN" status --json --state "$statedir/s-$mode.db"; printf '%s\n' "$LAST_OUT$LAST_ERR" >>"$all"
+        run_cmd "$CLONEBOX_BIN" jobs --json --state "$statedir/s-$mode.db"; printf '%s\n' "$LAST_OUT$LAST_ERR" >>"$all"
+        run_cmd "$CLONEBOX_BIN" status --state "$statedir/s-$mode.db"; printf '%s\n' "$LAST_OUT$LAST_ERR" >>"$all"
+        "$PG_BIN/pg_dump" -h "$pw_DIR" -p "$pw_PORT" -U postgres "$tgt" >>"$TEST_TMP/dumps"
+    done
+    local f
+    for f in "$statedir"/* "$all" "$TEST_TMP/dumps"; do
+        assert_file_not_contains "$f" "$canary" "the canary password leaked into $(basename "$f")"
+        assert_file_not_contains "$f" "$enc" "the URL-encoded canary leaked into $(basename "$f")"
+    done
+    ls -la "$statedir"
+    [ "$(stat -c %a "$statedir/s-uri.db")" = 600 ] || _fail "the state file must be mode 600"
+}
