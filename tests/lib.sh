@@ -384,8 +384,9 @@ facts(kind, fact) AS (
       AND s.relnamespace IN (SELECT oid FROM ns)
   UNION ALL
     -- comments on anything user-defined
+    -- (and the public schema's, which --clean recreates with a new oid)
     SELECT 'comment', pg_describe_object(classoid, objoid, objsubid) || ' = ' || quote_literal(description)
-    FROM pg_description WHERE objoid >= 16384
+    FROM pg_description WHERE objoid >= 16384 OR (classoid = 'pg_namespace'::regclass AND objoid = 'public'::regnamespace)
   UNION ALL
     SELECT 'rule', schemaname || '.' || tablename || ' ' || rulename || ' ' || definition
     FROM pg_rules WHERE schemaname IN (SELECT nspname FROM ns)

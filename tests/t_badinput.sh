@@ -744,7 +744,7 @@ test_bad_source_column_added_mid_run() {
     _clone_with_change "$srcdb" "$tgt" src "$srcdb" "ALTER TABLE public.audit_log ADD COLUMN added_later int DEFAULT 7"
     # the rows planned are copied; the report names the new column
     assert_eq 3 "$LAST_RC" "a column added on the source mid-run is a verified difference"
-    assert_contains "$LAST_OUT" "MISSING column public.audit_log.added_later"
+    assert_contains "$LAST_OUT" "MISSING table column public.audit_log.added_later"
     assert_contains "$LAST_OUT" "RESULT: FAIL"
 }
 

@@ -57,7 +57,13 @@ test_safety_same_database_unprivileged() {
     assert_contains "$LAST_ERR" "the target is the source"
     assert_not_contains "$LAST_ERR" "system identifier" "the role cannot read the system identifier"
     assert_eq "$(psqlq own a -c 'SELECT count(*) FROM t')" 100 "source rows"
-    assert_exit 0 cb clone --source "$a" --target "host=localhost port=${own_PORT} user=plain dbname=b" \
+    # the source's objects belong to postgres, whom plain cannot give objects to
+    assert_exit 2 cb clone --source "$a" --target "host=localhost port=${own_PORT} user=plain dbname=b" \
+        --state "$TEST_TMP/s.db"
+    assert_contains "$LAST_ERR" "may not give objects to postgres"
+    assert_contains "$LAST_ERR" "--no-owner"
+    # (plain is both the new owner and a grantee on the source: --no-privileges)
+    assert_exit 0 cb clone --no-owner --no-privileges --source "$a" --target "host=localhost port=${own_PORT} user=plain dbname=b" \
         --state "$TEST_TMP/s.db"
     assert_eq "$(psqlq own b -c 'SELECT count(*) FROM t')" 100 "another database of the same server is a target"
 }

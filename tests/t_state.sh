@@ -78,3 +78,21 @@ test_state_default_path_and_env() {
     assert_exit 0 env CLONEBOX_STATE="$TEST_TMP/env.db" timeout "$CB_TIMEOUT" "$CLONEBOX_BIN" jobs
     assert_contains_i "$LAST_OUT" "done"
 }
+
+# The state file is private: created 0600, never followed through a
+# symbolic link, and an existing one readable by others is warned about.
+test_state_file_private_no_symlink() {
+    clone_fixture --quiet
+    assert_eq 600 "$(stat -c %a "$STATE")" "a new state file must be mode 600"
+    ln -s "$STATE" "$TEST_TMP/link.db"
+    local before
+    before=$(sha256sum "$STATE" | cut -d' ' -f1)
+    assert_exit 2 cb status --state "$TEST_TMP/link.db"
+    assert_contains "$LAST_ERR" "symbolic link"
+    assert_exit 2 cb clone --source "$SRC_CONN" --target "$TGT_CONN" --state "$TEST_TMP/link.db"
+    assert_contains "$LAST_ERR" "symbolic link"
+    assert_eq "$before" "$(sha256sum "$STATE" | cut -d' ' -f1)" "the linked state file must be left alone"
+    chmod 644 "$STATE"
+    assert_exit 0 cb status --state "$STATE"
+    assert_contains "$LAST_ERR" "readable by others"
+}
