@@ -1112,6 +1112,11 @@ static void lease_release(Job *j) {
  * ==================================================================== */
 
 #define USER_NS(n) n ".nspname !~ '^pg_' AND " n ".nspname <> 'information_schema'"
+/* Not created by another object (a range type's constructor functions
+ * and casts, a multirange): those come with it. */
+#define NOT_INTERNAL(cls, id)                                               \
+  "NOT EXISTS (SELECT 1 FROM pg_depend xi WHERE xi.classid = '" cls          \
+  "'::regclass AND xi.objid = " id " AND xi.deptype = 'i')"
 #define NOT_EXT(cls, id)                                                    \
   "NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '" cls          \
   "'::regclass AND x.objid = " id " AND x.deptype = 'e')"
@@ -1187,6 +1192,56 @@ static const char zNodesSql[] =
     " UNION ALL SELECT 'pg_extension'::regclass::oid || '/' || e.oid, 'extension', 1, n.nspname, format('%I', e.extname),"
     " format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I;', e.extname, n.nspname), NULL, 0"
     " FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'"
+    /* collations */
+    " UNION ALL SELECT 'pg_collation'::regclass::oid || '/' || c.oid, 'collation', 1, n.nspname, format('%I.%I', n.nspname, c.collname),"
+    " format('CREATE COLLATION %I.%I (%s, deterministic = %s)', n.nspname, c.collname, CASE c.collprovider"
+    "  WHEN 'i' THEN format('provider = icu, locale = %L', c.colliculocale)"
+    "  ELSE format('provider = libc, lc_collate = %L, lc_ctype = %L', c.collcollate, c.collctype) END, c.collisdeterministic::text) || "
+    CMT("'COLLATION'", "format('%I.%I', n.nspname, c.collname)", "obj_description(c.oid, 'pg_collation')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_collation WHERE collname = %L AND collnamespace ="
+    "  pg_catalog.to_regnamespace(%L))', c.collname, quote_ident(n.nspname)), 0"
+    " FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace"
+    " WHERE " USER_NS("n") " AND " NOT_EXT("pg_collation", "c.oid")
+    /* text search dictionaries and configurations (with their mappings) */
+    " UNION ALL SELECT 'pg_ts_dict'::regclass::oid || '/' || d.oid, 'text search dictionary', 2, n.nspname,"
+    " format('%I.%I', n.nspname, d.dictname),"
+    " format('CREATE TEXT SEARCH DICTIONARY %I.%I (TEMPLATE = %s%s)', n.nspname, d.dictname,"
+    "  (SELECT format('%I.%I', tn.nspname, t.tmplname) FROM pg_ts_template t JOIN pg_namespace tn ON tn.oid = t.tmplnamespace"
+    "  WHERE t.oid = d.dicttemplate), coalesce(', ' || d.dictinitoption, '')) || "
+    CMT("'TEXT SEARCH DICTIONARY'", "format('%I.%I', n.nspname, d.dictname)", "obj_description(d.oid, 'pg_ts_dict')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_ts_dict WHERE dictname = %L AND dictnamespace ="
+    "  pg_catalog.to_regnamespace(%L))', d.dictname, quote_ident(n.nspname)), 0"
+    " FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace"
+    " WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_dict", "d.oid")
+    " UNION ALL SELECT 'pg_ts_config'::regclass::oid || '/' || c.oid, 'text search configuration', 2, n.nspname,"
+    " format('%I.%I', n.nspname, c.cfgname),"
+    " format('CREATE TEXT SEARCH CONFIGURATION %I.%I (PARSER = %s)', n.nspname, c.cfgname,"
+    "  (SELECT format('%I.%I', pn.nspname, p.prsname) FROM pg_ts_parser p JOIN pg_namespace pn ON pn.oid = p.prsnamespace"
+    "  WHERE p.oid = c.cfgparser))"
+    " || coalesce((SELECT string_agg(format(E';\\nALTER TEXT SEARCH CONFIGURATION %I.%I ADD MAPPING FOR %s WITH %s', n.nspname,"
+    "  c.cfgname, t.alias, m.dicts), '' ORDER BY t.alias) FROM (SELECT maptokentype, string_agg(mapdict::regdictionary::text, ', '"
+    "  ORDER BY mapseqno) AS dicts FROM pg_ts_config_map WHERE mapcfg = c.oid GROUP BY maptokentype) m"
+    "  JOIN ts_token_type(c.cfgparser) t ON t.tokid = m.maptokentype), '') || "
+    CMT("'TEXT SEARCH CONFIGURATION'", "format('%I.%I', n.nspname, c.cfgname)", "obj_description(c.oid, 'pg_ts_config')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_ts_config WHERE cfgname = %L AND cfgnamespace ="
+    "  pg_catalog.to_regnamespace(%L))', c.cfgname, quote_ident(n.nspname)), 0"
+    " FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace"
+    " WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_config", "c.oid")
+    /* range types (the multirange comes with its range) */
+    " UNION ALL SELECT 'pg_type'::regclass::oid || '/' || t.oid, 'range', 3, n.nspname, format('%I.%I', n.nspname, t.typname),"
+    " format('CREATE TYPE %I.%I AS RANGE (SUBTYPE = %s%s%s%s%s%s)', n.nspname, t.typname, format_type(r.rngsubtype, NULL),"
+    "  CASE WHEN NOT oc.opcdefault THEN format(', SUBTYPE_OPCLASS = %I.%I', ocn.nspname, oc.opcname) ELSE '' END,"
+    "  CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> st.typcollation THEN ', COLLATION = ' || " QUAL_COLL("r.rngcollation") " ELSE '' END,"
+    "  CASE WHEN r.rngcanonical <> 0 THEN ', CANONICAL = ' || r.rngcanonical::regproc::text ELSE '' END,"
+    "  CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text ELSE '' END,"
+    "  format(', MULTIRANGE_TYPE_NAME = %I.%I', mn.nspname, mt.typname)) || "
+    CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " || ';',"
+    " format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname)), 0"
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_range r ON r.rngtypid = t.oid"
+    " JOIN pg_type st ON st.oid = r.rngsubtype JOIN pg_opclass oc ON oc.oid = r.rngsubopc"
+    " JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace JOIN pg_type mt ON mt.oid = r.rngmultitypid"
+    " JOIN pg_namespace mn ON mn.oid = mt.typnamespace"
+    " WHERE t.typtype = 'r' AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid")
     /* enum types */
     " UNION ALL SELECT 'pg_type'::regclass::oid || '/' || t.oid, 'enum', 2, n.nspname, format('%I.%I', n.nspname, t.typname),"
     " format(E'CREATE SCHEMA IF NOT EXISTS %I;\\nCREATE TYPE %I.%I AS ENUM (%s)', n.nspname, n.nspname, t.typname,"
@@ -1300,7 +1355,32 @@ static const char zNodesSql[] =
         "obj_description(p.oid, 'pg_proc')") " || ';',"
     " NULL, 0"
     " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-    " WHERE p.prokind IN ('f', 'p') AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
+    " WHERE p.prokind IN ('f', 'p') AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid") " AND " NOT_INTERNAL("pg_proc", "p.oid")
+    /* aggregates, after the functions they call */
+    " UNION ALL SELECT 'pg_proc'::regclass::oid || '/' || p.oid, 'aggregate', 6, n.nspname, p.oid::regprocedure::text,"
+    " format('CREATE AGGREGATE %I.%I (%s) (SFUNC = %s, STYPE = %s%s%s%s%s%s%s%s%s%s%s%s%s%s)', n.nspname, p.proname,"
+    "  CASE WHEN p.pronargs = 0 AND g.aggkind = 'n' THEN '*' ELSE pg_get_function_arguments(p.oid) END,"
+    "  g.aggtransfn::regproc, format_type(g.aggtranstype, NULL),"
+    "  CASE WHEN g.aggtransspace <> 0 THEN ', SSPACE = ' || g.aggtransspace ELSE '' END,"
+    "  CASE WHEN g.aggfinalfn <> 0 THEN ', FINALFUNC = ' || g.aggfinalfn::regproc::text ELSE '' END,"
+    "  CASE WHEN g.aggfinalextra THEN ', FINALFUNC_EXTRA' ELSE '' END,"
+    "  CASE WHEN g.aggfinalfn <> 0 THEN ', FINALFUNC_MODIFY = ' || CASE g.aggfinalmodify WHEN 'r' THEN 'READ_ONLY'"
+    "   WHEN 's' THEN 'SHAREABLE' ELSE 'READ_WRITE' END ELSE '' END,"
+    "  CASE WHEN g.aggcombinefn <> 0 THEN ', COMBINEFUNC = ' || g.aggcombinefn::regproc::text ELSE '' END,"
+    "  CASE WHEN g.aggserialfn <> 0 THEN ', SERIALFUNC = ' || g.aggserialfn::regproc::text ELSE '' END,"
+    "  CASE WHEN g.aggdeserialfn <> 0 THEN ', DESERIALFUNC = ' || g.aggdeserialfn::regproc::text ELSE '' END,"
+    "  CASE WHEN g.agginitval IS NOT NULL THEN ', INITCOND = ' || quote_literal(g.agginitval) ELSE '' END,"
+    "  CASE WHEN g.aggmtransfn <> 0 THEN format(', MSFUNC = %s, MINVFUNC = %s, MSTYPE = %s', g.aggmtransfn::regproc,"
+    "   g.aggminvtransfn::regproc, format_type(g.aggmtranstype, NULL)) ELSE '' END,"
+    "  CASE WHEN g.aggmfinalfn <> 0 THEN ', MFINALFUNC = ' || g.aggmfinalfn::regproc::text ELSE '' END,"
+    "  CASE WHEN g.aggminitval IS NOT NULL THEN ', MINITCOND = ' || quote_literal(g.aggminitval) ELSE '' END,"
+    "  CASE WHEN g.aggsortop <> 0 THEN ', SORTOP = ' || g.aggsortop::regoperator::text ELSE '' END,"
+    "  CASE p.proparallel WHEN 's' THEN ', PARALLEL = SAFE' WHEN 'r' THEN ', PARALLEL = RESTRICTED' ELSE '' END"
+    "  || CASE WHEN g.aggkind = 'h' THEN ', HYPOTHETICAL' ELSE '' END) || "
+    CMT("'AGGREGATE'", "p.oid::regprocedure::text", "obj_description(p.oid, 'pg_proc')") " || ';',"
+    " format('SELECT pg_catalog.to_regprocedure(%L) IS NOT NULL', p.oid::regprocedure::text), 0"
+    " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_aggregate g ON g.aggfnoid = p.oid"
+    " WHERE p.prokind = 'a' AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
     /* views (CREATE OR REPLACE) and materialized views (filled in post-data) */
     " UNION ALL SELECT 'pg_class'::regclass::oid || '/' || c.oid, CASE c.relkind WHEN 'v' THEN 'view' ELSE 'matview' END, 7,"
     " n.nspname, format('%I.%I', n.nspname, c.relname),"
@@ -1337,6 +1417,9 @@ static const char zEdgesSql[] =
     "  UNION ALL SELECT 'pg_proc'::regclass, p.oid, 'pg_proc'::regclass::oid || '/' || p.oid FROM pg_proc p"
     "  UNION ALL SELECT 'pg_namespace'::regclass, n.oid, 'pg_namespace'::regclass::oid || '/' || n.oid FROM pg_namespace n"
     "  UNION ALL SELECT 'pg_extension'::regclass, e.oid, 'pg_extension'::regclass::oid || '/' || e.oid FROM pg_extension e"
+    "  UNION ALL SELECT 'pg_collation'::regclass, c.oid, 'pg_collation'::regclass::oid || '/' || c.oid FROM pg_collation c"
+    "  UNION ALL SELECT 'pg_ts_dict'::regclass, d.oid, 'pg_ts_dict'::regclass::oid || '/' || d.oid FROM pg_ts_dict d"
+    "  UNION ALL SELECT 'pg_ts_config'::regclass, c.oid, 'pg_ts_config'::regclass::oid || '/' || c.oid FROM pg_ts_config c"
     "), m1(c, o, node) AS ("
     "  SELECT m0.c, m0.o, coalesce((SELECT 'pg_extension'::regclass::oid || '/' || x.refobjid FROM pg_depend x"
     "   WHERE x.classid = m0.c AND x.objid = m0.o AND x.deptype = 'e' LIMIT 1), m0.node) FROM m0"
@@ -1509,14 +1592,25 @@ static const char zPostSql[] =
     "  AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     "  AND (c.relkind <> 'S' OR NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
     "  AND d.deptype = 'i'))"
-    "  UNION ALL SELECT 'pg_proc'::regclass, p.oid, 'ROUTINE', 'ROUTINE', p.oid::regprocedure::text, p.proowner, p.proacl, 0, false"
-    "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind IN ('f', 'p')"
+    "  UNION ALL SELECT 'pg_proc'::regclass, p.oid, CASE p.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END,"
+    "   CASE p.prokind WHEN 'a' THEN 'FUNCTION' ELSE 'ROUTINE' END, p.oid::regprocedure::text, p.proowner, p.proacl, 0, false"
+    "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind IN ('f', 'p', 'a')"
+    "  AND " NOT_INTERNAL("pg_proc", "p.oid")
     "  AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
     "  UNION ALL SELECT 'pg_type'::regclass, t.oid, CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,"
     "   CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, format('%I.%I', n.nspname, t.typname), t.typowner, t.typacl, 0, false"
     "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_class tc ON tc.oid = t.typrelid"
-    "  WHERE t.typtype IN ('e', 'd', 'c') AND (t.typrelid = 0 OR tc.relkind = 'c') AND " USER_NS("n")
+    "  WHERE t.typtype IN ('e', 'd', 'c', 'r') AND (t.typrelid = 0 OR tc.relkind = 'c') AND " USER_NS("n")
     "  AND " NOT_EXT("pg_type", "t.oid")
+    "  UNION ALL SELECT 'pg_collation'::regclass, c.oid, 'COLLATION', NULL, format('%I.%I', n.nspname, c.collname), c.collowner,"
+    "   NULL, 0, false FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE " USER_NS("n")
+    "  AND " NOT_EXT("pg_collation", "c.oid")
+    "  UNION ALL SELECT 'pg_ts_dict'::regclass, d.oid, 'TEXT SEARCH DICTIONARY', NULL, format('%I.%I', n.nspname, d.dictname),"
+    "   d.dictowner, NULL, 0, false FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace WHERE " USER_NS("n")
+    "  AND " NOT_EXT("pg_ts_dict", "d.oid")
+    "  UNION ALL SELECT 'pg_ts_config'::regclass, c.oid, 'TEXT SEARCH CONFIGURATION', NULL, format('%I.%I', n.nspname, c.cfgname),"
+    "   c.cfgowner, NULL, 0, false FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace WHERE " USER_NS("n")
+    "  AND " NOT_EXT("pg_ts_config", "c.oid")
     "  UNION ALL SELECT 'pg_namespace'::regclass, n.oid, 'SCHEMA', 'SCHEMA', format('%I', n.nspname), n.nspowner, n.nspacl, 0, false"
     "  FROM pg_namespace n WHERE " USER_NS("n") " AND " NOT_EXT("pg_namespace", "n.oid") ") o"
     ") q ORDER BY rank, name";
@@ -1536,7 +1630,8 @@ static const char zPostSql[] =
  * a catalog added by a future PostgreSQL cannot be missed silently.
  * $1: names left out of the job on purpose (text[] of quoted names). */
 static const char zInventorySql[] =
-    " WITH ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e'),"
+    " WITH ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e'"
+    " UNION SELECT classid, objid FROM pg_depend WHERE deptype = 'i' AND classid IN ('pg_proc'::regclass, 'pg_cast'::regclass)),"
     " ns AS (SELECT oid FROM pg_namespace n WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'),"
     " o(classid, objid, subid, owner, acl, acltype, def, rel, rel2) AS ("
     " SELECT 'pg_namespace'::regclass, n.oid, 0, n.nspowner, n.nspacl, 'n', '{}'::jsonb, NULL::oid, NULL::oid"
@@ -3082,9 +3177,15 @@ static const char zRolesSql[] =
     "  UNION ALL SELECT NULL, a.attacl FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
     "  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.attacl IS NOT NULL AND " USER_NS("n")
     "  UNION ALL SELECT p.proowner, p.proacl FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-    "  WHERE p.prokind IN ('f', 'p') AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
+    "  WHERE p.prokind IN ('f', 'p', 'a') AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
     "  UNION ALL SELECT t.typowner, t.typacl FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
-    "  WHERE t.typtype IN ('e', 'd', 'c') AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid")
+    "  WHERE t.typtype IN ('e', 'd', 'c', 'r') AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid")
+    "  UNION ALL SELECT c.collowner, NULL FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace"
+    "  WHERE " USER_NS("n") " AND " NOT_EXT("pg_collation", "c.oid")
+    "  UNION ALL SELECT d.dictowner, NULL FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace"
+    "  WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_dict", "d.oid")
+    "  UNION ALL SELECT c.cfgowner, NULL FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace"
+    "  WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_config", "c.oid")
     "  UNION ALL SELECT n.nspowner, n.nspacl FROM pg_namespace n WHERE " USER_NS("n") " AND " NOT_EXT("pg_namespace", "n.oid")
     "), r(role, owner) AS ("
     "  SELECT owner, true FROM o WHERE owner IS NOT NULL AND NOT $1::bool"

@@ -106,3 +106,19 @@ CREATE RULE log_update AS ON UPDATE TO "select".child2 DO ALSO NOTHING;
 ALTER TABLE "select".child2 DISABLE RULE log_update;
 CREATE STATISTICS "select".parent_stats (ndistinct, dependencies) ON id, a FROM "select".parent;
 ALTER STATISTICS "select".parent_stats SET STATISTICS 300;
+
+-- collations, text search (a configuration used by a generated column),
+-- a range type, an aggregate used by a view
+CREATE SCHEMA k2;
+CREATE COLLATION k2.nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE COLLATION k2."c libc" (provider = libc, lc_collate = 'C', lc_ctype = 'C');
+CREATE TEXT SEARCH DICTIONARY k2.simple_dict (TEMPLATE = pg_catalog.simple, STOPWORDS = english);
+CREATE TEXT SEARCH CONFIGURATION k2.cfg (PARSER = pg_catalog."default");
+ALTER TEXT SEARCH CONFIGURATION k2.cfg ADD MAPPING FOR asciiword, word WITH k2.simple_dict, english_stem;
+CREATE TYPE k2.floatrange AS RANGE (SUBTYPE = float8, SUBTYPE_DIFF = float8mi);
+CREATE FUNCTION k2.add_int(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $2';
+CREATE AGGREGATE k2.my_sum(int) (SFUNC = k2.add_int, STYPE = int, INITCOND = '0', PARALLEL = SAFE);
+CREATE TABLE k2.docs (id int PRIMARY KEY, title text COLLATE k2.nocase, body text,
+  tsv tsvector GENERATED ALWAYS AS (to_tsvector('k2.cfg'::regconfig, body)) STORED, span k2.floatrange, tag text COLLATE k2."c libc");
+INSERT INTO k2.docs VALUES (1, 'Hello', 'the quick brown fox', DEFAULT, '[1.5,2.5)', 'x'), (2, 'hello', 'jumps over', DEFAULT, NULL, 'y');
+CREATE VIEW k2.total AS SELECT k2.my_sum(id) FROM k2.docs;

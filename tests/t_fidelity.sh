@@ -103,6 +103,15 @@ CREATE OR REPLACE VIEW "select".order_summary AS SELECT o."user", o.qty, count(*
 UPDATE "select"."order" SET qty = 7 WHERE "user" = 1	DIFF table select.order: rows 2 vs 2, content differs
 DELETE FROM "Weird ""Schema"" ñ".measures_mid_12 WHERE v = 2	DIFF table Weird "Schema" ñ.measures_mid_12: rows 2 vs 1
 INSERT INTO "select"."no columns" DEFAULT VALUES	DIFF table select.no columns: rows 2 vs 3
+ALTER TEXT SEARCH CONFIGURATION k2.cfg DROP MAPPING FOR word	DIFFERENT text search configuration k2.cfg (mappings
+ALTER COLLATION k2.nocase RENAME TO nocase2	MISSING collation k2.nocase
+ALTER AGGREGATE k2.my_sum(int) OWNER TO cb_app_owner	DIFFERENT aggregate k2.my_sum(integer) (owner: postgres -> cb_app_owner)
+ALTER TABLE "select".parent ALTER COLUMN a SET STORAGE EXTENDED	storage: e -> x
+DROP RULE "protect child1" ON "select".child1	MISSING rule "protect child1" on "select".child1
+ALTER TABLE "select".child2 ENABLE RULE log_update	enabled: D -> O
+DROP STATISTICS "select".parent_stats	MISSING statistics object "select".parent_stats
+ALTER TABLE "select".parent REPLICA IDENTITY DEFAULT	replica identity: f -> d
+ALTER SEQUENCE "select".scratch_seq SET LOGGED	persistence: u -> p
 EOF2
 )
 
