@@ -32,6 +32,9 @@ usage: ./build.sh [COMMAND]
   demo           build, start two throwaway PostgreSQL servers, load
                  tests/fixture.sql into the source, clone it, print the report,
                  stop the servers
+  fuzz [SECONDS] build the libFuzzer harnesses of tests/fuzz/ (clang, installed if
+                 missing) and run each for SECONDS (default 60) on a copy of its
+                 corpus; fails if any finds a crash, leak or undefined behaviour
   clean          remove build and test outputs (clonebox, clonebox-asan, tests/tmp)
   help           show this help
 
@@ -248,6 +251,59 @@ cmd_demo() {
 	return "$rc"
 }
 
+# cmd_fuzz [SECONDS]: build every tests/fuzz/fuzz_*.c as a libFuzzer binary
+# (clang, ASan+UBSan, dynamic libpq/SQLite/OpenSSL) and run each for SECONDS
+# (default 60) on a scratch copy of tests/fuzz/corpus/NAME, so that runs do
+# not grow the repository.  Fails if any harness finds a crash, leak, UB or
+# timeout; its inputs are kept in the scratch directory, which is named.
+cmd_fuzz() {
+	local secs=${1:-60}
+	if [[ ! $secs =~ ^[0-9]+$ ]] || ((10#$secs == 0)); then
+		die "fuzz: SECONDS must be a positive whole number, not '$secs'"
+	fi
+	ensure_pkgs "${BUILD_PKGS[@]}" clang libclang-rt-14-dev
+	check_sources
+	local inc tmp src name bin log stats failed=() rc
+	inc=$(pg_includedir)
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/clonebox-fuzz.XXXXXX")
+	for src in tests/fuzz/fuzz_*.c; do
+		[[ -f $src ]] || die "no harness tests/fuzz/fuzz_*.c found"
+		name=$(basename "$src" .c)
+		say "building $name"
+		compile "$tmp/$name" clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+			-fno-omit-frame-pointer -Wno-string-concatenation -I"$inc" "$src" \
+			-lpq -lsqlite3 -lssl -lcrypto -lpthread -lm -o "$tmp/$name"
+	done
+	for src in tests/fuzz/fuzz_*.c; do
+		name=$(basename "$src" .c)
+		bin=$tmp/$name log=$tmp/$name.log
+		mkdir -p "$tmp/$name.corpus" "$tmp/$name.crashes"
+		if [[ -d tests/fuzz/corpus/${name#fuzz_} ]]; then
+			cp -R "tests/fuzz/corpus/${name#fuzz_}/." "$tmp/$name.corpus/"
+		fi
+		say "running $name for $((10#$secs))s"
+		rc=0
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} "$bin" -max_total_time=$((10#$secs)) -timeout=10 \
+			-rss_limit_mb=2048 -artifact_prefix="$tmp/$name.crashes/" "$tmp/$name.corpus" >"$log" 2>&1 || rc=$?
+		stats=$(grep -E '^#[0-9]+' "$log" | tail -n 1 | sed -E 's/[[:space:]]+/ /g' || true)
+		if ((rc == 0)); then
+			say "ok: $name: $stats"
+		else
+			failed+=("$name")
+			say "FAILED: $name (exit $rc): $stats"
+			grep -m 1 -A 30 -E 'ERROR: |runtime error:|deadly signal|^fuzz_[a-z_]+: ' "$log" >&2 || tail -n 30 "$log" >&2
+			say "inputs:" "$tmp/$name.crashes/"*
+		fi
+	done
+	if ((${#failed[@]})); then
+		say "fuzzing found problems in: ${failed[*]} (logs, binaries and inputs kept in $tmp;" \
+			"reproduce: $tmp/NAME INPUT)"
+		return 1
+	fi
+	rm -rf "$tmp"
+	say "ok: every harness ran $((10#$secs))s without a finding"
+}
+
 cmd_clean() {
 	rm -f clonebox clonebox-asan ./*.o vendor/*.o
 	rm -rf tests/tmp
@@ -263,6 +319,7 @@ main() {
 		build_static ;;
 	test) cmd_test "$@" ;;
 	demo) cmd_demo ;;
+	fuzz) cmd_fuzz "$@" ;;
 	clean) cmd_clean ;;
 	help | -h | --help) usage ;;
 	*) printf 'build.sh: unknown command: %s\n\n' "$cmd" >&2; usage >&2; exit 2 ;;

@@ -256,7 +256,9 @@ static bool pat_match(const PatList *pl, const char *zSchema, const char *zTable
 
 /* Human duration: "1h02m", "3m05s", "12s". */
 static void fmt_duration(char *z, size_t n, double sec) {
-  long s = sec < 0 ? 0 : (long)(sec + 0.5);
+  if (!(sec >= 0)) sec = 0; /* negative or NaN */
+  if (sec > 3.6e9) sec = 3.6e9; /* a century and more: no overflow in the cast */
+  long s = (long)(sec + 0.5);
   if (s >= 3600) snprintf(z, n, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
   else if (s >= 60) snprintf(z, n, "%ldm%02lds", s / 60, s % 60);
   else snprintf(z, n, "%lds", s);
@@ -287,7 +289,7 @@ static char *db_describe(const char *zConninfo) {
   if (!aOpt) return NULL;
   PQExpBuffer b = createPQExpBuffer();
   for (PQconninfoOption *o = aOpt; o->keyword; o++) {
-    if (!o->val || !o->val[0] || strcmp(o->keyword, "password") == 0) continue;
+    if (!o->val || !o->val[0] || strstr(o->keyword, "password")) continue; /* password, sslpassword */
     if (b->len) appendPQExpBufferChar(b, ' ');
     appendPQExpBuffer(b, "%s='", o->keyword);
     for (const char *p = o->val; *p; p++) {
@@ -670,6 +672,7 @@ static const char *const azStSchema[] = {
     " copy_cols TEXT, all_cols TEXT,"  /* quoted column lists */
     " key_cols TEXT,"                  /* quoted unique not-null key columns, or NULL */
     " key_types TEXT,"                 /* JSON array: their types (format_type) */
+    " copy_format TEXT,"               /* binary, or text when a column type has no binary I/O */
     " key_expr TEXT,"                  /* SQL: json_build_array of the key as text */
     " last_key TEXT,"                  /* JSON array: key of the last committed chunk */
     " vkey TEXT,"                      /* JSON array: key of the last verified chunk */
@@ -832,13 +835,17 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
     return NULL;
   }
   /* Older formats: 1 lacks tbl.vkey (chunked verification), 1-2 lack
-   * job.lock_backend (take-over of a dead runner's target session). */
+   * job.lock_backend (take-over of a dead runner's target session) and
+   * tbl.copy_format (text COPY for types without binary I/O). */
   if ((version == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) ||
-      (version >= 1 && version <= 2 && !st_run(db, "ALTER TABLE job ADD COLUMN lock_backend TEXT", NULL))) {
+      (version >= 1 && version <= 2 && (!st_run(db, "ALTER TABLE job ADD COLUMN lock_backend TEXT", NULL) ||
+                                        !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_format TEXT", NULL)))) {
     sqlite3_close(db);
     return NULL;
   }
-  for (size_t i = 0; i < sizeof azStSchema / sizeof *azStSchema; i++)
+  /* The schema, on a new file or after a migration; a current file is
+   * left byte for byte as it is. */
+  for (size_t i = 0; version < ST_VERSION && i < sizeof azStSchema / sizeof *azStSchema; i++)
     if (sqlite3_exec(db, azStSchema[i], NULL, NULL, &zErr) != SQLITE_OK) {
       fail(EXIT_FAILED, "state file %s: %s", zPath, zErr);
       sqlite3_free(zErr);
@@ -846,6 +853,84 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
       return NULL;
     }
   return db;
+}
+
+/* Column i of the current row as text, "?" for NULL: for printing values
+ * read back from a state file, which may have been edited by hand. */
+static const char *st_col(sqlite3_stmt *p, int i) {
+  const char *z = (const char *)sqlite3_column_text(p, i);
+  return z ? z : "?";
+}
+
+/* Opens the state file for reading only (status, jobs): never creates,
+ * changes or locks it for writing, so it works on a read-only mount and
+ * for another user who may read the file (a status sidecar). */
+static sqlite3 *st_open_read(const char *zPath) {
+  sqlite3 *db = NULL;
+  int fd = open(zPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ELOOP)
+      fail(EXIT_USAGE, "state file %s is a symbolic link; clonebox does not follow it. Hint: pass the real path", zPath);
+    else if (e == ENOENT)
+      fail(EXIT_USAGE, "state file %s does not exist. Hint: pass --state FILE (the file given to clone)", zPath);
+    else
+      fail(EXIT_USAGE, "state file %s: %s. Hint: --state must name a clonebox state file this user may read", zPath,
+           strerror(e));
+    return NULL;
+  }
+  struct stat sb;
+  bool bDir = fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode);
+  close(fd);
+  if (bDir) {
+    fail(EXIT_USAGE, "state file %s: Is a directory. Hint: --state must name a file", zPath);
+    return NULL;
+  }
+  int version = -1;
+  for (int iTry = 0; iTry < 2 && version < 0; iTry++) {
+    /* A WAL file needs its -shm index; where it cannot be created (a
+     * read-only directory) and no -wal holds pending writes, the file
+     * alone is the whole truth: read it as immutable. */
+    char zWal[4096];
+    snprintf(zWal, sizeof zWal, "%s-wal", zPath);
+    if (iTry == 1 && (stat(zWal, &sb) != 0 || sb.st_size == 0)) {
+      PQExpBuffer u = createPQExpBuffer();
+      appendPQExpBufferStr(u, "file:");
+      for (const unsigned char *c = (const unsigned char *)zPath; *c; c++)
+        if (isalnum(*c) || strchr("/._-~", *c)) appendPQExpBufferChar(u, (char)*c);
+        else appendPQExpBuffer(u, "%%%02X", *c);
+      appendPQExpBufferStr(u, "?immutable=1");
+      sqlite3_close(db);
+      db = NULL;
+      if (sqlite3_open_v2(u->data, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) version = -2;
+      destroyPQExpBuffer(u);
+    } else if (iTry == 1) {
+      break;
+    } else if (sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+      version = -2;
+    }
+    if (version == -2) break;
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt *p = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &p, NULL) == SQLITE_OK && sqlite3_step(p) == SQLITE_ROW)
+      version = sqlite3_column_int(p, 0);
+    sqlite3_finalize(p);
+  }
+  if (version == -2) {
+    fail(EXIT_USAGE, "state file %s: %s", zPath, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return NULL;
+  }
+  if (version < 1 || sqlite3_exec(db, "SELECT 1 FROM job LIMIT 1", NULL, NULL, NULL) != SQLITE_OK)
+    fail(EXIT_USAGE, "state file %s is not a clonebox state file (%s); it was left as it is. Hint: pass the file "
+         "given to clone", zPath, version < 0 ? sqlite3_errmsg(db) : "no jobs table");
+  else if (version > ST_VERSION)
+    fail(EXIT_USAGE, "state file %s was written by a newer clonebox (format %d; this one knows up to %d); it was "
+         "left as it is. Hint: use the newer clonebox", zPath, version, ST_VERSION);
+  else
+    return db;
+  sqlite3_close(db);
+  return NULL;
 }
 
 static bool st_begin(sqlite3 *db) { return st_run(db, "BEGIN IMMEDIATE", NULL); }
@@ -1154,7 +1239,15 @@ static const char zTablesSql[] =
     "   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),"
     " (SELECT format('json_build_array(%s)', string_agg(format('%I::text', a.attname), ', ' ORDER BY k.ord))"
     "   FROM unnest(ki.indkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),"
-    " has_table_privilege(c.oid, 'SELECT')"
+    " has_table_privilege(c.oid, 'SELECT'),"
+    /* can every copied column go through binary COPY?  A type without
+     * send/receive functions (aclitem, say), directly, under a domain or
+     * as an array's element, makes the table go as text */
+    " NOT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+    "  JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END"
+    "  LEFT JOIN pg_type e ON e.oid = b.typelem AND b.typsubscript = 'array_subscript_handler'::regproc"
+    "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
+    "  AND (t.typsend = 0 OR t.typreceive = 0 OR b.typsend = 0 OR b.typreceive = 0 OR e.typsend = 0 OR e.typreceive = 0))"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN LATERAL (SELECT i.indkey FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid"
     "   AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey) k"
@@ -1170,6 +1263,12 @@ static const char zTablesSql[] =
   "format('ALTER TABLE %s%I.%I ADD CONSTRAINT %I %s', CASE WHEN c.relkind = 'p' OR (k.contype = 'c' AND NOT k.connoinherit) THEN '' ELSE 'ONLY ' END," \
   " n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid)) || "     \
   CMT("'CONSTRAINT'", "format('%I ON %I.%I', k.conname, n.nspname, c.relname)", "obj_description(k.oid, 'pg_constraint')")
+/* ";\nALTER TABLE ... DISABLE|ENABLE REPLICA|ENABLE ALWAYS <what> <name>"
+ * for a trigger's or rule's firing state (c, n: its table, namespace). */
+#define ENABLED_STATE(what, col, name)                                      \
+  "CASE " col " WHEN 'D' THEN format(E';\\nALTER TABLE %I.%I DISABLE " what " %I', n.nspname, c.relname, " name ")" \
+  " WHEN 'R' THEN format(E';\\nALTER TABLE %I.%I ENABLE REPLICA " what " %I', n.nspname, c.relname, " name ")" \
+  " WHEN 'A' THEN format(E';\\nALTER TABLE %I.%I ENABLE ALWAYS " what " %I', n.nspname, c.relname, " name ") ELSE '' END"
 /* A primary key or unique constraint that a view needs (a GROUP BY on
  * the key lets it select other columns): created before the view, in the
  * schema phase, instead of with the other keys after the data. */
@@ -1481,9 +1580,7 @@ static const char zPostSql[] =
     /* triggers, with their enabled state */
     " UNION ALL SELECT 'trigger', 14, format('%I on %I.%I', t.tgname, n.nspname, c.relname),"
     " pg_get_triggerdef(t.oid)"
-    " || CASE t.tgenabled WHEN 'D' THEN format(E';\\nALTER TABLE %I.%I DISABLE TRIGGER %I', n.nspname, c.relname, t.tgname)"
-    "    WHEN 'R' THEN format(E';\\nALTER TABLE %I.%I ENABLE REPLICA TRIGGER %I', n.nspname, c.relname, t.tgname)"
-    "    WHEN 'A' THEN format(E';\\nALTER TABLE %I.%I ENABLE ALWAYS TRIGGER %I', n.nspname, c.relname, t.tgname) ELSE '' END || "
+    " || " ENABLED_STATE("TRIGGER", "t.tgenabled", "t.tgname") " || "
     CMT("'TRIGGER'", "format('%I ON %I.%I', t.tgname, n.nspname, c.relname)", "obj_description(t.oid, 'pg_trigger')") " || ';',"
     " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass(%L) AND tgname = %L)',"
     "  format('%I.%I', n.nspname, c.relname), t.tgname), c.oid, 0"
@@ -1512,14 +1609,56 @@ static const char zPostSql[] =
     /* rules (not a view's own _RETURN rule), with their enabled state */
     " UNION ALL SELECT 'rule', 15, format('%I on %I.%I', r.rulename, n.nspname, c.relname),"
     " rtrim(pg_get_ruledef(r.oid), ';')"
-    " || CASE r.ev_enabled WHEN 'D' THEN format(E';\\nALTER TABLE %I.%I DISABLE RULE %I', n.nspname, c.relname, r.rulename)"
-    "    WHEN 'R' THEN format(E';\\nALTER TABLE %I.%I ENABLE REPLICA RULE %I', n.nspname, c.relname, r.rulename)"
-    "    WHEN 'A' THEN format(E';\\nALTER TABLE %I.%I ENABLE ALWAYS RULE %I', n.nspname, c.relname, r.rulename) ELSE '' END || "
+    " || " ENABLED_STATE("RULE", "r.ev_enabled", "r.rulename") " || "
     CMT("'RULE'", "format('%I ON %I.%I', r.rulename, n.nspname, c.relname)", "obj_description(r.oid, 'pg_rewrite')") " || ';',"
     " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite WHERE ev_class = pg_catalog.to_regclass(%L) AND rulename = %L)',"
     "  format('%I.%I', n.nspname, c.relname), r.rulename), c.oid, 0"
     " FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE r.rulename <> '_RETURN' AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    /* publications (harmless on a target: nothing replicates until someone
+     * subscribes), then each member table (left out with its table) and
+     * schema */
+    " UNION ALL SELECT 'publication', 17, format('%I', p.pubname),"
+    " format('CREATE PUBLICATION %I%s WITH (publish = %L, publish_via_partition_root = %s)', p.pubname,"
+    "  CASE WHEN p.puballtables THEN ' FOR ALL TABLES' ELSE '' END,"
+    "  concat_ws(', ', CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END,"
+    "  CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END), p.pubviaroot::text) || "
+    CMT("'PUBLICATION'", "format('%I', p.pubname)", "obj_description(p.oid, 'pg_publication')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = %L)', p.pubname), 0, 0"
+    " FROM pg_publication p"
+    " UNION ALL SELECT 'publication table', 18, format('%I.%I in %I', n.nspname, c.relname, p.pubname),"
+    " format('ALTER PUBLICATION %I ADD TABLE ONLY %I.%I%s%s;', p.pubname, n.nspname, c.relname,"
+    "  (SELECT ' (' || string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord) || ')' FROM unnest(r.prattrs::int2[])"
+    "   WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),"
+    "  coalesce(' WHERE (' || pg_get_expr(r.prqual, r.prrelid) || ')', '')),"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel r JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid"
+    "  WHERE p.pubname = %L AND r.prrelid = pg_catalog.to_regclass(%L))', p.pubname, format('%I.%I', n.nspname, c.relname)),"
+    " c.oid, 0"
+    " FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid JOIN pg_class c ON c.oid = r.prrelid"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " UNION ALL SELECT 'publication schema', 18, format('%I in %I', n.nspname, p.pubname),"
+    " format('ALTER PUBLICATION %I ADD TABLES IN SCHEMA %I;', p.pubname, n.nspname),"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_namespace s JOIN pg_catalog.pg_publication p"
+    "  ON p.oid = s.pnpubid WHERE p.pubname = %L AND s.pnnspid = pg_catalog.to_regnamespace(%L))', p.pubname,"
+    "  quote_ident(n.nspname)), 0, 0"
+    " FROM pg_publication_namespace s JOIN pg_publication p ON p.oid = s.pnpubid JOIN pg_namespace n ON n.oid = s.pnnspid"
+    /* default privileges: for the whole database, the complete list
+     * replaces the built-in default (revoke, then grant); in one schema,
+     * grants are added */
+    " UNION ALL SELECT 'default privileges', 101, pg_describe_object('pg_default_acl'::regclass, d.oid, 0),"
+    " CASE WHEN $2::bool THEN '' ELSE"
+    "  CASE WHEN d.defaclnamespace = 0 THEN format('ALTER DEFAULT PRIVILEGES FOR ROLE %I REVOKE ALL ON %s FROM PUBLIC;"
+    "   ALTER DEFAULT PRIVILEGES FOR ROLE %I REVOKE ALL ON %s FROM %I; ', pg_get_userbyid(d.defaclrole), o.objs,"
+    "   pg_get_userbyid(d.defaclrole), o.objs, pg_get_userbyid(d.defaclrole)) ELSE '' END"
+    "  || (SELECT string_agg(format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s GRANT %s ON %s TO %s%s;',"
+    "   pg_get_userbyid(d.defaclrole), CASE WHEN d.defaclnamespace <> 0 THEN format(' IN SCHEMA %I', n.nspname) ELSE '' END,"
+    "   x.privilege_type, o.objs, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,"
+    "   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), ' ' ORDER BY x.grantee, x.privilege_type)"
+    "   FROM aclexplode(d.defaclacl) x) END, NULL, 0, 0"
+    " FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"
+    " CROSS JOIN LATERAL (SELECT CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'"
+    "  WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END AS objs) o"
+    " WHERE d.defaclnamespace = 0 OR " USER_NS("n")
     /* row level security switches (idempotent) */
     " UNION ALL SELECT 'row security', 15, format('%I.%I', n.nspname, c.relname),"
     " format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', n.nspname, c.relname)"
@@ -1602,6 +1741,8 @@ static const char zPostSql[] =
     "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_class tc ON tc.oid = t.typrelid"
     "  WHERE t.typtype IN ('e', 'd', 'c', 'r') AND (t.typrelid = 0 OR tc.relkind = 'c') AND " USER_NS("n")
     "  AND " NOT_EXT("pg_type", "t.oid")
+    "  UNION ALL SELECT 'pg_publication'::regclass, p.oid, 'PUBLICATION', NULL, format('%I', p.pubname), p.pubowner, NULL, 0, false"
+    "  FROM pg_publication p"
     "  UNION ALL SELECT 'pg_collation'::regclass, c.oid, 'COLLATION', NULL, format('%I.%I', n.nspname, c.collname), c.collowner,"
     "   NULL, 0, false FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE " USER_NS("n")
     "  AND " NOT_EXT("pg_collation", "c.oid")
@@ -1938,12 +2079,13 @@ static bool cat_plan_tables(Job *j) {
     }
     ok = st_run(j->db,
                 "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, copy_cols,"
-                " all_cols, mode, reason, rows_est, key_cols, key_types, key_expr)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''), nullif(?, ''), nullif(?, ''))",
-                "iiittttttttittt", j->id, (sqlite3_int64)i + 1, (sqlite3_int64)atoll(PQgetvalue(res, i, 0)),
+                " all_cols, mode, reason, rows_est, key_cols, key_types, key_expr, copy_format)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''), nullif(?, ''), nullif(?, ''), ?)",
+                "iiittttttttitttt", j->id, (sqlite3_int64)i + 1, (sqlite3_int64)atoll(PQgetvalue(res, i, 0)),
                 zSchema, zTable, PQgetvalue(res, i, 3), zKind, PQgetvalue(res, i, 5),
                 PQgetvalue(res, i, 6), zMode, zReason, (sqlite3_int64)atoll(PQgetvalue(res, i, 7)),
-                PQgetvalue(res, i, 8), PQgetvalue(res, i, 9), PQgetvalue(res, i, 10));
+                PQgetvalue(res, i, 8), PQgetvalue(res, i, 9), PQgetvalue(res, i, 10),
+                PQgetvalue(res, i, 12)[0] == 't' ? "binary" : "text");
   }
   PQclear(res);
   return ok;
@@ -2410,13 +2552,15 @@ typedef struct TblInfo {
   char *zKeyExpr;       /* SQL: the key as a JSON array of text; free() */
   char *zLastKey;       /* JSON array: key of the last committed chunk, or NULL; free() */
   char *zStatus;        /* todo, copying, done; free() */
+  char *zFormat;        /* COPY format: binary or text; free() */
   sqlite3_int64 nTotal; /* exact row count, -1 when not counted yet */
   sqlite3_int64 nDone;  /* rows committed on the target so far */
 } TblInfo;
 
 static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
   sqlite3_stmt *p = st_prep(j->db, "SELECT qname, copy_cols, all_cols, key_cols, key_types, last_key, status, key_expr,"
-                            " coalesce(rows_total, -1), rows_copied FROM tbl WHERE job = ? AND id = ?", "ii", j->id, id);
+                            " coalesce(rows_total, -1), rows_copied, coalesce(copy_format, 'binary') FROM tbl"
+                            " WHERE job = ? AND id = ?", "ii", j->id, id);
   if (!p) return false;
   bool ok = sqlite3_step(p) == SQLITE_ROW;
   if (ok) {
@@ -2424,6 +2568,7 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
     for (int i = 0; i < 8; i++) *az[i] = xstrdup((const char *)sqlite3_column_text(p, i));
     t->nTotal = sqlite3_column_int64(p, 8);
     t->nDone = sqlite3_column_int64(p, 9);
+    t->zFormat = xstrdup((const char *)sqlite3_column_text(p, 10));
   } else {
     fail(EXIT_FAILED, "state file: table %lld of job %lld is missing", (long long)id, (long long)j->id);
   }
@@ -2432,8 +2577,9 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
 }
 
 static void run_tbl_free(TblInfo *t) {
-  char *az[] = {t->zQname, t->zCopyCols, t->zAllCols, t->zKeyCols, t->zKeyTypes, t->zLastKey, t->zStatus, t->zKeyExpr};
-  for (int i = 0; i < 8; i++) free(az[i]);
+  char *az[] = {t->zQname, t->zCopyCols, t->zAllCols, t->zKeyCols, t->zKeyTypes, t->zLastKey, t->zStatus, t->zKeyExpr,
+                t->zFormat};
+  for (size_t i = 0; i < sizeof az / sizeof *az; i++) free(az[i]);
 }
 
 /* Appends a key as a row of typed literals, "('42'::integer, 'x'::text)",
@@ -2676,8 +2822,8 @@ static bool run_copy(Job *j, const Item *it) {
    * COPY without a column list moves them (an empty list is a syntax
    * error), and skips generated columns by itself. */
   bool bNoCols = !t.zCopyCols || !t.zCopyCols[0];
-  if (bNoCols) appendPQExpBuffer(qIn, "COPY %s FROM STDIN (FORMAT binary)", t.zQname);
-  else appendPQExpBuffer(qIn, "COPY %s (%s) FROM STDIN (FORMAT binary)", t.zQname, t.zCopyCols);
+  if (bNoCols) appendPQExpBuffer(qIn, "COPY %s FROM STDIN (FORMAT %s)", t.zQname, t.zFormat);
+  else appendPQExpBuffer(qIn, "COPY %s (%s) FROM STDIN (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
 
   long nChunk = 10000;
   for (;;) {
@@ -2691,9 +2837,11 @@ static bool run_copy(Job *j, const Item *it) {
     else if (bRepair) appendPQExpBuffer(q, "DELETE FROM ONLY %s WHERE %s", t.zQname, w->data);
     if (!db_exec(dst, q->data, zWhat)) { free(zUpper); goto done; }
     resetPQExpBuffer(q);
-    if (r->len) appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s WHERE %s) TO STDOUT (FORMAT binary)", t.zCopyCols, t.zQname, r->data);
-    else if (bNoCols) appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT binary)", t.zQname);
-    else appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT binary)", t.zQname, t.zCopyCols);
+    if (r->len)
+      appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s WHERE %s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zQname,
+                        r->data, t.zFormat);
+    else if (bNoCols) appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
+    else appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
     sqlite3_int64 nCopied = 0;
     if (!run_stream(j, it, &t, q->data, qIn->data, zWhat, &nCopied) || !db_exec(dst, "COMMIT", zWhat)) {
       free(zUpper);
@@ -2901,7 +3049,7 @@ static const char zReportSql[] =
     "  coalesce(json_extract(options, '$.no_privileges'), 0) AS no_priv FROM job WHERE id = ?1),"
     " v AS (SELECT side, kind, name, CASE WHEN o.no_owner AND o.no_priv THEN json_remove(def, '$.owner', '$.acl')"
     "  WHEN o.no_owner THEN json_remove(def, '$.owner') WHEN o.no_priv THEN json_remove(def, '$.acl') ELSE def END AS def"
-    "  FROM vobj, o WHERE job = ?1),"
+    "  FROM vobj, o WHERE job = ?1 AND NOT (o.no_priv AND kind = 'default acl')),"
     " s AS (SELECT DISTINCT kind, name, def FROM v WHERE side = 'src'),"
     " d AS (SELECT DISTINCT kind, name, def FROM v WHERE side = 'dst'),"
     " kinds AS (SELECT kind FROM s UNION SELECT kind FROM d),"
@@ -2956,23 +3104,25 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
     printf("%s\n", zReport);
     return;
   }
-  char *zSrc = st_text(db, "SELECT json_extract(?1, '$.source') || char(10) || 'target: ' || json_extract(?1, '$.target')", "t", zReport);
+  char *zSrc = st_text(db, "SELECT coalesce(json_extract(?1, '$.source'), '?') || char(10) || 'target: ' ||"
+                       " coalesce(json_extract(?1, '$.target'), '?')", "t", zReport);
   printf("clonebox verification report (job %lld)\nsource: %s\n\n",
          (long long)st_int(db, 0, "SELECT json_extract(?, '$.job')", "t", zReport), zSrc ? zSrc : "");
   free(zSrc);
   printf("%-44s %12s %12s  %s\n", "TABLE", "SOURCE ROWS", "TARGET ROWS", "STATUS");
   sqlite3_stmt *p = st_prep(db,
-      "SELECT json_extract(value, '$.schema') || '.' || json_extract(value, '$.table'),"
+      "SELECT coalesce(json_extract(value, '$.schema') || '.' || json_extract(value, '$.table'), '?'),"
       " coalesce(json_extract(value, '$.source_rows'), '-'), coalesce(json_extract(value, '$.target_rows'), '-'),"
-      " upper(json_extract(value, '$.status')) || coalesce(' (' || json_extract(value, '$.reason') || ')', '')"
+      " coalesce(upper(json_extract(value, '$.status')), '?') || coalesce(' (' || json_extract(value, '$.reason') || ')', '')"
       " FROM json_each(?, '$.tables')", "t", zReport);
   while (p && sqlite3_step(p) == SQLITE_ROW)
     printf("%-44s %12s %12s  %s\n", sqlite3_column_text(p, 0), sqlite3_column_text(p, 1),
            sqlite3_column_text(p, 2), sqlite3_column_text(p, 3));
   sqlite3_finalize(p);
   printf("\n%-44s %12s %12s  %s\n", "OBJECTS", "SOURCE", "TARGET", "STATUS");
-  p = st_prep(db, "SELECT json_extract(value, '$.kind'), json_extract(value, '$.source'), json_extract(value, '$.target'),"
-              " upper(json_extract(value, '$.status')) FROM json_each(?, '$.objects')", "t", zReport);
+  p = st_prep(db, "SELECT coalesce(json_extract(value, '$.kind'), '?'), json_extract(value, '$.source'),"
+              " json_extract(value, '$.target'), coalesce(upper(json_extract(value, '$.status')), '?')"
+              " FROM json_each(?, '$.objects')", "t", zReport);
   while (p && sqlite3_step(p) == SQLITE_ROW)
     printf("%-44s %12lld %12lld  %s\n", sqlite3_column_text(p, 0), (long long)sqlite3_column_int64(p, 1),
            (long long)sqlite3_column_int64(p, 2), sqlite3_column_text(p, 3));
@@ -2991,10 +3141,11 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
   while (p && sqlite3_step(p) == SQLITE_ROW) {
     if (bFirst) printf("\nDIFFERENCES\n");
     bFirst = false;
-    printf("  %s\n", sqlite3_column_text(p, 0));
+    printf("  %s\n", st_col(p, 0));
   }
   sqlite3_finalize(p);
-  p = st_prep(db, "SELECT json_extract(value, '$.name'), json_extract(value, '$.reason') FROM json_each(?, '$.excluded')",
+  p = st_prep(db, "SELECT coalesce(json_extract(value, '$.name'), '?'), coalesce(json_extract(value, '$.reason'), '?')"
+              " FROM json_each(?, '$.excluded')",
               "t", zReport);
   bFirst = true;
   while (p && sqlite3_step(p) == SQLITE_ROW) {
@@ -3034,8 +3185,10 @@ static const char zStatusSql[] =
 
 /* A text progress bar of width w for done/total. */
 static void rp_bar(char *z, int w, double done, double total) {
-  int k = total > 0 ? (int)(w * (done / total)) : w;
-  if (k > w) k = w;
+  double f = total > 0 ? done / total : 1; /* values come from a state file: clamp before the cast */
+  if (!(f >= 0)) f = 0;
+  if (f > 1) f = 1;
+  int k = (int)(w * f);
   for (int i = 0; i < w; i++) z[i] = i < k ? '#' : '.';
   z[w] = '\0';
 }
@@ -3043,11 +3196,12 @@ static void rp_bar(char *z, int w, double done, double total) {
 /* Prints a status JSON for people. */
 static void rp_print_status(sqlite3 *db, const char *zJson) {
   sqlite3_stmt *p = st_prep(db,
-      "SELECT json_extract(?1, '$.id'), json_extract(?1, '$.status'), json_extract(?1, '$.phase'),"
+      "SELECT json_extract(?1, '$.id'), coalesce(json_extract(?1, '$.status'), '?'), coalesce(json_extract(?1, '$.phase'), '?'),"
       " json_extract(?1, '$.current_item'), json_extract(?1, '$.seconds_since_update'), json_extract(?1, '$.error'),"
       " json_extract(?1, '$.rows_total'), json_extract(?1, '$.rows_copied'), json_extract(?1, '$.rows_per_second'),"
       " json_extract(?1, '$.items_total'), json_extract(?1, '$.items_done'), json_extract(?1, '$.result'),"
-      " json_extract(?1, '$.source'), json_extract(?1, '$.target'), json_extract(?1, '$.runs')", "t", zJson);
+      " coalesce(json_extract(?1, '$.source'), '?'), coalesce(json_extract(?1, '$.target'), '?'), json_extract(?1, '$.runs')",
+      "t", zJson);
   if (!p || sqlite3_step(p) != SQLITE_ROW) {
     sqlite3_finalize(p);
     return;
@@ -3072,8 +3226,9 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
     printf("  WARNING: no heartbeat for %s; the runner is probably dead. Run the same clone command to resume.\n", zAgo);
   if (sqlite3_column_text(p, 5)) printf("  error: %s\n", sqlite3_column_text(p, 5));
   sqlite3_finalize(p);
-  p = st_prep(db, "SELECT json_extract(value, '$.table'), json_extract(value, '$.mode'), json_extract(value, '$.status'),"
-              " json_extract(value, '$.rows_total'), json_extract(value, '$.rows_copied') FROM json_each(?, '$.tables')",
+  p = st_prep(db, "SELECT coalesce(json_extract(value, '$.table'), '?'), coalesce(json_extract(value, '$.mode'), '?'),"
+              " coalesce(json_extract(value, '$.status'), '?'), json_extract(value, '$.rows_total'),"
+              " json_extract(value, '$.rows_copied') FROM json_each(?, '$.tables')",
               "t", zJson);
   while (p && sqlite3_step(p) == SQLITE_ROW) {
     double t = sqlite3_column_double(p, 3), c = sqlite3_column_double(p, 4);
@@ -3187,6 +3342,8 @@ static const char zRolesSql[] =
     "  UNION ALL SELECT c.cfgowner, NULL FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace"
     "  WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_config", "c.oid")
     "  UNION ALL SELECT n.nspowner, n.nspacl FROM pg_namespace n WHERE " USER_NS("n") " AND " NOT_EXT("pg_namespace", "n.oid")
+    "  UNION ALL SELECT p.pubowner, NULL FROM pg_publication p"
+    "  UNION ALL SELECT d.defaclrole, d.defaclacl FROM pg_default_acl d"
     "), r(role, owner) AS ("
     "  SELECT owner, true FROM o WHERE owner IS NOT NULL AND NOT $1::bool"
     "  UNION ALL SELECT x.grantee, false FROM o, aclexplode(o.acl) x WHERE x.grantee <> 0 AND NOT $2::bool)"
@@ -3733,7 +3890,7 @@ static bool cmd_scrub_password(char *zArg, char **pzCopy) {
   PQconninfoOption *aOpt = PQconninfoParse(zArg, NULL);
   bool bPw = false;
   for (PQconninfoOption *p = aOpt; p && p->keyword; p++)
-    if (strcmp(p->keyword, "password") == 0 && p->val && p->val[0]) bPw = true;
+    if (strstr(p->keyword, "password") && p->val && p->val[0]) bPw = true; /* password, sslpassword */
   PQconninfoFree(aOpt);
   if (!bPw) return false;
   *pzCopy = xstrdup(zArg);
@@ -3787,7 +3944,7 @@ static sqlite3_int64 cmd_pick_job(sqlite3 *db, const char *zJob) {
 
 /* clonebox status [--watch] */
 static int cmd_status(const Options *o) {
-  sqlite3 *db = st_open(o->zState, false);
+  sqlite3 *db = st_open_read(o->zState);
   if (!db) return die();
   sqlite3_int64 id = cmd_pick_job(db, o->zJob);
   int rc = EXIT_OK;
@@ -3807,6 +3964,10 @@ static int cmd_status(const Options *o) {
       break;
     }
     bool bLive = st_int(db, 0, "SELECT json_extract(?, '$.status') IN ('running', 'stale')", "t", zJson);
+    /* The job's outcome, as the command that ran it would have said it. */
+    rc = (int)st_int(db, EXIT_OK, "SELECT CASE json_extract(?1, '$.status') WHEN 'failed' THEN ?2 WHEN 'cancelled' THEN ?3"
+                     " WHEN 'done' THEN CASE json_extract(?1, '$.result') WHEN 'PASS' THEN 0 ELSE ?4 END ELSE 0 END",
+                     "tiii", zJson, (sqlite3_int64)EXIT_FAILED, (sqlite3_int64)EXIT_CANCELLED, (sqlite3_int64)EXIT_VERIFY);
     free(zJson);
     if (!o->bWatch || !bLive) break;
     sleep(1);
@@ -3817,7 +3978,7 @@ static int cmd_status(const Options *o) {
 
 /* clonebox jobs */
 static int cmd_jobs(const Options *o) {
-  sqlite3 *db = st_open(o->zState, false);
+  sqlite3 *db = st_open_read(o->zState);
   if (!db) return die();
   sqlite3_stmt *p = st_prep(db, "SELECT id FROM job ORDER BY id", NULL);
   if (o->bJson) fputs("[", stdout);
@@ -3835,8 +3996,8 @@ static int cmd_jobs(const Options *o) {
         char zAgo[32], zUpd[48];
         fmt_duration(zAgo, sizeof zAgo, sqlite3_column_double(q, 4));
         snprintf(zUpd, sizeof zUpd, "%s ago", zAgo);
-        printf("%-6lld %-10s %-9s %-6s %-22s %s\n", (long long)sqlite3_column_int64(q, 0), sqlite3_column_text(q, 1),
-               sqlite3_column_text(q, 2), sqlite3_column_text(q, 3), zUpd, sqlite3_column_text(q, 5));
+        printf("%-6lld %-10s %-9s %-6s %-22s %s\n", (long long)sqlite3_column_int64(q, 0), st_col(q, 1), st_col(q, 2),
+               st_col(q, 3), zUpd, st_col(q, 5));
       }
       sqlite3_finalize(q);
     }

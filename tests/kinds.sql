@@ -6,8 +6,8 @@ CREATE SCHEMA "Weird ""Schema"" ñ";
 CREATE SCHEMA "select";
 
 -- a name of exactly 63 bytes
-CREATE TABLE "select"."t_63_bytes_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" (id int PRIMARY KEY);
-INSERT INTO "select"."t_63_bytes_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" VALUES (1), (2);
+CREATE TABLE "select"."t_63_bytes_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" (id int PRIMARY KEY);
+INSERT INTO "select"."t_63_bytes_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" VALUES (1), (2);
 
 -- types
 CREATE TYPE "Weird ""Schema"" ñ"."mood ☺" AS ENUM ('sad', 'ok', 'it''s fine');
@@ -122,3 +122,14 @@ CREATE TABLE k2.docs (id int PRIMARY KEY, title text COLLATE k2.nocase, body tex
   tsv tsvector GENERATED ALWAYS AS (to_tsvector('k2.cfg'::regconfig, body)) STORED, span k2.floatrange, tag text COLLATE k2."c libc");
 INSERT INTO k2.docs VALUES (1, 'Hello', 'the quick brown fox', DEFAULT, '[1.5,2.5)', 'x'), (2, 'hello', 'jumps over', DEFAULT, NULL, 'y');
 CREATE VIEW k2.total AS SELECT k2.my_sum(id) FROM k2.docs;
+CREATE TABLE k2.acls (id int PRIMARY KEY, a aclitem, aa aclitem[]);
+INSERT INTO k2.acls VALUES (1, 'postgres=r/postgres', '{postgres=r/postgres}'), (2, NULL, NULL);
+
+-- publications (a column list and a row filter, a schema, all tables) and
+-- default privileges (database-wide and in one schema)
+CREATE PUBLICATION "k2 pub" FOR TABLE k2.docs (id, title) WHERE (id > 0), TABLE k2.acls WITH (publish = 'insert, update');
+CREATE PUBLICATION k2_schema FOR TABLES IN SCHEMA "select";
+CREATE PUBLICATION k2_all FOR ALL TABLES WITH (publish_via_partition_root = true);
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO cb_anon;
+ALTER DEFAULT PRIVILEGES IN SCHEMA k2 GRANT USAGE ON SEQUENCES TO cb_anon;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;

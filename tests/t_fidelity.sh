@@ -96,12 +96,16 @@ REFRESH MATERIALIZED VIEW "select".order_totals WITH NO DATA	populated: 1 -> 0
 ALTER INDEX "select".order_pkey SET (fillfactor = 70)	DIFFERENT index "select".order_pkey (definition
 ALTER SCHEMA "select" OWNER TO cb_app_owner	DIFFERENT schema "select" (owner: postgres -> cb_app_owner)
 GRANT USAGE ON TYPE "Weird ""Schema"" ñ"."mood ☺" TO cb_anon	DIFFERENT type "Weird ""Schema"" ñ"."mood ☺" (acl
-ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO cb_anon	EXTRA default acl
+ALTER DEFAULT PRIVILEGES GRANT INSERT ON TABLES TO cb_anon	DIFFERENT default acl
+ALTER DEFAULT PRIVILEGES IN SCHEMA "select" GRANT SELECT ON TABLES TO cb_anon	EXTRA default acl
+ALTER PUBLICATION "k2 pub" DROP TABLE k2.acls	DIFFERENT publication "k2 pub" (tables
+ALTER PUBLICATION k2_schema SET (publish = 'insert')	DIFFERENT publication k2_schema (
+DROP PUBLICATION k2_all	MISSING publication k2_all
 CREATE EXTENSION pageinspect	EXTRA extension pageinspect
 CREATE FOREIGN DATA WRAPPER cb_fdw	EXTRA foreign-data wrapper cb_fdw
 CREATE OR REPLACE VIEW "select".order_summary AS SELECT o."user", o.qty, count(*) AS n, 1 AS more FROM "select"."order" o GROUP BY o."user"	EXTRA view column "select".order_summary.more
 UPDATE "select"."order" SET qty = 7 WHERE "user" = 1	DIFF table select.order: rows 2 vs 2, content differs
-DELETE FROM "Weird ""Schema"" ñ".measures_mid_12 WHERE v = 2	DIFF table Weird "Schema" ñ.measures_mid_12: rows 2 vs 1
+INSERT INTO "Weird ""Schema"" ñ".measures_mid_12 VALUES (13, 1, 'new')	DIFF table Weird "Schema" ñ.measures_mid_12: rows 2 vs 3
 INSERT INTO "select"."no columns" DEFAULT VALUES	DIFF table select.no columns: rows 2 vs 3
 ALTER TEXT SEARCH CONFIGURATION k2.cfg DROP MAPPING FOR word	DIFFERENT text search configuration k2.cfg (mappings
 ALTER COLLATION k2.nocase RENAME TO nocase2	MISSING collation k2.nocase

@@ -234,7 +234,7 @@ test_kill_resume() {
 
 test_step_budget() {
     local db src_conn tgt tgt_conn state id i rc t0 wall budget=2 steps=0
-    db=$(scaled_source 10)
+    db=$(scaled_source 20)   # big enough that no 2 s step can do it all, on a fast machine too
     src_conn=$(pg_url src "$db")
     tgt=$(new_db dst)
     tgt_conn=$(pg_url dst "$tgt")
@@ -481,7 +481,7 @@ test_stale_and_cancel() {
     assert_contains "$LAST_OUT" "stale" "jobs must show the job as stale"
     assert_exit 0 cb cancel --stale --stale-after 1s --state "$state"
     assert_contains "$LAST_OUT" "1 job cancelled"
-    assert_exit 0 cb status "$id" --json --state "$state"
+    assert_exit 6 cb status "$id" --json --state "$state"   # a cancelled job: exit 6
     jq_assert "$LAST_OUT" '.status == "cancelled"'
     assert_exit 6 cb resume "$id" --state "$state"
     assert_contains_i "$LAST_ERR" "cancelled"

@@ -93,6 +93,35 @@ test_state_file_private_no_symlink() {
     assert_contains "$LAST_ERR" "symbolic link"
     assert_eq "$before" "$(sha256sum "$STATE" | cut -d' ' -f1)" "the linked state file must be left alone"
     chmod 644 "$STATE"
-    assert_exit 0 cb status --state "$STATE"
+    assert_exit 0 cb clone --source "$SRC_CONN" --target "$TGT_CONN" --state "$STATE"
     assert_contains "$LAST_ERR" "readable by others"
+}
+
+# status and jobs only read the state file: they work on a read-only copy
+# for another user (a status sidecar) and leave it byte for byte as it was;
+# status exits with the job's outcome (0 done PASS, 3 FAIL, 1 failed, 6
+# cancelled).
+test_state_status_read_only_for_another_user() {
+    is_root || skip "needs root to run clonebox as another user"
+    runuser -u nobody -- true 2>/dev/null || skip "cannot run commands as nobody"
+    clone_fixture --quiet
+    local ro="$TEST_TMP/ro" sha
+    mkdir "$ro"
+    cp "$STATE" "$ro/state.db"
+    chmod 644 "$ro/state.db"
+    chmod 555 "$ro"
+    sha=$(sha256sum "$ro/state.db" | cut -d' ' -f1)
+    runuser -u nobody -- test -w "$ro/state.db" && _fail "sanity: nobody must not be able to write the copy"
+    assert_exit 0 runuser -u nobody -- "$CLONEBOX_BIN" status --state "$ro/state.db" --json
+    jq_assert "$LAST_OUT" '.status == "done" and .result == "PASS"'
+    assert_exit 0 runuser -u nobody -- "$CLONEBOX_BIN" jobs --state "$ro/state.db"
+    assert_contains "$LAST_OUT" "done"
+    assert_eq "$sha" "$(sha256sum "$ro/state.db" | cut -d' ' -f1)" "status/jobs changed the state file"
+    assert_eq "state.db" "$(ls "$ro")" "status/jobs must not create files next to the state file"
+    # the outcome as exit code
+    local id
+    assert_exit 0 cb start --new --source "$SRC_CONN" --target "$TGT_CONN" --state "$STATE" --quiet
+    id=$LAST_OUT
+    assert_exit 0 cb cancel "$id" --state "$STATE"
+    assert_exit 6 cb status "$id" --state "$STATE"
 }
