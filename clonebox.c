@@ -100,6 +100,7 @@ typedef struct Options {
   bool bClean;           /* drop and recreate the cloned schemas first */
   bool bNoOwner;         /* objects belong to the target role; owners not compared */
   bool bNoPrivileges;    /* grants not copied nor compared */
+  bool bSkipUnsupported; /* leave out what the target role cannot create */
   bool bYes;             /* --clean without asking */
   bool bWatch;           /* status: redraw until the job ends */
   bool bAll;             /* cancel: every unfinished job */
@@ -1647,17 +1648,19 @@ static const char zPostSql[] =
      * grants are added */
     " UNION ALL SELECT 'default privileges', 101, pg_describe_object('pg_default_acl'::regclass, d.oid, 0),"
     " CASE WHEN $2::bool THEN '' ELSE"
-    "  CASE WHEN d.defaclnamespace = 0 THEN format('ALTER DEFAULT PRIVILEGES FOR ROLE %I REVOKE ALL ON %s FROM PUBLIC;"
-    "   ALTER DEFAULT PRIVILEGES FOR ROLE %I REVOKE ALL ON %s FROM %I; ', pg_get_userbyid(d.defaclrole), o.objs,"
-    "   pg_get_userbyid(d.defaclrole), o.objs, pg_get_userbyid(d.defaclrole)) ELSE '' END"
-    "  || (SELECT string_agg(format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s GRANT %s ON %s TO %s%s;',"
-    "   pg_get_userbyid(d.defaclrole), CASE WHEN d.defaclnamespace <> 0 THEN format(' IN SCHEMA %I', n.nspname) ELSE '' END,"
-    "   x.privilege_type, o.objs, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,"
+    /* with --no-owner the target role creates everything: its defaults */
+    "  CASE WHEN d.defaclnamespace = 0 THEN format('ALTER DEFAULT PRIVILEGES FOR ROLE %s REVOKE ALL ON %s FROM PUBLIC;"
+    "   ALTER DEFAULT PRIVILEGES FOR ROLE %s REVOKE ALL ON %s FROM %s; ', o.who, o.objs, o.who, o.objs, o.who) ELSE '' END"
+    "  || (SELECT string_agg(format('ALTER DEFAULT PRIVILEGES FOR ROLE %s%s GRANT %s ON %s TO %s%s;',"
+    "   o.who, CASE WHEN d.defaclnamespace <> 0 THEN format(' IN SCHEMA %I', n.nspname) ELSE '' END,"
+    "   x.privilege_type, o.objs, CASE WHEN x.grantee = 0 THEN 'PUBLIC' WHEN $1::bool AND x.grantee = d.defaclrole"
+    "   THEN 'CURRENT_USER' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,"
     "   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), ' ' ORDER BY x.grantee, x.privilege_type)"
     "   FROM aclexplode(d.defaclacl) x) END, NULL, 0, 0"
     " FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"
     " CROSS JOIN LATERAL (SELECT CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'"
-    "  WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END AS objs) o"
+    "  WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END AS objs,"
+    "  CASE WHEN $1::bool THEN 'CURRENT_USER' ELSE quote_ident(pg_get_userbyid(d.defaclrole)) END AS who) o"
     " WHERE d.defaclnamespace = 0 OR " USER_NS("n")
     /* row level security switches (idempotent) */
     " UNION ALL SELECT 'row security', 15, format('%I.%I', n.nspname, c.relname),"
@@ -2107,12 +2110,82 @@ static int cat_find(PGresult *res, const int *aByKey, int n, const char *zKey) {
   return -1;
 }
 
+/* Pre-data objects only a superuser can create: functions in languages
+ * that are not trusted (C, plpython3u, ...), and extensions (whether the
+ * target trusts them is asked there).  Rows: node key, extension name. */
+static const char zSuperNodesSql[] =
+    "SELECT 'pg_proc'::regclass::oid || '/' || p.oid, NULL FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+    " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE NOT l.lanpltrusted AND p.prokind IN ('f', 'p')"
+    " AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
+    " UNION ALL SELECT 'pg_extension'::regclass::oid || '/' || e.oid, e.extname FROM pg_extension e"
+    " WHERE e.extname <> 'plpgsql'";
+
+/* On a target whose role is not a superuser (RDS, Cloud SQL, Supabase):
+ * marks in abUnsup the nodes it cannot create.  Without --skip-unsupported
+ * that stops the plan, naming them; with it they are left out (and what
+ * depends on them, by the topological sort), named in the report.  An
+ * extension the target does not have at all stops the plan either way. */
+static bool cat_mark_unsupported(Job *j, PGresult *rn, const int *aByKey, int n, bool *abExcl, bool *abUnsup) {
+  PGconn *dst = j->dst; /* connected by the engine before planning */
+  PGresult *rs = NULL, *rt = NULL;
+  PQExpBuffer bNames = createPQExpBuffer(), bList = createPQExpBuffer();
+  bool ok = false;
+  char *zSuper = dst ? db_scalar(dst, "SELECT pg_catalog.current_setting('is_superuser')", 0, NULL,
+                                 "checking the target role") : NULL;
+  if (!zSuper) goto done;
+  bool bSuper = strcmp(zSuper, "on") == 0;
+  free(zSuper);
+  if (!(rs = db_query(j->src, zSuperNodesSql, 0, NULL, "listing what needs a superuser"))) goto done;
+  appendPQExpBufferChar(bNames, '{');
+  for (int i = 0; i < PQntuples(rs); i++)
+    if (!PQgetisnull(rs, i, 1)) appendPQExpBuffer(bNames, "%s\"%s\"", bNames->len > 1 ? "," : "", PQgetvalue(rs, i, 1));
+  appendPQExpBufferChar(bNames, '}');
+  const char *az[1] = {bNames->data};
+  /* per extension: 'missing' (not installable here) or 'super' (needs a superuser) */
+  rt = db_query(dst, "SELECT x, CASE WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions a WHERE a.name = x)"
+                " THEN 'missing' WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_available_extension_versions v WHERE"
+                " v.name = x AND (NOT v.superuser OR v.trusted)) THEN 'super' END FROM unnest($1::text[]) x"
+                " WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname = x)", 1, az,
+                "checking the target's extensions");
+  if (!rt) goto done;
+  for (int i = 0; i < PQntuples(rt); i++)
+    if (strcmp(PQgetvalue(rt, i, 1), "missing") == 0) {
+      fail(EXIT_USAGE, "extension %s is not available on the target server; nothing was written. Hint: install its "
+           "package on the target (or use a target that offers it), or leave out what uses it", PQgetvalue(rt, i, 0));
+      goto done;
+    }
+  for (int i = 0; i < PQntuples(rs); i++) {
+    bool bNeeds = PQgetisnull(rs, i, 1);
+    for (int k = 0; !bNeeds && k < PQntuples(rt); k++)
+      bNeeds = strcmp(PQgetvalue(rt, k, 0), PQgetvalue(rs, i, 1)) == 0 && strcmp(PQgetvalue(rt, k, 1), "super") == 0;
+    int v = bNeeds && !bSuper ? cat_find(rn, aByKey, n, PQgetvalue(rs, i, 0)) : -1;
+    if (v < 0 || abExcl[v]) continue;
+    abUnsup[v] = true;
+    appendPQExpBuffer(bList, "%s%s %s", bList->len ? ", " : "", PQgetvalue(rn, v, 1), PQgetvalue(rn, v, 4));
+  }
+  if (bList->len && !j->pOpt->bSkipUnsupported) {
+    fail(EXIT_USAGE, "the target role %s is not a superuser and cannot create: %s; nothing was written. Hint: "
+         "--skip-unsupported leaves them (and what depends on them) out, named in the report; or clone as a superuser",
+         PQuser(dst), bList->data);
+    goto done;
+  }
+  for (int i = 0; i < n; i++)
+    if (abUnsup[i]) abExcl[i] = true;
+  ok = true;
+done:
+  PQclear(rs);
+  PQclear(rt);
+  destroyPQExpBuffer(bNames);
+  destroyPQExpBuffer(bList);
+  return ok;
+}
+
 /* Plans the enums and schema phases: every pre-data object in an order
  * that respects pg_depend. */
 static bool cat_plan_nodes(Job *j, sqlite3_int64 *pSeq) {
   PGresult *rn = NULL, *re = NULL;
   int *aByKey = NULL, *aEdge = NULL, *aOrder = NULL, *aWhy = NULL;
-  bool *abExcl = NULL, ok = false;
+  bool *abExcl = NULL, *abUnsup = NULL, ok = false;
   rn = db_query(j->src, zNodesSql, 0, NULL, "reading the source's schema objects");
   if (!rn) goto done;
   re = db_query(j->src, zEdgesSql, 0, NULL, "reading the source's dependencies (pg_depend)");
@@ -2139,6 +2212,8 @@ static bool cat_plan_nodes(Job *j, sqlite3_int64 *pSeq) {
     abExcl[i] = relid && st_int(j->db, 0, "SELECT 1 FROM tbl WHERE job = ? AND relid = ? AND mode = 'skip'",
                                 "ii", j->id, relid);
   }
+  abUnsup = xcalloc(n, sizeof(bool));
+  if (!cat_mark_unsupported(j, rn, aByKey, n, abExcl, abUnsup)) goto done;
   int nOrder = cat_toposort(n, aEdge, nEdge, aOrder, abExcl, aWhy);
   if (nOrder < n) {
     PQExpBuffer b = createPQExpBuffer();
@@ -2161,6 +2236,8 @@ static bool cat_plan_nodes(Job *j, sqlite3_int64 *pSeq) {
     if (abExcl[i] && aWhy[i] >= 0)
       snprintf(zNote, sizeof zNote, "depends on %s %s, which is left out", PQgetvalue(rn, aWhy[i], 1),
                PQgetvalue(rn, aWhy[i], 4));
+    else if (abUnsup[i])
+      snprintf(zNote, sizeof zNote, "only a superuser can create it on the target; left out by --skip-unsupported");
     else if (abExcl[i])
       snprintf(zNote, sizeof zNote, "left out by --exclude-table");
     ok = cat_add_item(j, pSeq, strcmp(zKind, "enum") == 0 ? PH_ENUMS : PH_SCHEMA, zKind, zName, 0,
@@ -2181,6 +2258,7 @@ done:
   free(aOrder);
   free(aWhy);
   free(abExcl);
+  free(abUnsup);
   return ok;
 }
 
@@ -2231,6 +2309,41 @@ static bool cat_plan_subscriptions(Job *j, sqlite3_int64 *pSeq) {
                       "subscriptions are not cloned: one on the target would replicate from the source's publisher");
   }
   PQclear(res);
+  return ok;
+}
+
+/* Publications of all tables or of whole schemas need a superuser: on a
+ * target whose role is not one, they stop the plan, or with
+ * --skip-unsupported are left out whole (with their member items) and
+ * named in the report. */
+static bool cat_plan_unsupported_post(Job *j) {
+  char *zSuper = db_scalar(j->dst, "SELECT pg_catalog.current_setting('is_superuser')", 0, NULL, "checking the target role");
+  bool bSuper = zSuper && strcmp(zSuper, "on") == 0;
+  free(zSuper);
+  if (g_err.bSet || bSuper) return !g_err.bSet;
+  /* the publications concerned, by quoted name; member items end in " in <name>" */
+  static const char zBad[] =
+      "WITH bad(pub) AS MATERIALIZED (SELECT substr(p.name, length(p.kind) + 2) FROM item p WHERE p.job = ?1"
+      " AND p.kind = 'publication' AND (p.ddl LIKE '%FOR ALL TABLES%' OR EXISTS (SELECT 1 FROM item s WHERE s.job = ?1"
+      " AND s.kind = 'publication schema' AND substr(s.name, -length(' in ' || substr(p.name, length(p.kind) + 2)))"
+      " = ' in ' || substr(p.name, length(p.kind) + 2))))";
+  char *zSql = sqlite3_mprintf("%s SELECT group_concat('publication ' || pub, ', ') FROM bad", zBad);
+  char *zList = st_text(j->db, zSql, "i", j->id);
+  sqlite3_free(zSql);
+  bool ok = true;
+  if (zList && !j->pOpt->bSkipUnsupported)
+    ok = fail(EXIT_USAGE, "the target role %s is not a superuser and cannot create: %s (all tables or whole schemas);"
+              " nothing was written. Hint: --skip-unsupported leaves them out, named in the report; or clone as a "
+              "superuser", PQuser(j->dst), zList);
+  else if (zList) {
+    zSql = sqlite3_mprintf("%s UPDATE item SET status = 'excluded', note = 'only a superuser can create it on the target;"
+                           " left out by --skip-unsupported' WHERE job = ?1 AND kind LIKE 'publication%%' AND EXISTS"
+                           " (SELECT 1 FROM bad WHERE substr(item.name, length(item.kind) + 2) = bad.pub"
+                           " OR substr(item.name, -length(' in ' || bad.pub)) = ' in ' || bad.pub)", zBad);
+    ok = st_run(j->db, zSql, "i", j->id);
+    sqlite3_free(zSql);
+  }
+  free(zList);
   return ok;
 }
 
@@ -2340,7 +2453,7 @@ static bool cat_plan(Job *j) {
             st_run(j->db, "DELETE FROM item WHERE job = ?", "i", j->id) &&
             st_run(j->db, "DELETE FROM tbl WHERE job = ?", "i", j->id) &&
             cat_plan_tables(j) &&
-            (j->bVerifyOnly || (cat_plan_nodes(j, &seq) && cat_plan_post(j, &seq))) &&
+            (j->bVerifyOnly || (cat_plan_nodes(j, &seq) && cat_plan_post(j, &seq) && cat_plan_unsupported_post(j))) &&
             cat_plan_subscriptions(j, &seq) &&
             cat_plan_data_verify(j, &seq) &&
             (!j->pOpt->bClean || j->bVerifyOnly || (cat_plan_clean(j) && cat_confirm_clean(j))) &&
@@ -2920,6 +3033,28 @@ static bool run_vtable(Job *j, const Item *it) {
     if (!ok) st_rollback(j->db);
     goto done;
   }
+  /* So is a column missing on the target (dropped or renamed there). */
+  appendPQExpBuffer(q, "SELECT %s FROM ONLY %s LIMIT 0", t.zAllCols ? t.zAllCols : "", t.zQname);
+  PGresult *rc = PQexec(dst, q->data);
+  const char *zState = PQresultErrorField(rc, PG_DIAG_SQLSTATE);
+  if (PQresultStatus(rc) != PGRES_TUPLES_OK && !(zState && strcmp(zState, "42703") == 0)) {
+    db_fail(dst, rc, zItem);
+    PQclear(rc);
+    goto done;
+  }
+  if (PQresultStatus(rc) != PGRES_TUPLES_OK) {
+    char zWhy[600];
+    snprintf(zWhy, sizeof zWhy, "not compared: %s on the target", PQresultErrorField(rc, PG_DIAG_MESSAGE_PRIMARY));
+    PQclear(rc);
+    ok = st_begin(j->db) &&
+         st_run(j->db, "UPDATE tbl SET verdict = 'diff', reason = ?, dst_rows = NULL, dst_sum = NULL WHERE job = ? AND id = ?",
+                "tii", zWhy, j->id, it->tbl) &&
+         run_mark(j, it, "done", NULL) && st_commit(j->db);
+    if (!ok) st_rollback(j->db);
+    goto done;
+  }
+  PQclear(rc);
+  resetPQExpBuffer(q);
   /* The totals so far: none unless a chunk was recorded. */
   sqlite3_stmt *p = st_prep(j->db, "SELECT vkey, src_rows, src_sum, dst_rows, dst_sum FROM tbl"
                             " WHERE job = ? AND id = ? AND vkey IS NOT NULL", "ii", j->id, it->tbl);
@@ -3049,7 +3184,7 @@ static const char zReportSql[] =
     "  coalesce(json_extract(options, '$.no_privileges'), 0) AS no_priv FROM job WHERE id = ?1),"
     " v AS (SELECT side, kind, name, CASE WHEN o.no_owner AND o.no_priv THEN json_remove(def, '$.owner', '$.acl')"
     "  WHEN o.no_owner THEN json_remove(def, '$.owner') WHEN o.no_priv THEN json_remove(def, '$.acl') ELSE def END AS def"
-    "  FROM vobj, o WHERE job = ?1 AND NOT (o.no_priv AND kind = 'default acl')),"
+    "  FROM vobj, o WHERE job = ?1 AND NOT ((o.no_priv OR o.no_owner) AND kind = 'default acl')),"
     " s AS (SELECT DISTINCT kind, name, def FROM v WHERE side = 'src'),"
     " d AS (SELECT DISTINCT kind, name, def FROM v WHERE side = 'dst'),"
     " kinds AS (SELECT kind FROM s UNION SELECT kind FROM d),"
@@ -3463,7 +3598,7 @@ static int eng_run(Job *j, bool bPlan) {
     bool ok;
     int stop;
     if (bPlan) {
-      ok = run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && cat_plan(j);
+      ok = run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && run_dst(j) && cat_plan(j);
       if (ok) {
         bPlan = false;
         run_checkpoint(j); /* the plan is this run's unit of work if the budget is spent */
@@ -3559,8 +3694,9 @@ static char *eng_options_json(sqlite3 *db, const Options *o) {
     zD = z;
   }
   char *zJson = st_text(db, "SELECT json_object('exclude_table', json(?), 'exclude_table_data', json(?), 'no_owner', json(?),"
-                        " 'no_privileges', json(?))", "tttt", zT, zD, o->bNoOwner ? "true" : "false",
-                        o->bNoPrivileges ? "true" : "false");
+                        " 'no_privileges', json(?), 'skip_unsupported', json(?))", "ttttt", zT, zD,
+                        o->bNoOwner ? "true" : "false", o->bNoPrivileges ? "true" : "false",
+                        o->bSkipUnsupported ? "true" : "false");
   free(zT);
   free(zD);
   return zJson;
@@ -3638,6 +3774,7 @@ static const char zUsage[] =
     "  --yes                     do not ask (needed for --clean without a terminal)\n"
     "  --no-owner                objects belong to the target role; owners are not compared\n"
     "  --no-privileges           grants are neither copied nor compared\n"
+    "  --skip-unsupported        leave out what the target role (no superuser) cannot create; named in the report\n"
     "  --budget DURATION         step: stop at a checkpoint after about this long (20s, 5m)\n"
     "  --wait DURATION           wait this long for a live runner holding the job (default: exit 5)\n"
     "  --retry-for DURATION      keep reconnecting after lost connections this long (default 5m)\n"
@@ -3844,7 +3981,7 @@ done:
 enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
   C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME, /* commands that write to a target */
-  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, /* getopt values of long-only options */
+  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, /* long-only options */
 };
 static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel"};
 
@@ -3878,6 +4015,7 @@ static int cmd_option_commands(int c) {
     case 'T': return C_STATUS | C_JOBS | C_CANCEL;
     case OPT_WAIT: return C_CLONE | C_STEP | C_RESUME;
     case OPT_NO_OWNER: case OPT_NO_PRIVILEGES: return C_RUNNER | C_VERIFY;
+    case OPT_SKIP_UNSUPPORTED: return C_RUNNER;
     case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY;
   }
   return 0;
@@ -4031,6 +4169,7 @@ int main(int argc, char **argv) {
       {"wait", required_argument, NULL, OPT_WAIT},
       {"no-owner", no_argument, NULL, OPT_NO_OWNER},
       {"no-privileges", no_argument, NULL, OPT_NO_PRIVILEGES},
+      {"skip-unsupported", no_argument, NULL, OPT_SKIP_UNSUPPORTED},
       {"retry-for", required_argument, NULL, OPT_RETRY},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
@@ -4095,6 +4234,7 @@ int main(int argc, char **argv) {
       case 'A': o.bStale = true; break;
       case OPT_NO_OWNER: o.bNoOwner = true; break;
       case OPT_NO_PRIVILEGES: o.bNoPrivileges = true; break;
+      case OPT_SKIP_UNSUPPORTED: o.bSkipUnsupported = true; break;
       case 'b':
       case 'T':
       case 'O':

@@ -107,6 +107,7 @@ CREATE OR REPLACE VIEW "select".order_summary AS SELECT o."user", o.qty, count(*
 UPDATE "select"."order" SET qty = 7 WHERE "user" = 1	DIFF table select.order: rows 2 vs 2, content differs
 INSERT INTO "Weird ""Schema"" ñ".measures_mid_12 VALUES (13, 1, 'new')	DIFF table Weird "Schema" ñ.measures_mid_12: rows 2 vs 3
 INSERT INTO "select"."no columns" DEFAULT VALUES	DIFF table select.no columns: rows 2 vs 3
+ALTER TABLE "select"."order" DROP COLUMN "Mixed Case ""col"""	MISSING table column "select"."order"."Mixed Case ""col"""
 ALTER TEXT SEARCH CONFIGURATION k2.cfg DROP MAPPING FOR word	DIFFERENT text search configuration k2.cfg (mappings
 ALTER COLLATION k2.nocase RENAME TO nocase2	MISSING collation k2.nocase
 ALTER AGGREGATE k2.my_sum(int) OWNER TO cb_app_owner	DIFFERENT aggregate k2.my_sum(integer) (owner: postgres -> cb_app_owner)
@@ -143,4 +144,33 @@ test_fidelity_every_change_is_named() {
     done <<<"$_MUTATIONS"
     echo "$n mutations, each named by verify"
     [ "$n" -ge 40 ] || _fail "only $n mutations"
+}
+
+# A managed target (RDS, Cloud SQL, Supabase): the role owns the target
+# database and has no superuser, CREATEROLE, BYPASSRLS or REPLICATION.  The
+# preflight names what it cannot do before anything is written; with
+# --no-owner and --skip-unsupported the clone PASSes, naming what it left out.
+test_fidelity_managed_target() {
+    local src tgt t before
+    src=$(_kinds_source)
+    psqlq dst postgres -c "DO \$\$ BEGIN CREATE ROLE cb_managed LOGIN NOSUPERUSER NOCREATEROLE NOBYPASSRLS NOREPLICATION;
+        EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
+    tgt=$(new_db dst managed)
+    psqlq dst postgres -c "ALTER DATABASE \"$tgt\" OWNER TO cb_managed" >/dev/null
+    psqlq dst "$tgt" -c "ALTER SCHEMA public OWNER TO cb_managed" >/dev/null
+    t="postgresql://cb_managed@127.0.0.1:${dst_PORT}/$tgt"
+    before=$(_dump dst "$tgt")
+    assert_exit 2 cb clone --source "$(pg_url src "$src")" --target "$t" --state "$TEST_TMP/s.db"
+    assert_contains "$LAST_ERR" "not a superuser and cannot create: publication k2_all"
+    assert_exit 2 cb clone --skip-unsupported --source "$(pg_url src "$src")" --target "$t" --state "$TEST_TMP/s.db"
+    assert_contains "$LAST_ERR" "may not give objects to"
+    assert_contains "$LAST_ERR" "--no-owner"
+    assert_eq "$before" "$(_dump dst "$tgt")" "the refused clones wrote to the target"
+    assert_exit 0 cb clone --no-owner --skip-unsupported --source "$(pg_url src "$src")" --target "$t" --state "$TEST_TMP/s.db"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    assert_contains "$LAST_OUT" "publication k2_all: only a superuser can create it on the target"
+    assert_tables_equal src "$src" dst "$tgt"
+    assert_eq "cb_managed" "$(psqlq dst "$tgt" -c "SELECT relowner::regrole FROM pg_class WHERE oid = '\"select\".parent'::regclass")"
+    # grants still hold: the SECURITY DEFINER function is not callable by cb_anon
+    assert_eq "f" "$(psqlq dst "$tgt" -c "SELECT has_function_privilege('cb_anon', '\"select\".admin_only()', 'EXECUTE')")"
 }
