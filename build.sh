@@ -15,7 +15,8 @@ PG_MAJOR=15
 PG_LIBDIR=/usr/lib/postgresql/$PG_MAJOR/lib
 PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
 CC=${CC:-gcc}
-CFLAGS_COMMON=(-std=gnu11 -g -Wall -Wextra -Werror)
+CFLAGS_COMMON=(-std=gnu11 -g -Wall -Wextra -Werror
+	-DCLONEBOX_COMMIT="\"$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)\"")
 
 say() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }

@@ -53,11 +53,15 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 #define pg_attribute_printf(f, a) __attribute__((format(printf, f, a)))
 #include <internal/pqexpbuffer.h>
 #include <sqlite3.h>
 
-#define CLONEBOX_VERSION "0.1.0"
+#define CLONEBOX_VERSION "0.2.0"
+#ifndef CLONEBOX_COMMIT /* build.sh passes the git commit it builds */
+#define CLONEBOX_COMMIT "unknown"
+#endif
 #define DEFAULT_STATE "clonebox.db"
 /* The session advisory lock a runner holds on the target: 'clon', 'ebox'. */
 #define ADVISORY_KEY "1668246382, 1701736312"
@@ -3770,6 +3774,7 @@ static const char zUsage[] =
     "  --exclude-table PAT       leave tables matching PAT out entirely (repeatable)\n"
     "  --exclude-table-data PAT  create tables matching PAT but copy none of their rows (repeatable)\n"
     "  --new                     clone: start a new job even if one for this source and target exists\n"
+    "  --refresh                 clone: clone again from scratch (--new --clean), keeping the old job's record\n"
     "  --clean                   drop and recreate the cloned schemas on the target first (asks; --yes)\n"
     "  --yes                     do not ask (needed for --clean without a terminal)\n"
     "  --no-owner                objects belong to the target role; owners are not compared\n"
@@ -3981,7 +3986,7 @@ done:
 enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
   C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME, /* commands that write to a target */
-  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, /* long-only options */
+  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, /* long-only */
 };
 static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel"};
 
@@ -4016,6 +4021,7 @@ static int cmd_option_commands(int c) {
     case OPT_WAIT: return C_CLONE | C_STEP | C_RESUME;
     case OPT_NO_OWNER: case OPT_NO_PRIVILEGES: return C_RUNNER | C_VERIFY;
     case OPT_SKIP_UNSUPPORTED: return C_RUNNER;
+    case OPT_REFRESH: return C_CLONE;
     case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY;
   }
   return 0;
@@ -4038,6 +4044,14 @@ static bool cmd_scrub_password(char *zArg, char **pzCopy) {
   if (zSafe) memcpy(zArg, zSafe, m < n ? m : n);
   free(zSafe);
   return true;
+}
+
+/* clonebox --version: its own version and commit, and the versions of the
+ * libraries linked in (what a bug report needs). */
+static void cmd_version(void) {
+  int v = PQlibVersion();
+  printf("clonebox %s (commit %s)\nlibpq %d.%d, SQLite %s, %s\n", CLONEBOX_VERSION, CLONEBOX_COMMIT, v / 10000,
+         v % 10000, sqlite3_libversion(), OpenSSL_version(OPENSSL_VERSION));
 }
 
 /* Parses "20s", "10m", "1h", "500ms" or plain seconds; -1 if malformed. */
@@ -4170,6 +4184,7 @@ int main(int argc, char **argv) {
       {"no-owner", no_argument, NULL, OPT_NO_OWNER},
       {"no-privileges", no_argument, NULL, OPT_NO_PRIVILEGES},
       {"skip-unsupported", no_argument, NULL, OPT_SKIP_UNSUPPORTED},
+      {"refresh", no_argument, NULL, OPT_REFRESH},
       {"retry-for", required_argument, NULL, OPT_RETRY},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
@@ -4192,7 +4207,7 @@ int main(int argc, char **argv) {
     return EXIT_OK;
   }
   if (strcmp(o.zCmd, "--version") == 0) {
-    printf("clonebox %s (libpq %d, SQLite %s)\n", CLONEBOX_VERSION, PQlibVersion(), sqlite3_libversion());
+    cmd_version();
     return EXIT_OK;
   }
   int cmd = cmd_lookup(o.zCmd);
@@ -4235,6 +4250,7 @@ int main(int argc, char **argv) {
       case OPT_NO_OWNER: o.bNoOwner = true; break;
       case OPT_NO_PRIVILEGES: o.bNoPrivileges = true; break;
       case OPT_SKIP_UNSUPPORTED: o.bSkipUnsupported = true; break;
+      case OPT_REFRESH: o.bNew = o.bClean = true; break; /* a new job over the same ends, cleaning first */
       case 'b':
       case 'T':
       case 'O':
@@ -4254,7 +4270,7 @@ int main(int argc, char **argv) {
         break;
       }
       case 'h': fputs(zUsage, stdout); return EXIT_OK;
-      case 'V': printf("clonebox %s\n", CLONEBOX_VERSION); return EXIT_OK;
+      case 'V': cmd_version(); return EXIT_OK;
       default: {
         char z[200];
         snprintf(z, sizeof z, "unknown option, or option without its value: '%s'", argv[optind - 1]);

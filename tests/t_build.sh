@@ -34,6 +34,11 @@ test_build_help_mentions_everything() {
 test_build_version() {
     assert_exit 0 cb --version
     assert_match "$LAST_OUT" '[0-9]+\.[0-9]+' "--version should print a version number"
+    # what a bug report needs: the commit and the libraries linked in
+    assert_match "$LAST_OUT" 'commit [0-9a-f]{7,}|commit unknown' "--version names the commit"
+    assert_contains "$LAST_OUT" "libpq 15."
+    assert_match "$LAST_OUT" 'SQLite 3\.[0-9]+' "--version names SQLite's version"
+    assert_contains "$LAST_OUT" "OpenSSL 3."
 }
 
 test_build_usage_errors_exit_2() {

@@ -130,3 +130,21 @@ test_safety_clean_prompt_and_no_clean_job() {
     assert_exit 3 cb clone --clean --yes --source "$(pg_url src "$SRC_DB")" --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/s.db"
     assert_contains "$LAST_ERR" "--clean was ignored"
 }
+
+# Nightly refresh: after a job has succeeded, `clone --refresh --yes` clones
+# again from scratch (a new job, cleaning first) and keeps the old record.
+test_safety_refresh() {
+    local src tgt state="$TEST_TMP/s.db"
+    src=$(new_db src refresh)
+    psqlq src postgres -c "DROP DATABASE \"$src\"" -c "CREATE DATABASE \"$src\" TEMPLATE \"$SRC_DB\"" >/dev/null
+    tgt=$(new_db dst)
+    assert_exit 0 cb clone --quiet --source "$(pg_url src "$src")" --target "$(pg_url dst "$tgt")" --state "$state"
+    psqlq src "$src" -c "UPDATE public.organizations SET name = name || ' (renamed)' WHERE id = (SELECT id FROM public.organizations ORDER BY id LIMIT 1)" >/dev/null
+    assert_exit 0 cb clone --refresh --yes --source "$(pg_url src "$src")" --target "$(pg_url dst "$tgt")" --state "$state"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    assert_eq "1" "$(psqlq dst "$tgt" -c "SELECT count(*) FROM public.organizations WHERE name LIKE '% (renamed)'")" \
+        "the refresh must copy the source as it is now"
+    assert_exit 0 cb jobs --json --state "$state"
+    jq_assert "$LAST_OUT" 'length == 2 and .[0].status == "done" and .[1].status == "done"' "the old job's record stays"
+    assert_exit 2 cb status --refresh --state "$state"
+}
