@@ -66,7 +66,7 @@ pkg_present() {
 	"postgresql-server-dev-$PG_MAJOR")
 		[[ -f $PG_LIBDIR/libpgcommon_shlib.a && -f $PG_LIBDIR/libpgport_shlib.a ]] && return 0 ;;
 	"postgresql-$PG_MAJOR") [[ -x $PG_BINDIR/postgres && -x $PG_BINDIR/initdb ]] && return 0 ;;
-	file | openssl | jq | sqlite3) command -v "$pkg" >/dev/null 2>&1 && return 0 ;;
+	file | openssl | jq | sqlite3 | python3) command -v "$pkg" >/dev/null 2>&1 && return 0 ;;
 	coreutils) command -v timeout >/dev/null 2>&1 && return 0 ;;
 	procps) command -v ps >/dev/null 2>&1 && return 0 ;;
 	esac
@@ -96,7 +96,7 @@ ensure_pkgs() {
 }
 
 BUILD_PKGS=(gcc libc6-dev libpq-dev libsqlite3-dev libssl-dev "postgresql-server-dev-$PG_MAJOR" file)
-TEST_PKGS=("postgresql-$PG_MAJOR" openssl jq file coreutils procps sqlite3)
+TEST_PKGS=("postgresql-$PG_MAJOR" openssl jq file coreutils procps sqlite3 python3)
 
 # ---------------------------------------------------------------------------
 # Building
