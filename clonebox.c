@@ -4005,6 +4005,35 @@ static const char *cmd_names(int mask) {
   return z;
 }
 
+/* The long options; which commands take each: cmd_option_commands(). */
+static const struct option aLong[] = {
+    {"source", required_argument, NULL, 's'},
+    {"target", required_argument, NULL, 't'},
+    {"state", required_argument, NULL, 'S'},
+    {"exclude-table", required_argument, NULL, 'x'},
+    {"exclude-table-data", required_argument, NULL, 'X'},
+    {"json", no_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"new", no_argument, NULL, 'n'},
+    {"clean", no_argument, NULL, 'c'},
+    {"yes", no_argument, NULL, 'y'},
+    {"watch", no_argument, NULL, 'w'},
+    {"all", no_argument, NULL, 'a'},
+    {"stale", no_argument, NULL, 'A'},
+    {"budget", required_argument, NULL, 'b'},
+    {"stale-after", required_argument, NULL, 'T'},
+    {"older-than", required_argument, NULL, 'O'},
+    {"wait", required_argument, NULL, OPT_WAIT},
+    {"no-owner", no_argument, NULL, OPT_NO_OWNER},
+    {"no-privileges", no_argument, NULL, OPT_NO_PRIVILEGES},
+    {"skip-unsupported", no_argument, NULL, OPT_SKIP_UNSUPPORTED},
+    {"refresh", no_argument, NULL, OPT_REFRESH},
+    {"retry-for", required_argument, NULL, OPT_RETRY},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
 /* Which commands take an option (by getopt_long's value).  An option
  * given to another command is an error, never silently ignored. */
 static int cmd_option_commands(int c) {
@@ -4044,6 +4073,39 @@ static bool cmd_scrub_password(char *zArg, char **pzCopy) {
   if (zSafe) memcpy(zArg, zSafe, m < n ? m : n);
   free(zSafe);
   return true;
+}
+
+/* clonebox help COMMAND, COMMAND --help: the command's usage line(s) and
+ * the options it takes, cut from zUsage by cmd_option_commands(), so the
+ * two cannot disagree. */
+static void cmd_help(int cmd) {
+  const char *zName = cmd_names(cmd);
+  char zWant[64];
+  snprintf(zWant, sizeof zWant, "  clonebox %s ", zName);
+  printf("Usage:\n");
+  bool bOptions = false, bKeep = false;
+  for (const char *z = zUsage; *z;) {
+    size_t n = strcspn(z, "\n");
+    if (strncmp(z, "Options:", 8) == 0) {
+      printf("\nOptions:\n");
+      bOptions = true;
+    } else if (!bOptions && strncmp(z, zWant, strlen(zWant)) == 0) {
+      printf("%.*s\n", (int)n, z);
+    } else if (bOptions && n == 0) {
+      break;
+    } else if (bOptions && strncmp(z, "  --", 4) == 0) {
+      size_t k = strcspn(z + 4, " ,\n");
+      bKeep = false;
+      for (int i = 0; aLong[i].name; i++)
+        if (strlen(aLong[i].name) == k && strncmp(aLong[i].name, z + 4, k) == 0)
+          bKeep = (cmd_option_commands(aLong[i].val) & cmd) != 0;
+      if (bKeep) printf("%.*s\n", (int)n, z);
+    } else if (bOptions && bKeep && strncmp(z, "      ", 6) == 0) {
+      printf("%.*s\n", (int)n, z); /* a continued description */
+    }
+    z += n + (z[n] == '\n');
+  }
+  printf("\nSee 'clonebox --help' for the exit codes and the other commands.\n");
 }
 
 /* clonebox --version: its own version and commit, and the versions of the
@@ -4163,33 +4225,6 @@ static int cmd_jobs(const Options *o) {
 
 #ifndef CLONEBOX_NO_MAIN
 int main(int argc, char **argv) {
-  static const struct option aLong[] = {
-      {"source", required_argument, NULL, 's'},
-      {"target", required_argument, NULL, 't'},
-      {"state", required_argument, NULL, 'S'},
-      {"exclude-table", required_argument, NULL, 'x'},
-      {"exclude-table-data", required_argument, NULL, 'X'},
-      {"json", no_argument, NULL, 'j'},
-      {"quiet", no_argument, NULL, 'q'},
-      {"new", no_argument, NULL, 'n'},
-      {"clean", no_argument, NULL, 'c'},
-      {"yes", no_argument, NULL, 'y'},
-      {"watch", no_argument, NULL, 'w'},
-      {"all", no_argument, NULL, 'a'},
-      {"stale", no_argument, NULL, 'A'},
-      {"budget", required_argument, NULL, 'b'},
-      {"stale-after", required_argument, NULL, 'T'},
-      {"older-than", required_argument, NULL, 'O'},
-      {"wait", required_argument, NULL, OPT_WAIT},
-      {"no-owner", no_argument, NULL, OPT_NO_OWNER},
-      {"no-privileges", no_argument, NULL, OPT_NO_PRIVILEGES},
-      {"skip-unsupported", no_argument, NULL, OPT_SKIP_UNSUPPORTED},
-      {"refresh", no_argument, NULL, OPT_REFRESH},
-      {"retry-for", required_argument, NULL, OPT_RETRY},
-      {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},
-      {NULL, 0, NULL, 0},
-  };
   Options o = {0};
   /* A closed stdout (clonebox status | head -1) is not an error: writes
    * fail with EPIPE and the command ends normally. */
@@ -4202,6 +4237,10 @@ int main(int argc, char **argv) {
   o.retryFor = 300;
   if (argc < 2) return usage_error("no command given");
   o.zCmd = argv[1];
+  if (strcmp(o.zCmd, "help") == 0 && argc > 2 && cmd_lookup(argv[2])) {
+    cmd_help(cmd_lookup(argv[2]));
+    return EXIT_OK;
+  }
   if (strcmp(o.zCmd, "help") == 0 || strcmp(o.zCmd, "--help") == 0 || strcmp(o.zCmd, "-h") == 0) {
     fputs(zUsage, stdout);
     return EXIT_OK;
@@ -4269,7 +4308,7 @@ int main(int argc, char **argv) {
                                                                                                : &o.retryFor) = v;
         break;
       }
-      case 'h': fputs(zUsage, stdout); return EXIT_OK;
+      case 'h': cmd_help(cmd); return EXIT_OK;
       case 'V': cmd_version(); return EXIT_OK;
       default: {
         char z[200];

@@ -60,3 +60,28 @@ test_build_no_unsafe_string_functions() {
            grep -vE '^[0-9]+:[^"]*//[^"]*(sprintf|vsprintf|strcpy|strcat|gets)' || true)
     assert_eq "" "$hits" "clonebox.c must not call sprintf/vsprintf/strcpy/strcat/gets"
 }
+
+# help COMMAND and COMMAND --help for every command: the same text, the
+# command's usage line, and only the options that command takes.
+test_build_help_per_command() {
+    local c a b
+    for c in clone verify start step resume status jobs cancel; do
+        assert_exit 0 cb help "$c"; a=$LAST_OUT
+        assert_exit 0 cb "$c" --help; b=$LAST_OUT
+        assert_eq "$a" "$b" "help $c and $c --help differ"
+        assert_contains "$a" "clonebox $c " "help $c must show its usage line"
+    done
+    assert_exit 0 cb help step;   assert_contains "$LAST_OUT" "--budget"
+    assert_exit 0 cb help clone;  assert_not_contains "$LAST_OUT" "--budget" "clone takes no --budget"
+    assert_contains "$LAST_OUT" "--refresh"
+    assert_exit 0 cb help status; assert_not_contains "$LAST_OUT" "--source" "status takes no --source"
+    assert_contains "$LAST_OUT" "--watch"
+    assert_exit 0 cb help cancel; assert_contains "$LAST_OUT" "--older-than"
+    # every option the global help names is accepted by some command
+    assert_exit 0 cb --help
+    local opt all
+    all=$(for c in clone verify start step resume status jobs cancel; do cb help "$c"; done)
+    for opt in $(printf '%s\n' "$LAST_OUT" | grep -oE '^  --[a-z-]+' | sed 's/^  //'); do
+        assert_match "$all" "(  |, )$opt([ ,]|\$)" "option $opt is in --help but in no command's help"
+    done
+}
