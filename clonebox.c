@@ -1460,6 +1460,17 @@ static const char zNodesSql[] =
     " NULL, 0"
     " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
     " WHERE p.prokind IN ('f', 'p') AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid") " AND " NOT_INTERNAL("pg_proc", "p.oid")
+    /* casts between user types, after the functions they call */
+    " UNION ALL SELECT 'pg_cast'::regclass::oid || '/' || c.oid, 'cast', 6, NULL,"
+    " (pg_identify_object('pg_cast'::regclass, c.oid, 0)).identity,"
+    " format('CREATE CAST (%s AS %s) %s%s', format_type(c.castsource, NULL), format_type(c.casttarget, NULL),"
+    "  CASE c.castmethod WHEN 'f' THEN 'WITH FUNCTION ' || c.castfunc::regprocedure::text WHEN 'i' THEN 'WITH INOUT'"
+    "  ELSE 'WITHOUT FUNCTION' END, CASE c.castcontext WHEN 'a' THEN ' AS ASSIGNMENT' WHEN 'i' THEN ' AS IMPLICIT' ELSE '' END) || "
+    CMT("'CAST'", "format('(%s AS %s)', format_type(c.castsource, NULL), format_type(c.casttarget, NULL))",
+        "obj_description(c.oid, 'pg_cast')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_cast WHERE castsource = %L::regtype AND casttarget = %L::regtype)',"
+    "  format_type(c.castsource, NULL), format_type(c.casttarget, NULL)), 0"
+    " FROM pg_cast c WHERE c.oid >= 16384 AND " NOT_EXT("pg_cast", "c.oid") " AND " NOT_INTERNAL("pg_cast", "c.oid")
     /* aggregates, after the functions they call */
     " UNION ALL SELECT 'pg_proc'::regclass::oid || '/' || p.oid, 'aggregate', 6, n.nspname, p.oid::regprocedure::text,"
     " format('CREATE AGGREGATE %I.%I (%s) (SFUNC = %s, STYPE = %s%s%s%s%s%s%s%s%s%s%s%s%s%s)', n.nspname, p.proname,"
@@ -1522,6 +1533,7 @@ static const char zEdgesSql[] =
     "  UNION ALL SELECT 'pg_namespace'::regclass, n.oid, 'pg_namespace'::regclass::oid || '/' || n.oid FROM pg_namespace n"
     "  UNION ALL SELECT 'pg_extension'::regclass, e.oid, 'pg_extension'::regclass::oid || '/' || e.oid FROM pg_extension e"
     "  UNION ALL SELECT 'pg_collation'::regclass, c.oid, 'pg_collation'::regclass::oid || '/' || c.oid FROM pg_collation c"
+    "  UNION ALL SELECT 'pg_cast'::regclass, c.oid, 'pg_cast'::regclass::oid || '/' || c.oid FROM pg_cast c WHERE c.oid >= 16384"
     "  UNION ALL SELECT 'pg_ts_dict'::regclass, d.oid, 'pg_ts_dict'::regclass::oid || '/' || d.oid FROM pg_ts_dict d"
     "  UNION ALL SELECT 'pg_ts_config'::regclass, c.oid, 'pg_ts_config'::regclass::oid || '/' || c.oid FROM pg_ts_config c"
     "), m1(c, o, node) AS ("
@@ -1666,6 +1678,18 @@ static const char zPostSql[] =
     "  WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END AS objs,"
     "  CASE WHEN $1::bool THEN 'CURRENT_USER' ELSE quote_ident(pg_get_userbyid(d.defaclrole)) END AS who) o"
     " WHERE d.defaclnamespace = 0 OR " USER_NS("n")
+    /* event triggers, last of all so that none fires while clonebox
+     * builds the target; with their enabled state */
+    " UNION ALL SELECT 'event trigger', 102, format('%I', e.evtname),"
+    " format('CREATE EVENT TRIGGER %I ON %I%s EXECUTE FUNCTION %s', e.evtname, e.evtevent,"
+    "  CASE WHEN e.evttags IS NOT NULL THEN ' WHEN TAG IN (' || (SELECT string_agg(quote_literal(t), ', ')"
+    "  FROM unnest(e.evttags) t) || ')' ELSE '' END, e.evtfoid::regprocedure::text)"
+    " || CASE e.evtenabled WHEN 'D' THEN format(E';\\nALTER EVENT TRIGGER %I DISABLE', e.evtname)"
+    "    WHEN 'R' THEN format(E';\\nALTER EVENT TRIGGER %I ENABLE REPLICA', e.evtname)"
+    "    WHEN 'A' THEN format(E';\\nALTER EVENT TRIGGER %I ENABLE ALWAYS', e.evtname) ELSE '' END || "
+    CMT("'EVENT TRIGGER'", "format('%I', e.evtname)", "obj_description(e.oid, 'pg_event_trigger')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = %L)', e.evtname), 0, 0"
+    " FROM pg_event_trigger e WHERE " NOT_EXT("pg_event_trigger", "e.oid")
     /* row level security switches (idempotent) */
     " UNION ALL SELECT 'row security', 15, format('%I.%I', n.nspname, c.relname),"
     " format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', n.nspname, c.relname)"
@@ -2316,10 +2340,10 @@ static bool cat_plan_subscriptions(Job *j, sqlite3_int64 *pSeq) {
   return ok;
 }
 
-/* Publications of all tables or of whole schemas need a superuser: on a
- * target whose role is not one, they stop the plan, or with
- * --skip-unsupported are left out whole (with their member items) and
- * named in the report. */
+/* Publications of all tables or of whole schemas, and event triggers,
+ * need a superuser: on a target whose role is not one, they stop the plan,
+ * or with --skip-unsupported are left out whole (a publication with its
+ * member items) and named in the report. */
 static bool cat_plan_unsupported_post(Job *j) {
   char *zSuper = db_scalar(j->dst, "SELECT pg_catalog.current_setting('is_superuser')", 0, NULL, "checking the target role");
   bool bSuper = zSuper && strcmp(zSuper, "on") == 0;
@@ -2331,19 +2355,20 @@ static bool cat_plan_unsupported_post(Job *j) {
       " AND p.kind = 'publication' AND (p.ddl LIKE '%FOR ALL TABLES%' OR EXISTS (SELECT 1 FROM item s WHERE s.job = ?1"
       " AND s.kind = 'publication schema' AND substr(s.name, -length(' in ' || substr(p.name, length(p.kind) + 2)))"
       " = ' in ' || substr(p.name, length(p.kind) + 2))))";
-  char *zSql = sqlite3_mprintf("%s SELECT group_concat('publication ' || pub, ', ') FROM bad", zBad);
+  char *zSql = sqlite3_mprintf("%s SELECT group_concat(x, ', ') FROM (SELECT 'publication ' || pub AS x FROM bad"
+                               " UNION ALL SELECT name FROM item WHERE job = ?1 AND kind = 'event trigger')", zBad);
   char *zList = st_text(j->db, zSql, "i", j->id);
   sqlite3_free(zSql);
   bool ok = true;
   if (zList && !j->pOpt->bSkipUnsupported)
-    ok = fail(EXIT_USAGE, "the target role %s is not a superuser and cannot create: %s (all tables or whole schemas);"
-              " nothing was written. Hint: --skip-unsupported leaves them out, named in the report; or clone as a "
-              "superuser", PQuser(j->dst), zList);
+    ok = fail(EXIT_USAGE, "the target role %s is not a superuser and cannot create: %s; nothing was written. Hint: "
+              "--skip-unsupported leaves them out, named in the report; or clone as a superuser", PQuser(j->dst), zList);
   else if (zList) {
     zSql = sqlite3_mprintf("%s UPDATE item SET status = 'excluded', note = 'only a superuser can create it on the target;"
                            " left out by --skip-unsupported' WHERE job = ?1 AND kind LIKE 'publication%%' AND EXISTS"
                            " (SELECT 1 FROM bad WHERE substr(item.name, length(item.kind) + 2) = bad.pub"
-                           " OR substr(item.name, -length(' in ' || bad.pub)) = ' in ' || bad.pub)", zBad);
+                           " OR substr(item.name, -length(' in ' || bad.pub)) = ' in ' || bad.pub)"
+                           " OR (job = ?1 AND kind = 'event trigger')", zBad);
     ok = st_run(j->db, zSql, "i", j->id);
     sqlite3_free(zSql);
   }

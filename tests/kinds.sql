@@ -133,3 +133,12 @@ CREATE PUBLICATION k2_all FOR ALL TABLES WITH (publish_via_partition_root = true
 ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO cb_anon;
 ALTER DEFAULT PRIVILEGES IN SCHEMA k2 GRANT USAGE ON SEQUENCES TO cb_anon;
 ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+-- a cast between user types, and an event trigger (disabled, as on the
+-- source: clonebox creates event triggers last, with their state)
+CREATE FUNCTION "select".pair_text("select".pair) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT ($1).a || ':' || ($1).b $$;
+CREATE CAST ("select".pair AS text) WITH FUNCTION "select".pair_text("select".pair) AS ASSIGNMENT;
+CREATE FUNCTION "select".on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+CREATE EVENT TRIGGER cb_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION "select".on_ddl();
+ALTER EVENT TRIGGER cb_ddl DISABLE;
+COMMENT ON EVENT TRIGGER cb_ddl IS 'watches DDL';

@@ -107,6 +107,8 @@ CREATE OR REPLACE VIEW "select".order_summary AS SELECT o."user", o.qty, count(*
 UPDATE "select"."order" SET qty = 7 WHERE "user" = 1	DIFF table select.order: rows 2 vs 2, content differs
 INSERT INTO "Weird ""Schema"" ñ".measures_mid_12 VALUES (13, 1, 'new')	DIFF table Weird "Schema" ñ.measures_mid_12: rows 2 vs 3
 INSERT INTO "select"."no columns" DEFAULT VALUES	DIFF table select.no columns: rows 2 vs 3
+ALTER EVENT TRIGGER cb_ddl ENABLE	DIFFERENT event trigger cb_ddl (enabled: D -> O)
+DROP CAST ("select".pair AS text)	MISSING cast ("select".pair AS pg_catalog.text)
 ALTER TABLE "select"."order" DROP COLUMN "Mixed Case ""col"""	MISSING table column "select"."order"."Mixed Case ""col"""
 ALTER TEXT SEARCH CONFIGURATION k2.cfg DROP MAPPING FOR word	DIFFERENT text search configuration k2.cfg (mappings
 ALTER COLLATION k2.nocase RENAME TO nocase2	MISSING collation k2.nocase
