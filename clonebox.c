@@ -514,6 +514,13 @@ static char *db_scalar(PGconn *conn, const char *zSql, int nParam,
   return z;
 }
 
+/* Is the session's role a superuser?  The server reports it when the
+ * connection starts (ParameterStatus), so no query is needed. */
+static bool db_is_superuser(PGconn *conn) {
+  const char *z = PQparameterStatus(conn, "is_superuser");
+  return z && strcmp(z, "on") == 0;
+}
+
 /* The server's system identifier (malloc'd), or NULL when this role may
  * not read it.  Two queries: a function's EXECUTE privilege is checked
  * when a statement starts, whatever branch of a CASE would call it. */
@@ -938,6 +945,14 @@ static sqlite3 *st_open_read(const char *zPath) {
   return NULL;
 }
 
+/* Has job `job` written to the target yet (a DDL item done, or running
+ * and so perhaps committed)?  Until then it may still take --clean or give
+ * way to a job with other options, and the preflight still applies. */
+static bool st_job_wrote(sqlite3 *db, sqlite3_int64 job) {
+  return st_int(db, 0, "SELECT 1 FROM item WHERE job = ? AND phase BETWEEN ? AND ? AND status IN ('done', 'running')"
+                " LIMIT 1", "iii", job, (sqlite3_int64)PH_ENUMS, (sqlite3_int64)PH_POSTDATA) != 0;
+}
+
 static bool st_begin(sqlite3 *db) { return st_run(db, "BEGIN IMMEDIATE", NULL); }
 static bool st_commit(sqlite3 *db) { return st_run(db, "COMMIT", NULL); }
 static void st_rollback(sqlite3 *db) {
@@ -1268,6 +1283,11 @@ static const char zTablesSql[] =
   "format('ALTER TABLE %s%I.%I ADD CONSTRAINT %I %s', CASE WHEN c.relkind = 'p' OR (k.contype = 'c' AND NOT k.connoinherit) THEN '' ELSE 'ONLY ' END," \
   " n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid)) || "     \
   CMT("'CONSTRAINT'", "format('%I ON %I.%I', k.conname, n.nspname, c.relname)", "obj_description(k.oid, 'pg_constraint')")
+/* SQL telling whether a named object of table c (in namespace n) exists on
+ * the target: the probe of a trigger, rule or policy item. */
+#define ON_TABLE_PROBE(cat, relcol, namecol, name)                          \
+  "format('SELECT EXISTS (SELECT 1 FROM pg_catalog." cat " WHERE " relcol " = pg_catalog.to_regclass(%L) AND " namecol \
+  " = %L)', format('%I.%I', n.nspname, c.relname), " name ")"
 /* ";\nALTER TABLE ... DISABLE|ENABLE REPLICA|ENABLE ALWAYS <what> <name>"
  * for a trigger's or rule's firing state (c, n: its table, namespace). */
 #define ENABLED_STATE(what, col, name)                                      \
@@ -1599,8 +1619,7 @@ static const char zPostSql[] =
     " pg_get_triggerdef(t.oid)"
     " || " ENABLED_STATE("TRIGGER", "t.tgenabled", "t.tgname") " || "
     CMT("'TRIGGER'", "format('%I ON %I.%I', t.tgname, n.nspname, c.relname)", "obj_description(t.oid, 'pg_trigger')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass(%L) AND tgname = %L)',"
-    "  format('%I.%I', n.nspname, c.relname), t.tgname), c.oid, 0"
+    " " ON_TABLE_PROBE("pg_trigger", "tgrelid", "tgname", "t.tgname") ", c.oid, 0"
     " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* replica identity and CLUSTER ON, once the indexes exist (idempotent) */
@@ -1628,8 +1647,7 @@ static const char zPostSql[] =
     " rtrim(pg_get_ruledef(r.oid), ';')"
     " || " ENABLED_STATE("RULE", "r.ev_enabled", "r.rulename") " || "
     CMT("'RULE'", "format('%I ON %I.%I', r.rulename, n.nspname, c.relname)", "obj_description(r.oid, 'pg_rewrite')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite WHERE ev_class = pg_catalog.to_regclass(%L) AND rulename = %L)',"
-    "  format('%I.%I', n.nspname, c.relname), r.rulename), c.oid, 0"
+    " " ON_TABLE_PROBE("pg_rewrite", "ev_class", "rulename", "r.rulename") ", c.oid, 0"
     " FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE r.rulename <> '_RETURN' AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* publications (harmless on a target: nothing replicates until someone
@@ -1706,8 +1724,7 @@ static const char zPostSql[] =
     "  CASE WHEN p.polqual IS NOT NULL THEN format(' USING (%s)', pg_get_expr(p.polqual, p.polrelid)) ELSE '' END,"
     "  CASE WHEN p.polwithcheck IS NOT NULL THEN format(' WITH CHECK (%s)', pg_get_expr(p.polwithcheck, p.polrelid)) ELSE '' END) || "
     CMT("'POLICY'", "format('%I ON %I.%I', p.polname, n.nspname, c.relname)", "obj_description(p.oid, 'pg_policy')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = pg_catalog.to_regclass(%L) AND polname = %L)',"
-    "  format('%I.%I', n.nspname, c.relname), p.polname), c.oid, 0"
+    " " ON_TABLE_PROBE("pg_policy", "polrelid", "polname", "p.polname") ", c.oid, 0"
     " FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* serial sequences: OWNED BY their column (idempotent) */
@@ -2158,11 +2175,8 @@ static bool cat_mark_unsupported(Job *j, PGresult *rn, const int *aByKey, int n,
   PGresult *rs = NULL, *rt = NULL;
   PQExpBuffer bNames = createPQExpBuffer(), bList = createPQExpBuffer();
   bool ok = false;
-  char *zSuper = dst ? db_scalar(dst, "SELECT pg_catalog.current_setting('is_superuser')", 0, NULL,
-                                 "checking the target role") : NULL;
-  if (!zSuper) goto done;
-  bool bSuper = strcmp(zSuper, "on") == 0;
-  free(zSuper);
+  if (!dst) goto done;
+  bool bSuper = db_is_superuser(dst);
   if (!(rs = db_query(j->src, zSuperNodesSql, 0, NULL, "listing what needs a superuser"))) goto done;
   appendPQExpBufferChar(bNames, '{');
   for (int i = 0; i < PQntuples(rs); i++)
@@ -2345,10 +2359,7 @@ static bool cat_plan_subscriptions(Job *j, sqlite3_int64 *pSeq) {
  * or with --skip-unsupported are left out whole (a publication with its
  * member items) and named in the report. */
 static bool cat_plan_unsupported_post(Job *j) {
-  char *zSuper = db_scalar(j->dst, "SELECT pg_catalog.current_setting('is_superuser')", 0, NULL, "checking the target role");
-  bool bSuper = zSuper && strcmp(zSuper, "on") == 0;
-  free(zSuper);
-  if (g_err.bSet || bSuper) return !g_err.bSet;
+  if (db_is_superuser(j->dst)) return true;
   /* the publications concerned, by quoted name; member items end in " in <name>" */
   static const char zBad[] =
       "WITH bad(pub) AS MATERIALIZED (SELECT substr(p.name, length(p.kind) + 2) FROM item p WHERE p.job = ?1"
@@ -3550,10 +3561,7 @@ static bool eng_preflight_roles(Job *j) {
  * Either failure stops the job before anything is written, naming the
  * objects and the way out.  Skipped once DDL has begun (a resumed job). */
 static bool eng_preflight(Job *j) {
-  if (j->bVerifyOnly ||
-      st_int(j->db, 0, "SELECT 1 FROM item WHERE job = ? AND phase BETWEEN ? AND ? AND status IN ('done', 'running')"
-             " LIMIT 1", "iii", j->id, (sqlite3_int64)PH_ENUMS, (sqlite3_int64)PH_POSTDATA))
-    return !g_err.bSet;
+  if (j->bVerifyOnly || st_job_wrote(j->db, j->id)) return !g_err.bSet;
   bool bClean = st_int(j->db, 0, "SELECT 1 FROM item WHERE job = ? AND kind = 'clean'", "i", j->id);
   char *zSchemas = st_text(j->db, "SELECT json_group_array(substr(name, 8)) FROM item WHERE job = ? AND kind = 'schema'"
                            " AND status <> 'excluded'", "i", j->id);
@@ -3597,8 +3605,7 @@ done:
  * non-empty target and its hint was followed), else ignored aloud. */
 static bool eng_add_clean(Job *j) {
   if (st_int(j->db, 0, "SELECT 1 FROM item WHERE job = ? AND kind = 'clean'", "i", j->id)) return true;
-  if (st_int(j->db, 0, "SELECT 1 FROM item WHERE job = ? AND phase BETWEEN ? AND ? AND status IN ('done', 'running')"
-             " LIMIT 1", "iii", j->id, (sqlite3_int64)PH_ENUMS, (sqlite3_int64)PH_POSTDATA)) {
+  if (st_job_wrote(j->db, j->id)) {
     warn("job %lld was planned without --clean and has begun writing to the target, so --clean is ignored and nothing "
          "will be dropped. Hint: 'clonebox cancel %lld', then clone --new --clean", (long long)j->id, (long long)j->id);
     return true;
@@ -3951,9 +3958,7 @@ static int cmd_run(const Options *o) {
       bool bDone = strcmp((const char *)sqlite3_column_text(p, 1), "done") == 0, bSame = sqlite3_column_int(p, 2);
       /* An unfinished job that never wrote to the target (refused by the
        * preflight, say) gives way to one with the new options. */
-      bool bUntouched = !bSame && !bDone &&
-                        !st_int(j.db, 0, "SELECT 1 FROM item WHERE job = ? AND phase BETWEEN ? AND ? AND status IN"
-                                " ('done', 'running') LIMIT 1", "iii", id, (sqlite3_int64)PH_ENUMS, (sqlite3_int64)PH_VERIFY);
+      bool bUntouched = !bSame && !bDone && !st_job_wrote(j.db, id);
       if ((bSame || !bDone) && !bUntouched) j.id = id;
       if (bUntouched) {
         st_run(j.db, "UPDATE job SET status = 'cancelled', finished_at = ?, error = 'replaced by a job with other"

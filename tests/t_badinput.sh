@@ -497,13 +497,16 @@ test_bad_state_dir_not_writable() {
     is_root || skip "needs root to run clonebox as another user"
     command -v runuser >/dev/null || skip "runuser is not available"
     runuser -u nobody -- true 2>/dev/null || skip "cannot run commands as nobody"
-    runuser -u nobody -- test -x "$CLONEBOX_BIN" || skip "nobody cannot execute $CLONEBOX_BIN"
+    # a copy nobody can execute, wherever the checkout is (a 0700 temp dir, say)
+    local bin="$TEST_TMP/bin/clonebox"
+    mkdir -p "$TEST_TMP/bin" && cp "$CLONEBOX_BIN" "$bin" && chmod 755 "$TEST_TMP/bin" "$bin"
+    runuser -u nobody -- test -x "$bin" || skip "nobody cannot execute $bin"
     local d="$TEST_TMP/rostate"
     mkdir "$d"
     chmod 0755 "$d"
     if runuser -u nobody -- test -w "$d"; then skip "nobody can write into $d"; fi
     fresh_target
-    expect 2 "permission|writable" -- runuser -u nobody -- timeout -k 5 "$CB_TIMEOUT" "$CLONEBOX_BIN" clone \
+    expect 2 "permission|writable" -- runuser -u nobody -- timeout -k 5 "$CB_TIMEOUT" "$bin" clone \
         --source "$(src_url)" --target "$TGT" --state "$d/s.db"
     assert_true "no state file may appear" test ! -e "$d/s.db"
     assert_target_unchanged

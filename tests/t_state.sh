@@ -112,9 +112,12 @@ test_state_status_read_only_for_another_user() {
     chmod 555 "$ro"
     sha=$(sha256sum "$ro/state.db" | cut -d' ' -f1)
     runuser -u nobody -- test -w "$ro/state.db" && _fail "sanity: nobody must not be able to write the copy"
-    assert_exit 0 runuser -u nobody -- "$CLONEBOX_BIN" status --state "$ro/state.db" --json
+    # the checkout may sit in a directory nobody cannot enter (a 0700 temp dir)
+    local bin="$TEST_TMP/bin/clonebox"
+    mkdir -p "$TEST_TMP/bin" && cp "$CLONEBOX_BIN" "$bin" && chmod 755 "$TEST_TMP/bin" "$bin"
+    assert_exit 0 runuser -u nobody -- "$bin" status --state "$ro/state.db" --json
     jq_assert "$LAST_OUT" '.status == "done" and .result == "PASS"'
-    assert_exit 0 runuser -u nobody -- "$CLONEBOX_BIN" jobs --state "$ro/state.db"
+    assert_exit 0 runuser -u nobody -- "$bin" jobs --state "$ro/state.db"
     assert_contains "$LAST_OUT" "done"
     assert_eq "$sha" "$(sha256sum "$ro/state.db" | cut -d' ' -f1)" "status/jobs changed the state file"
     assert_eq "state.db" "$(ls "$ro")" "status/jobs must not create files next to the state file"
