@@ -20,10 +20,10 @@
  *   3. PostgreSQL layer (db_): connect, session settings, exec, the target guard
  *   4. State store (st_): the SQLite schema and job records
  *   5. Runner control (lease_): fences, take-over, heartbeat, signals, cancel
- *   6. Catalog (cat_): tables, DDL objects and their dependency order
+ *   6. Catalog (cat_): objects, their DDL and order, the inventory, the plan
  *   7. Work items (run_): progress, DDL, chunked table copy, verification
  *   8. Reports and status (rp_)
- *   9. Engine (eng_): the item loop, retries, job creation
+ *   9. Engine (eng_): preflight, the item loop, retries, job creation
  *  10. Command line and main (cmd_)
  */
 
@@ -1208,7 +1208,7 @@ static void lease_release(Job *j) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 6. Catalog (cat_): tables, DDL objects and their dependency order
+ * 6. Catalog (cat_): objects, their DDL and order, the inventory, the plan
  *
  * All DDL text is produced by the source server itself, from its catalogs
  * and pg_get_*def(), with format('%I') quoting.  Sessions run with an
@@ -3420,7 +3420,7 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 9. Engine (eng_): the phase loop
+ * 9. Engine (eng_): preflight, the item loop, retries, job creation
  * ==================================================================== */
 
 static void eng_item_free(Item *it) {
