@@ -2509,7 +2509,7 @@ static bool cat_plan(Job *j) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 7. Work items (run_): DDL, table copy, verification
+ * 7. Work items (run_): progress, DDL, chunked table copy, verification
  *
  * Each function runs one item and records it done in the same breath.
  * "kill -9 here" rules: a DDL item runs as one target transaction, marked
