@@ -1232,7 +1232,7 @@ static void lease_release(Job *j) {
 /* Comments of a relation c (in namespace n) and of its columns. */
 #define REL_COMMENTS                                                        \
   "coalesce((SELECT string_agg(CASE WHEN d.objsubid = 0 THEN"               \
-  " format(E';\\nCOMMENT ON %s %I.%I IS %L', CASE c.relkind WHEN 'v' THEN 'VIEW'" \
+  " format(E';\\nCOMMENT ON %s %I.%I IS %L', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'f' THEN 'FOREIGN TABLE'" \
   " WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, n.nspname, c.relname, d.description)" \
   " ELSE format(E';\\nCOMMENT ON COLUMN %I.%I.%I IS %L', n.nspname, c.relname,"   \
   " (SELECT attname FROM pg_attribute WHERE attrelid = c.oid AND attnum = d.objsubid),"  \
@@ -1241,6 +1241,32 @@ static void lease_release(Job *j) {
 #define QUAL_COLL(oid)                                                      \
   "(SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co"   \
   " JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = " oid ")"
+/* SQL telling whether an object named name (column namecol) exists in
+ * namespace n on the target: the probe of a non-idempotent CREATE. */
+#define NS_PROBE(cat, namecol, nscol, name)                                 \
+  "format('SELECT EXISTS (SELECT 1 FROM pg_catalog." cat " WHERE " namecol " = %L AND " nscol \
+  " = pg_catalog.to_regnamespace(%L))', " name ", quote_ident(n.nspname))"
+/* " OPTIONS (key 'value', ...)" of a foreign data wrapper, server, foreign
+ * table or column (a text[] of key=value), or ''. */
+#define FDW_OPTIONS(col)                                                    \
+  "coalesce((SELECT ' OPTIONS (' || string_agg(format('%I %L', option_name, option_value), ', ') || ')'" \
+  " FROM pg_options_to_table(" col ")), '')"
+/* " USING <access method>" of relation c when it is not the default heap. */
+#define REL_USING                                                           \
+  "coalesce((SELECT ' USING ' || quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), '')"
+/* The members of an operator class or family (refcls, refoid) as rows
+ * (sort key, "OPERATOR n op(type,type)" or "FUNCTION n (type, type) f(args)"):
+ * those pg_depend ties to it, as pg_dump finds them. */
+#define AM_MEMBERS(refcls, refoid)                                          \
+  "SELECT format('1 %s %s', lpad(o.amopstrategy::text, 5, '0'), o.oid), format('OPERATOR %s %s%s', o.amopstrategy," \
+  " o.amopopr::regoperator, CASE WHEN o.amoppurpose = 'o' THEN (SELECT format(' FOR ORDER BY %I.%I', sn.nspname, sf.opfname)" \
+  " FROM pg_opfamily sf JOIN pg_namespace sn ON sn.oid = sf.opfnamespace WHERE sf.oid = o.amopsortfamily) ELSE '' END)" \
+  " FROM pg_amop o JOIN pg_depend d ON d.classid = 'pg_amop'::regclass AND d.objid = o.oid" \
+  " WHERE d.refclassid = '" refcls "'::regclass AND d.refobjid = " refoid                 \
+  " UNION ALL SELECT format('2 %s %s', lpad(p.amprocnum::text, 5, '0'), p.oid), format('FUNCTION %s (%s, %s) %s', p.amprocnum," \
+  " format_type(p.amproclefttype, NULL), format_type(p.amprocrighttype, NULL), p.amproc::regprocedure)" \
+  " FROM pg_amproc p JOIN pg_depend d ON d.classid = 'pg_amproc'::regclass AND d.objid = p.oid" \
+  " WHERE d.refclassid = '" refcls "'::regclass AND d.refobjid = " refoid
 #define REGCLASS_PROBE "format('SELECT pg_catalog.to_regclass(%L) IS NOT NULL', format('%I.%I', n.nspname, c.relname))"
 
 /* Tables whose rows may be copied: plain and partitioned tables. */
@@ -1316,14 +1342,39 @@ static const char zNodesSql[] =
     " UNION ALL SELECT 'pg_extension'::regclass::oid || '/' || e.oid, 'extension', 1, n.nspname, format('%I', e.extname),"
     " format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I;', e.extname, n.nspname), NULL, 0"
     " FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'"
+    /* procedural languages, access methods, foreign data wrappers and
+     * servers that no extension created */
+    " UNION ALL SELECT 'pg_language'::regclass::oid || '/' || l.oid, 'language', 1, NULL, format('%I', l.lanname),"
+    " format('CREATE OR REPLACE %sPROCEDURAL LANGUAGE %I HANDLER %s%s%s', CASE WHEN l.lanpltrusted THEN 'TRUSTED ' ELSE '' END,"
+    "  l.lanname, l.lanplcallfoid::regproc, coalesce(' INLINE ' || nullif(l.laninline, 0)::regproc::text, ''),"
+    "  coalesce(' VALIDATOR ' || nullif(l.lanvalidator, 0)::regproc::text, '')) || "
+    CMT("'LANGUAGE'", "format('%I', l.lanname)", "obj_description(l.oid, 'pg_language')") " || ';', NULL, 0"
+    " FROM pg_language l WHERE l.oid >= 16384 AND " NOT_EXT("pg_language", "l.oid")
+    " UNION ALL SELECT 'pg_am'::regclass::oid || '/' || a.oid, 'access method', 1, NULL, format('%I', a.amname),"
+    " format('CREATE ACCESS METHOD %I TYPE %s HANDLER %s', a.amname, CASE a.amtype WHEN 'i' THEN 'INDEX' ELSE 'TABLE' END,"
+    "  a.amhandler::regproc) || " CMT("'ACCESS METHOD'", "format('%I', a.amname)", "obj_description(a.oid, 'pg_am')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_am WHERE amname = %L)', a.amname), 0"
+    " FROM pg_am a WHERE a.oid >= 16384 AND " NOT_EXT("pg_am", "a.oid")
+    " UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass::oid || '/' || w.oid, 'foreign data wrapper', 1, NULL,"
+    " format('%I', w.fdwname), format('CREATE FOREIGN DATA WRAPPER %I%s%s', w.fdwname,"
+    "  coalesce(' HANDLER ' || nullif(w.fdwhandler, 0)::regproc::text, ''),"
+    "  coalesce(' VALIDATOR ' || nullif(w.fdwvalidator, 0)::regproc::text, '')) || " FDW_OPTIONS("w.fdwoptions") " || "
+    CMT("'FOREIGN DATA WRAPPER'", "format('%I', w.fdwname)", "obj_description(w.oid, 'pg_foreign_data_wrapper')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_data_wrapper WHERE fdwname = %L)', w.fdwname), 0"
+    " FROM pg_foreign_data_wrapper w WHERE " NOT_EXT("pg_foreign_data_wrapper", "w.oid")
+    " UNION ALL SELECT 'pg_foreign_server'::regclass::oid || '/' || s.oid, 'server', 2, NULL, format('%I', s.srvname),"
+    " format('CREATE SERVER %I%s%s FOREIGN DATA WRAPPER %I', s.srvname, coalesce(' TYPE ' || quote_literal(s.srvtype), ''),"
+    "  coalesce(' VERSION ' || quote_literal(s.srvversion), ''), w.fdwname) || " FDW_OPTIONS("s.srvoptions") " || "
+    CMT("'SERVER'", "format('%I', s.srvname)", "obj_description(s.oid, 'pg_foreign_server')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname = %L)', s.srvname), 0"
+    " FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw WHERE " NOT_EXT("pg_foreign_server", "s.oid")
     /* collations */
     " UNION ALL SELECT 'pg_collation'::regclass::oid || '/' || c.oid, 'collation', 1, n.nspname, format('%I.%I', n.nspname, c.collname),"
     " format('CREATE COLLATION %I.%I (%s, deterministic = %s)', n.nspname, c.collname, CASE c.collprovider"
     "  WHEN 'i' THEN format('provider = icu, locale = %L', c.colliculocale)"
     "  ELSE format('provider = libc, lc_collate = %L, lc_ctype = %L', c.collcollate, c.collctype) END, c.collisdeterministic::text) || "
     CMT("'COLLATION'", "format('%I.%I', n.nspname, c.collname)", "obj_description(c.oid, 'pg_collation')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_collation WHERE collname = %L AND collnamespace ="
-    "  pg_catalog.to_regnamespace(%L))', c.collname, quote_ident(n.nspname)), 0"
+    " " NS_PROBE("pg_collation", "collname", "collnamespace", "c.collname") ", 0"
     " FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace"
     " WHERE " USER_NS("n") " AND " NOT_EXT("pg_collation", "c.oid")
     /* text search dictionaries and configurations (with their mappings) */
@@ -1333,8 +1384,7 @@ static const char zNodesSql[] =
     "  (SELECT format('%I.%I', tn.nspname, t.tmplname) FROM pg_ts_template t JOIN pg_namespace tn ON tn.oid = t.tmplnamespace"
     "  WHERE t.oid = d.dicttemplate), coalesce(', ' || d.dictinitoption, '')) || "
     CMT("'TEXT SEARCH DICTIONARY'", "format('%I.%I', n.nspname, d.dictname)", "obj_description(d.oid, 'pg_ts_dict')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_ts_dict WHERE dictname = %L AND dictnamespace ="
-    "  pg_catalog.to_regnamespace(%L))', d.dictname, quote_ident(n.nspname)), 0"
+    " " NS_PROBE("pg_ts_dict", "dictname", "dictnamespace", "d.dictname") ", 0"
     " FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace"
     " WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_dict", "d.oid")
     " UNION ALL SELECT 'pg_ts_config'::regclass::oid || '/' || c.oid, 'text search configuration', 2, n.nspname,"
@@ -1347,10 +1397,38 @@ static const char zNodesSql[] =
     "  ORDER BY mapseqno) AS dicts FROM pg_ts_config_map WHERE mapcfg = c.oid GROUP BY maptokentype) m"
     "  JOIN ts_token_type(c.cfgparser) t ON t.tokid = m.maptokentype), '') || "
     CMT("'TEXT SEARCH CONFIGURATION'", "format('%I.%I', n.nspname, c.cfgname)", "obj_description(c.oid, 'pg_ts_config')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_ts_config WHERE cfgname = %L AND cfgnamespace ="
-    "  pg_catalog.to_regnamespace(%L))', c.cfgname, quote_ident(n.nspname)), 0"
+    " " NS_PROBE("pg_ts_config", "cfgname", "cfgnamespace", "c.cfgname") ", 0"
     " FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace"
     " WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_config", "c.oid")
+    /* text search parsers and templates */
+    " UNION ALL SELECT 'pg_ts_parser'::regclass::oid || '/' || p.oid, 'text search parser', 1, n.nspname,"
+    " format('%I.%I', n.nspname, p.prsname),"
+    " format('CREATE TEXT SEARCH PARSER %I.%I (START = %s, GETTOKEN = %s, END = %s, LEXTYPES = %s%s)', n.nspname, p.prsname,"
+    "  p.prsstart::regproc, p.prstoken::regproc, p.prsend::regproc, p.prslextype::regproc,"
+    "  coalesce(', HEADLINE = ' || nullif(p.prsheadline, 0)::regproc::text, '')) || "
+    CMT("'TEXT SEARCH PARSER'", "format('%I.%I', n.nspname, p.prsname)", "obj_description(p.oid, 'pg_ts_parser')") " || ';',"
+    " " NS_PROBE("pg_ts_parser", "prsname", "prsnamespace", "p.prsname") ", 0"
+    " FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace"
+    " WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_parser", "p.oid")
+    " UNION ALL SELECT 'pg_ts_template'::regclass::oid || '/' || t.oid, 'text search template', 1, n.nspname,"
+    " format('%I.%I', n.nspname, t.tmplname),"
+    " format('CREATE TEXT SEARCH TEMPLATE %I.%I (%sLEXIZE = %s)', n.nspname, t.tmplname,"
+    "  coalesce('INIT = ' || nullif(t.tmplinit, 0)::regproc::text || ', ', ''), t.tmpllexize::regproc) || "
+    CMT("'TEXT SEARCH TEMPLATE'", "format('%I.%I', n.nspname, t.tmplname)", "obj_description(t.oid, 'pg_ts_template')") " || ';',"
+    " " NS_PROBE("pg_ts_template", "tmplname", "tmplnamespace", "t.tmplname") ", 0"
+    " FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace"
+    " WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_template", "t.oid")
+    /* shell types: a base type's, created before its I/O functions (the
+     * base type itself comes after them; its key ends in /shell here), or
+     * one that was never defined */
+    " UNION ALL SELECT 'pg_type'::regclass::oid || '/' || t.oid || CASE WHEN t.typisdefined THEN '/shell' ELSE '' END,"
+    " 'shell type', 2, n.nspname, format('%I.%I', n.nspname, t.typname),"
+    " format('CREATE TYPE %I.%I', n.nspname, t.typname) || CASE WHEN t.typisdefined THEN '' ELSE "
+    CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " END || ';',"
+    " format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname)), 0"
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+    " WHERE (t.typtype = 'b' OR (t.typtype = 'p' AND NOT t.typisdefined)) AND " USER_NS("n")
+    " AND " NOT_EXT("pg_type", "t.oid") " AND " NOT_INTERNAL("pg_type", "t.oid")
     /* range types (the multirange comes with its range) */
     " UNION ALL SELECT 'pg_type'::regclass::oid || '/' || t.oid, 'range', 3, n.nspname, format('%I.%I', n.nspname, t.typname),"
     " format('CREATE TYPE %I.%I AS RANGE (SUBTYPE = %s%s%s%s%s%s)', n.nspname, t.typname, format_type(r.rngsubtype, NULL),"
@@ -1415,15 +1493,18 @@ static const char zNodesSql[] =
      * constraints come from it), an inheritance child INHERITS its parents
      * and lists only its local columns and constraints, as pg_dump does;
      * an inherited column's own default and NOT NULL are set after. */
-    " UNION ALL SELECT 'pg_class'::regclass::oid || '/' || c.oid, 'table', 5, n.nspname, format('%I.%I', n.nspname, c.relname),"
-    " format('CREATE %sTABLE %I.%I %s%s%s',"
-    "  CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END, n.nspname, c.relname,"
+    " UNION ALL SELECT 'pg_class'::regclass::oid || '/' || c.oid, CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'table' END,"
+    " 5, n.nspname, format('%I.%I', n.nspname, c.relname),"
+    " format('CREATE %sTABLE %I.%I %s%s%s%s%s',"
+    "  CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' WHEN c.relkind = 'f' THEN 'FOREIGN ' ELSE '' END, n.nspname, c.relname,"
     "  CASE WHEN c.relispartition THEN 'PARTITION OF ' || (SELECT i.inhparent::regclass::text FROM pg_inherits i"
     "    WHERE i.inhrelid = c.oid) || coalesce(E' (\\n  ' || cols.list || E'\\n)', '') || ' ' || pg_get_expr(c.relpartbound, c.oid)"
     "   ELSE E'(\\n  ' || coalesce(cols.list, '') || E'\\n)' || coalesce(' INHERITS (' || (SELECT string_agg(i.inhparent::regclass::text,"
     "    ', ' ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = c.oid) || ')', '') END,"
-    "  CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END,"
-    "  CASE WHEN c.reloptions IS NOT NULL THEN format(' WITH (%s)', array_to_string(c.reloptions, ', ')) ELSE '' END)"
+    "  CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END, " REL_USING ","
+    "  CASE WHEN c.reloptions IS NOT NULL THEN format(' WITH (%s)', array_to_string(c.reloptions, ', ')) ELSE '' END,"
+    "  (SELECT format(' SERVER %I', s.srvname) || " FDW_OPTIONS("ft.ftoptions") " FROM pg_foreign_table ft"
+    "   JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = c.oid))"
     " || coalesce((SELECT string_agg(format(E';\\nALTER TABLE %I.%I ALTER COLUMN %I %s', n.nspname, c.relname, a.attname,"
     "   coalesce('SET DEFAULT ' || pg_get_expr(ad.adbin, ad.adrelid), 'DROP DEFAULT'))"
     "   || CASE WHEN a.attnotnull THEN format(E';\\nALTER TABLE %I.%I ALTER COLUMN %I SET NOT NULL', n.nspname, c.relname,"
@@ -1434,10 +1515,11 @@ static const char zNodesSql[] =
     /* column storage, compression, statistics target and options where
      * they are not the defaults (or the column is inherited: then as on
      * the source, whatever the parent's) */
-    " || coalesce((SELECT string_agg(format(E';\\nALTER TABLE %I.%I ALTER COLUMN %I SET STORAGE %s, ALTER COLUMN %I SET COMPRESSION %s,"
+    " || coalesce((SELECT string_agg(format(E';\\nALTER TABLE %I.%I ALTER COLUMN %I SET STORAGE %s,%s"
     "   ALTER COLUMN %I SET STATISTICS %s', n.nspname, c.relname, a.attname, CASE a.attstorage WHEN 'p' THEN 'PLAIN'"
-    "   WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END, a.attname, CASE a.attcompression"
-    "   WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' ELSE 'DEFAULT' END, a.attname, a.attstattarget)"
+    "   WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END, CASE WHEN c.relkind <> 'f' THEN"
+    "   format(' ALTER COLUMN %I SET COMPRESSION %s,', a.attname, CASE a.attcompression"
+    "   WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' ELSE 'DEFAULT' END) ELSE '' END, a.attname, a.attstattarget)"
     "   || coalesce((SELECT format(', ALTER COLUMN %I SET (%s)', a.attname, string_agg(x, ', ')) FROM unnest(a.attoptions) x"
     "    WHERE x !~ '^pg_' HAVING count(*) > 0), ''), '' ORDER BY a.attnum)"
     "  FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid"
@@ -1447,7 +1529,7 @@ static const char zNodesSql[] =
     " " REGCLASS_PROBE ", c.oid"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN LATERAL (SELECT string_agg(col, E',\\n  ' ORDER BY ord) AS list FROM ("
-    "   SELECT a.attnum AS ord, format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))"
+    "   SELECT a.attnum AS ord, format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) || " FDW_OPTIONS("a.attfdwoptions")
     "   || CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation THEN ' COLLATE ' || " QUAL_COLL("a.attcollation") " ELSE '' END"
     "   || CASE WHEN a.attgenerated = 's' THEN format(' GENERATED ALWAYS AS (%s) STORED', pg_get_expr(ad.adbin, ad.adrelid))"
     "           WHEN ad.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(ad.adbin, ad.adrelid) ELSE '' END"
@@ -1466,7 +1548,7 @@ static const char zNodesSql[] =
     "   UNION ALL SELECT 100000 + row_number() OVER (ORDER BY k.conname),"
     "    format('CONSTRAINT %I %s', k.conname, pg_get_constraintdef(k.oid))"
     "   FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c' AND k.convalidated AND k.conislocal) x) cols ON true"
-    " WHERE c.relkind IN ('r', 'p') AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    " WHERE c.relkind IN ('r', 'p', 'f') AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* keys that views need */
     " UNION ALL SELECT 'pg_constraint'::regclass::oid || '/' || k.oid, CASE k.contype WHEN 'p' THEN 'primary key' ELSE 'unique' END,"
     " 5, n.nspname, format('%I on %I.%I', k.conname, n.nspname, c.relname), " ADD_CON " || ';', " CON_PROBE ", c.oid"
@@ -1516,11 +1598,81 @@ static const char zNodesSql[] =
     " format('SELECT pg_catalog.to_regprocedure(%L) IS NOT NULL', p.oid::regprocedure::text), 0"
     " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_aggregate g ON g.aggfnoid = p.oid"
     " WHERE p.prokind = 'a' AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
+    /* base types, after their I/O functions */
+    " UNION ALL SELECT 'pg_type'::regclass::oid || '/' || t.oid, 'base type', 6, n.nspname, format('%I.%I', n.nspname, t.typname),"
+    " format('CREATE TYPE %I.%I (INPUT = %s, OUTPUT = %s%s)', n.nspname, t.typname, t.typinput::regproc, t.typoutput::regproc,"
+    "  concat(', RECEIVE = ' || nullif(t.typreceive, 0)::regproc::text, ', SEND = ' || nullif(t.typsend, 0)::regproc::text,"
+    "  ', TYPMOD_IN = ' || nullif(t.typmodin, 0)::regproc::text, ', TYPMOD_OUT = ' || nullif(t.typmodout, 0)::regproc::text,"
+    "  ', ANALYZE = ' || nullif(t.typanalyze, 0)::regproc::text, ', SUBSCRIPT = ' || nullif(t.typsubscript, 0)::regproc::text,"
+    "  ', INTERNALLENGTH = ' || CASE WHEN t.typlen < 0 THEN 'VARIABLE' ELSE t.typlen::text END,"
+    "  CASE WHEN t.typbyval THEN ', PASSEDBYVALUE' END,"
+    "  ', ALIGNMENT = ' || CASE t.typalign WHEN 'c' THEN 'char' WHEN 's' THEN 'int2' WHEN 'i' THEN 'int4' ELSE 'double' END,"
+    "  ', STORAGE = ' || CASE t.typstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END,"
+    "  ', CATEGORY = ' || quote_literal(t.typcategory::text), CASE WHEN t.typispreferred THEN ', PREFERRED = true' END,"
+    "  ', DEFAULT = ' || quote_literal(t.typdefault), ', ELEMENT = ' || format_type(nullif(t.typelem, 0), NULL),"
+    "  ', DELIMITER = ' || quote_literal(t.typdelim::text), CASE WHEN t.typcollation <> 0 THEN ', COLLATABLE = true' END)) || "
+    CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE oid = pg_catalog.to_regtype(%L) AND typtype = ''b'')',"
+    "  format('%I.%I', n.nspname, t.typname)), 0"
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+    " WHERE t.typtype = 'b' AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid") " AND " NOT_INTERNAL("pg_type", "t.oid")
+    /* operators (one that names a commutator or negator not yet created
+     * makes a shell of it, which that one's CREATE fills in) */
+    " UNION ALL SELECT 'pg_operator'::regclass::oid || '/' || o.oid, 'operator', 6, n.nspname, o.oid::regoperator::text,"
+    " format('CREATE OPERATOR %I.%s (FUNCTION = %s%s)', n.nspname, o.oprname, o.oprcode::regproc, concat("
+    "  ', LEFTARG = ' || format_type(nullif(o.oprleft, 0), NULL), ', RIGHTARG = ' || format_type(nullif(o.oprright, 0), NULL),"
+    "  (SELECT format(', COMMUTATOR = OPERATOR(%I.%s)', xn.nspname, x.oprname) FROM pg_operator x"
+    "   JOIN pg_namespace xn ON xn.oid = x.oprnamespace WHERE x.oid = o.oprcom),"
+    "  (SELECT format(', NEGATOR = OPERATOR(%I.%s)', xn.nspname, x.oprname) FROM pg_operator x"
+    "   JOIN pg_namespace xn ON xn.oid = x.oprnamespace WHERE x.oid = o.oprnegate),"
+    "  ', RESTRICT = ' || nullif(o.oprrest, 0)::regproc::text, ', JOIN = ' || nullif(o.oprjoin, 0)::regproc::text,"
+    "  CASE WHEN o.oprcanhash THEN ', HASHES' END, CASE WHEN o.oprcanmerge THEN ', MERGES' END)) || "
+    CMT("'OPERATOR'", "o.oid::regoperator::text", "obj_description(o.oid, 'pg_operator')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_operator WHERE oid = pg_catalog.to_regoperator(%L) AND oprcode <> 0)',"
+    "  o.oid::regoperator::text), 0"
+    " FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace"
+    " WHERE o.oprcode <> 0 AND " USER_NS("n") " AND " NOT_EXT("pg_operator", "o.oid")
+    /* operator families with their loose members, then classes */
+    " UNION ALL SELECT 'pg_opfamily'::regclass::oid || '/' || f.oid, 'operator family', 7, n.nspname,"
+    " format('%I.%I USING %I', n.nspname, f.opfname, a.amname),"
+    " format('CREATE OPERATOR FAMILY %I.%I USING %I', n.nspname, f.opfname, a.amname)"
+    " || coalesce((SELECT format(E';\\nALTER OPERATOR FAMILY %I.%I USING %I ADD %s', n.nspname, f.opfname, a.amname,"
+    "  string_agg(m, ', ' ORDER BY k)) FROM (" AM_MEMBERS("pg_opfamily", "f.oid") ") x(k, m) HAVING count(*) > 0), '') || "
+    CMT("'OPERATOR FAMILY'", "format('%I.%I USING %I', n.nspname, f.opfname, a.amname)", "obj_description(f.oid, 'pg_opfamily')")
+    " || ';', format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_am a ON a.oid = f.opfmethod"
+    "  WHERE f.opfname = %L AND a.amname = %L AND f.opfnamespace = pg_catalog.to_regnamespace(%L))', f.opfname, a.amname,"
+    "  quote_ident(n.nspname)), 0"
+    " FROM pg_opfamily f JOIN pg_am a ON a.oid = f.opfmethod JOIN pg_namespace n ON n.oid = f.opfnamespace"
+    " WHERE " USER_NS("n") " AND " NOT_EXT("pg_opfamily", "f.oid")
+    " UNION ALL SELECT 'pg_opclass'::regclass::oid || '/' || c.oid, 'operator class', 8, n.nspname,"
+    " format('%I.%I USING %I', n.nspname, c.opcname, a.amname),"
+    " format('CREATE OPERATOR CLASS %I.%I %sFOR TYPE %s USING %I FAMILY %I.%I AS %s', n.nspname, c.opcname,"
+    "  CASE WHEN c.opcdefault THEN 'DEFAULT ' ELSE '' END, format_type(c.opcintype, NULL), a.amname, fn.nspname, f.opfname,"
+    "  coalesce(nullif(concat_ws(', ', (SELECT string_agg(m, ', ' ORDER BY k) FROM (" AM_MEMBERS("pg_opclass", "c.oid") ") x(k, m)),"
+    "  'STORAGE ' || format_type(nullif(c.opckeytype, 0), NULL)), ''), 'STORAGE ' || format_type(c.opcintype, NULL))) || "
+    CMT("'OPERATOR CLASS'", "format('%I.%I USING %I', n.nspname, c.opcname, a.amname)", "obj_description(c.oid, 'pg_opclass')")
+    " || ';', format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_am a ON a.oid = c.opcmethod"
+    "  WHERE c.opcname = %L AND a.amname = %L AND c.opcnamespace = pg_catalog.to_regnamespace(%L))', c.opcname, a.amname,"
+    "  quote_ident(n.nspname)), 0"
+    " FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod JOIN pg_opfamily f ON f.oid = c.opcfamily"
+    " JOIN pg_namespace fn ON fn.oid = f.opfnamespace JOIN pg_namespace n ON n.oid = c.opcnamespace"
+    " WHERE " USER_NS("n") " AND " NOT_EXT("pg_opclass", "c.oid")
+    /* transforms */
+    " UNION ALL SELECT 'pg_transform'::regclass::oid || '/' || t.oid, 'transform', 7, NULL,"
+    " (pg_identify_object('pg_transform'::regclass, t.oid, 0)).identity,"
+    " format('CREATE TRANSFORM FOR %s LANGUAGE %I (%s)', format_type(t.trftype, NULL), l.lanname,"
+    "  concat_ws(', ', 'FROM SQL WITH FUNCTION ' || nullif(t.trffromsql, 0)::regprocedure::text,"
+    "  'TO SQL WITH FUNCTION ' || nullif(t.trftosql, 0)::regprocedure::text)) || "
+    CMT("'TRANSFORM'", "format('FOR %s LANGUAGE %I', format_type(t.trftype, NULL), l.lanname)",
+        "obj_description(t.oid, 'pg_transform')") " || ';',"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_transform WHERE trftype = %L::pg_catalog.regtype AND trflang ="
+    "  (SELECT oid FROM pg_catalog.pg_language WHERE lanname = %L))', format_type(t.trftype, NULL), l.lanname), 0"
+    " FROM pg_transform t JOIN pg_language l ON l.oid = t.trflang WHERE " NOT_EXT("pg_transform", "t.oid")
     /* views (CREATE OR REPLACE) and materialized views (filled in post-data) */
     " UNION ALL SELECT 'pg_class'::regclass::oid || '/' || c.oid, CASE c.relkind WHEN 'v' THEN 'view' ELSE 'matview' END, 7,"
     " n.nspname, format('%I.%I', n.nspname, c.relname),"
-    " format(CASE c.relkind WHEN 'v' THEN E'CREATE OR REPLACE VIEW %I.%I%s AS\\n%s' ELSE E'CREATE MATERIALIZED VIEW %I.%I%s AS\\n%s WITH NO DATA' END,"
-    "  n.nspname, c.relname,"
+    " format(CASE c.relkind WHEN 'v' THEN E'CREATE OR REPLACE VIEW %I.%I%s%s AS\\n%s' ELSE E'CREATE MATERIALIZED VIEW %I.%I%s%s AS\\n%s WITH NO DATA' END,"
+    "  n.nspname, c.relname, CASE WHEN c.relkind = 'm' THEN " REL_USING " ELSE '' END,"
     "  CASE WHEN c.reloptions IS NOT NULL THEN format(' WITH (%s)', array_to_string(c.reloptions, ', ')) ELSE '' END,"
     "  rtrim(rtrim(pg_get_viewdef(c.oid)), ';')) || " REL_COMMENTS " || ';',"
     " CASE c.relkind WHEN 'm' THEN " REGCLASS_PROBE " END, 0"
@@ -1534,14 +1686,15 @@ static const char zNodesSql[] =
  * the view, an array type to its element type, an extension's members to
  * the extension.  A serial sequence's "owned by" link is left out: the
  * sequence must exist before the table whose default calls it. */
+#define SELF_NODE(cat) "  UNION ALL SELECT '" cat "'::regclass, x.oid, '" cat "'::regclass::oid || '/' || x.oid FROM " cat " x"
 static const char zEdgesSql[] =
     "WITH RECURSIVE m0(c, o, node) AS ("
     "  SELECT 'pg_class'::regclass, c.oid, 'pg_class'::regclass::oid || '/' || c.oid FROM pg_class c"
-    "   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')"
+    "   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
     "  UNION ALL SELECT 'pg_class'::regclass, c.oid, 'pg_type'::regclass::oid || '/' || c.reltype FROM pg_class c WHERE c.relkind = 'c'"
     "  UNION ALL SELECT 'pg_type'::regclass, t.oid, CASE WHEN t.typrelid <> 0 AND tc.relkind <> 'c'"
     "   THEN 'pg_class'::regclass::oid || '/' || t.typrelid ELSE 'pg_type'::regclass::oid || '/' || t.oid END"
-    "   FROM pg_type t LEFT JOIN pg_class tc ON tc.oid = t.typrelid WHERE t.typtype IN ('e', 'd', 'c', 'r', 'b', 'm')"
+    "   FROM pg_type t LEFT JOIN pg_class tc ON tc.oid = t.typrelid WHERE t.typtype IN ('e', 'd', 'c', 'r', 'b', 'm', 'p')"
     "  UNION ALL SELECT 'pg_attrdef'::regclass, ad.oid, 'pg_class'::regclass::oid || '/' || ad.adrelid FROM pg_attrdef ad"
     "  UNION ALL SELECT 'pg_constraint'::regclass, k.oid, CASE WHEN k.contypid <> 0"
     "   THEN 'pg_type'::regclass::oid || '/' || k.contypid ELSE 'pg_class'::regclass::oid || '/' || k.conrelid END"
@@ -1549,13 +1702,14 @@ static const char zEdgesSql[] =
     "  UNION ALL SELECT 'pg_constraint'::regclass, k.oid, 'pg_constraint'::regclass::oid || '/' || k.oid"
     "   FROM pg_constraint k WHERE " VIEW_NEEDS_KEY("k")
     "  UNION ALL SELECT 'pg_rewrite'::regclass, r.oid, 'pg_class'::regclass::oid || '/' || r.ev_class FROM pg_rewrite r"
-    "  UNION ALL SELECT 'pg_proc'::regclass, p.oid, 'pg_proc'::regclass::oid || '/' || p.oid FROM pg_proc p"
-    "  UNION ALL SELECT 'pg_namespace'::regclass, n.oid, 'pg_namespace'::regclass::oid || '/' || n.oid FROM pg_namespace n"
-    "  UNION ALL SELECT 'pg_extension'::regclass, e.oid, 'pg_extension'::regclass::oid || '/' || e.oid FROM pg_extension e"
-    "  UNION ALL SELECT 'pg_collation'::regclass, c.oid, 'pg_collation'::regclass::oid || '/' || c.oid FROM pg_collation c"
-    "  UNION ALL SELECT 'pg_cast'::regclass, c.oid, 'pg_cast'::regclass::oid || '/' || c.oid FROM pg_cast c WHERE c.oid >= 16384"
-    "  UNION ALL SELECT 'pg_ts_dict'::regclass, d.oid, 'pg_ts_dict'::regclass::oid || '/' || d.oid FROM pg_ts_dict d"
-    "  UNION ALL SELECT 'pg_ts_config'::regclass, c.oid, 'pg_ts_config'::regclass::oid || '/' || c.oid FROM pg_ts_config c"
+    SELF_NODE("pg_proc") SELF_NODE("pg_namespace") SELF_NODE("pg_extension") SELF_NODE("pg_collation") SELF_NODE("pg_cast")
+    SELF_NODE("pg_ts_dict") SELF_NODE("pg_ts_config") SELF_NODE("pg_ts_parser") SELF_NODE("pg_ts_template")
+    SELF_NODE("pg_language") SELF_NODE("pg_am") SELF_NODE("pg_foreign_data_wrapper") SELF_NODE("pg_foreign_server")
+    SELF_NODE("pg_operator") SELF_NODE("pg_opfamily") SELF_NODE("pg_opclass") SELF_NODE("pg_transform")
+    /* an operator class's or family's members: to the class or family */
+    "  UNION ALL SELECT d.classid, d.objid, d.refclassid::oid || '/' || d.refobjid FROM pg_depend d"
+    "   WHERE d.classid IN ('pg_amop'::regclass, 'pg_amproc'::regclass)"
+    "   AND d.refclassid IN ('pg_opclass'::regclass, 'pg_opfamily'::regclass)"
     "), m1(c, o, node) AS ("
     "  SELECT m0.c, m0.o, coalesce((SELECT 'pg_extension'::regclass::oid || '/' || x.refobjid FROM pg_depend x"
     "   WHERE x.classid = m0.c AND x.objid = m0.o AND x.deptype = 'e' LIMIT 1), m0.node) FROM m0"
@@ -1564,12 +1718,77 @@ static const char zEdgesSql[] =
     "  UNION ALL SELECT 'pg_type'::regclass, at.oid, m1.node FROM m1 JOIN pg_type et ON m1.c = 'pg_type'::regclass AND et.oid = m1.o"
     "   JOIN pg_type at ON at.oid = et.typarray"
     ")"
-    " SELECT DISTINCT a.node, b.node FROM pg_depend d"
+    /* a base type's I/O functions need only its shell, which the type
+     * itself follows: the cycle broken as pg_dump breaks it */
+    " SELECT DISTINCT a.node, CASE WHEN d.classid = 'pg_proc'::regclass AND b.node = 'pg_type'::regclass::oid || '/' || d.refobjid"
+    "  AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = d.refobjid AND t.typtype = 'b' AND d.objid IN (t.typinput, t.typoutput,"
+    "  t.typreceive, t.typsend, t.typmodin, t.typmodout, t.typanalyze, t.typsubscript)) THEN b.node || '/shell' ELSE b.node END"
+    " FROM pg_depend d"
     " JOIN m a ON a.c = d.classid AND a.o = d.objid"
     " JOIN m b ON b.c = d.refclassid AND b.o = d.refobjid"
     " WHERE d.deptype IN ('n', 'a') AND a.node <> b.node"
     " AND NOT (d.deptype = 'a' AND d.classid = 'pg_class'::regclass"
-    "  AND EXISTS (SELECT 1 FROM pg_class s WHERE s.oid = d.objid AND s.relkind = 'S'))";
+    "  AND EXISTS (SELECT 1 FROM pg_class s WHERE s.oid = d.objid AND s.relkind = 'S'))"
+    " UNION SELECT 'pg_type'::regclass::oid || '/' || t.oid, 'pg_type'::regclass::oid || '/' || t.oid || '/shell'"
+    " FROM pg_type t WHERE t.typtype = 'b'";
+
+/* Every object that has an owner and maybe privileges, one row each:
+ * catalog, oid, the keyword of its ALTER ... OWNER TO, the keyword of its
+ * GRANT (NULL: it has none), its quoted name as those statements take it,
+ * owner, ACL, its table (for exclusions) and whether it is linked to a
+ * column (a serial sequence follows its table's owner).  The owner and
+ * privileges items and the roles preflight both read this list. */
+#define OWNED_OBJECTS \
+    "SELECT 'pg_class'::regclass AS cls, c.oid, CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'" \
+    "   WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kw," \
+    "   CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS gkw, format('%I.%I', n.nspname, c.relname) AS ident," \
+    "   c.relowner AS owner, c.relacl AS acl, c.oid AS relid, c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid =" \
+    "   'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a') AS linked" \
+    "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')" \
+    "  AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid") \
+    "  AND (c.relkind <> 'S' OR NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid" \
+    "  AND d.deptype = 'i'))" \
+    "  UNION ALL SELECT 'pg_proc'::regclass, p.oid, CASE p.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END," \
+    "   CASE p.prokind WHEN 'a' THEN 'FUNCTION' ELSE 'ROUTINE' END, p.oid::regprocedure::text, p.proowner, p.proacl, 0, false" \
+    "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind IN ('f', 'p', 'a')" \
+    "  AND " NOT_INTERNAL("pg_proc", "p.oid") \
+    "  AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid") \
+    "  UNION ALL SELECT 'pg_type'::regclass, t.oid, CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END," \
+    "   CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, format('%I.%I', n.nspname, t.typname), t.typowner, t.typacl, 0, false" \
+    "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_class tc ON tc.oid = t.typrelid" \
+    "  WHERE t.typtype IN ('e', 'd', 'c', 'r') AND (t.typrelid = 0 OR tc.relkind = 'c') AND " USER_NS("n") \
+    "  AND " NOT_EXT("pg_type", "t.oid") \
+    "  UNION ALL SELECT 'pg_publication'::regclass, p.oid, 'PUBLICATION', NULL, format('%I', p.pubname), p.pubowner, NULL, 0, false" \
+    "  FROM pg_publication p" \
+    "  UNION ALL SELECT 'pg_collation'::regclass, c.oid, 'COLLATION', NULL, format('%I.%I', n.nspname, c.collname), c.collowner," \
+    "   NULL, 0, false FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE " USER_NS("n") \
+    "  AND " NOT_EXT("pg_collation", "c.oid") \
+    "  UNION ALL SELECT 'pg_ts_dict'::regclass, d.oid, 'TEXT SEARCH DICTIONARY', NULL, format('%I.%I', n.nspname, d.dictname)," \
+    "   d.dictowner, NULL, 0, false FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace WHERE " USER_NS("n") \
+    "  AND " NOT_EXT("pg_ts_dict", "d.oid") \
+    "  UNION ALL SELECT 'pg_ts_config'::regclass, c.oid, 'TEXT SEARCH CONFIGURATION', NULL, format('%I.%I', n.nspname, c.cfgname)," \
+    "   c.cfgowner, NULL, 0, false FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace WHERE " USER_NS("n") \
+    "  AND " NOT_EXT("pg_ts_config", "c.oid") \
+    "  UNION ALL SELECT 'pg_type'::regclass, t.oid, 'TYPE', 'TYPE', format('%I.%I', n.nspname, t.typname), t.typowner, t.typacl, 0, false" \
+    "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE (t.typtype = 'b' OR (t.typtype = 'p' AND NOT t.typisdefined))" \
+    "  AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid") " AND " NOT_INTERNAL("pg_type", "t.oid") \
+    "  UNION ALL SELECT 'pg_operator'::regclass, o.oid, 'OPERATOR', NULL, o.oid::regoperator::text, o.oprowner, NULL, 0, false" \
+    "  FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE " USER_NS("n") " AND " NOT_EXT("pg_operator", "o.oid") \
+    "  UNION ALL SELECT 'pg_opfamily'::regclass, f.oid, 'OPERATOR FAMILY', NULL, format('%I.%I USING %I', n.nspname, f.opfname," \
+    "   a.amname), f.opfowner, NULL, 0, false FROM pg_opfamily f JOIN pg_am a ON a.oid = f.opfmethod" \
+    "  JOIN pg_namespace n ON n.oid = f.opfnamespace WHERE " USER_NS("n") " AND " NOT_EXT("pg_opfamily", "f.oid") \
+    "  UNION ALL SELECT 'pg_opclass'::regclass, c.oid, 'OPERATOR CLASS', NULL, format('%I.%I USING %I', n.nspname, c.opcname," \
+    "   a.amname), c.opcowner, NULL, 0, false FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod" \
+    "  JOIN pg_namespace n ON n.oid = c.opcnamespace WHERE " USER_NS("n") " AND " NOT_EXT("pg_opclass", "c.oid") \
+    "  UNION ALL SELECT 'pg_language'::regclass, l.oid, 'LANGUAGE', 'LANGUAGE', format('%I', l.lanname), l.lanowner, l.lanacl, 0, false" \
+    "  FROM pg_language l WHERE l.oid >= 16384 AND " NOT_EXT("pg_language", "l.oid") \
+    "  UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, w.oid, 'FOREIGN DATA WRAPPER', 'FOREIGN DATA WRAPPER'," \
+    "   format('%I', w.fdwname), w.fdwowner, w.fdwacl, 0, false FROM pg_foreign_data_wrapper w" \
+    "  WHERE " NOT_EXT("pg_foreign_data_wrapper", "w.oid") \
+    "  UNION ALL SELECT 'pg_foreign_server'::regclass, s.oid, 'SERVER', 'FOREIGN SERVER', format('%I', s.srvname), s.srvowner," \
+    "   s.srvacl, 0, false FROM pg_foreign_server s WHERE " NOT_EXT("pg_foreign_server", "s.oid") \
+    "  UNION ALL SELECT 'pg_namespace'::regclass, n.oid, 'SCHEMA', 'SCHEMA', format('%I', n.nspname), n.nspowner, n.nspacl, 0, false" \
+    "  FROM pg_namespace n WHERE " USER_NS("n") " AND " NOT_EXT("pg_namespace", "n.oid")
 
 /* Post-data objects, in the order they must be created: keys before the
  * indexes and foreign keys that need them, triggers and row security last
@@ -1638,8 +1857,7 @@ static const char zPostSql[] =
     " pg_get_statisticsobjdef(s.oid) || CASE WHEN s.stxstattarget <> -1 THEN format(E';\\nALTER STATISTICS %I.%I SET STATISTICS %s',"
     "  n.nspname, s.stxname, s.stxstattarget) ELSE '' END || "
     CMT("'STATISTICS'", "format('%I.%I', n.nspname, s.stxname)", "obj_description(s.oid, 'pg_statistic_ext')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_statistic_ext WHERE stxname = %L AND stxnamespace ="
-    "  pg_catalog.to_regnamespace(%L))', s.stxname, quote_ident(n.nspname)), s.stxrelid, 0"
+    " " NS_PROBE("pg_statistic_ext", "stxname", "stxnamespace", "s.stxname") ", s.stxrelid, 0"
     " FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace"
     " WHERE " USER_NS("n") " AND " NOT_EXT("pg_statistic_ext", "s.oid")
     /* rules (not a view's own _RETURN rule), with their enabled state */
@@ -1708,6 +1926,16 @@ static const char zPostSql[] =
     CMT("'EVENT TRIGGER'", "format('%I', e.evtname)", "obj_description(e.oid, 'pg_event_trigger')") " || ';',"
     " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = %L)', e.evtname), 0, 0"
     " FROM pg_event_trigger e WHERE " NOT_EXT("pg_event_trigger", "e.oid")
+    /* user mappings: their options may hold a password, so the statement
+     * is made on the source when the item runs and never stored; the DDL
+     * column holds the query that makes it (run_ddl_from_source) */
+    " UNION ALL SELECT 'user mapping', 17, format('%s on server %s', CASE WHEN u.umuser = 0 THEN 'public'"
+    "  ELSE quote_ident(u.usename) END, quote_ident(u.srvname)),"
+    " $q$SELECT format('CREATE USER MAPPING FOR %s SERVER %I', CASE WHEN umuser = 0 THEN 'PUBLIC' ELSE quote_ident(usename) END,"
+    "  srvname) || " FDW_OPTIONS("umoptions") " || ';' FROM pg_catalog.pg_user_mappings WHERE umid = $q$ || u.umid,"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings WHERE srvname = %L AND usename = %L)', u.srvname,"
+    "  CASE WHEN u.umuser = 0 THEN 'public' ELSE u.usename END), 0, 0"
+    " FROM pg_user_mappings u WHERE " NOT_EXT("pg_foreign_server", "u.srvid")
     /* row level security switches (idempotent) */
     " UNION ALL SELECT 'row security', 15, format('%I.%I', n.nspname, c.relname),"
     " format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', n.nspname, c.relname)"
@@ -1770,38 +1998,7 @@ static const char zPostSql[] =
     "  FROM pg_attribute a, aclexplode(a.attacl) x WHERE o.cls = 'pg_class'::regclass AND a.attrelid = o.oid"
     "  AND a.attacl IS NOT NULL AND NOT a.attisdropped), '') END,"
     " NULL, o.relid, 0"
-    " FROM (SELECT 'pg_class'::regclass AS cls, c.oid, CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'"
-    "   WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kw,"
-    "   CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS gkw, format('%I.%I', n.nspname, c.relname) AS ident,"
-    "   c.relowner AS owner, c.relacl AS acl, c.oid AS relid, c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid ="
-    "   'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a') AS linked"
-    "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
-    "  AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
-    "  AND (c.relkind <> 'S' OR NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
-    "  AND d.deptype = 'i'))"
-    "  UNION ALL SELECT 'pg_proc'::regclass, p.oid, CASE p.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END,"
-    "   CASE p.prokind WHEN 'a' THEN 'FUNCTION' ELSE 'ROUTINE' END, p.oid::regprocedure::text, p.proowner, p.proacl, 0, false"
-    "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind IN ('f', 'p', 'a')"
-    "  AND " NOT_INTERNAL("pg_proc", "p.oid")
-    "  AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
-    "  UNION ALL SELECT 'pg_type'::regclass, t.oid, CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,"
-    "   CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, format('%I.%I', n.nspname, t.typname), t.typowner, t.typacl, 0, false"
-    "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_class tc ON tc.oid = t.typrelid"
-    "  WHERE t.typtype IN ('e', 'd', 'c', 'r') AND (t.typrelid = 0 OR tc.relkind = 'c') AND " USER_NS("n")
-    "  AND " NOT_EXT("pg_type", "t.oid")
-    "  UNION ALL SELECT 'pg_publication'::regclass, p.oid, 'PUBLICATION', NULL, format('%I', p.pubname), p.pubowner, NULL, 0, false"
-    "  FROM pg_publication p"
-    "  UNION ALL SELECT 'pg_collation'::regclass, c.oid, 'COLLATION', NULL, format('%I.%I', n.nspname, c.collname), c.collowner,"
-    "   NULL, 0, false FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE " USER_NS("n")
-    "  AND " NOT_EXT("pg_collation", "c.oid")
-    "  UNION ALL SELECT 'pg_ts_dict'::regclass, d.oid, 'TEXT SEARCH DICTIONARY', NULL, format('%I.%I', n.nspname, d.dictname),"
-    "   d.dictowner, NULL, 0, false FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace WHERE " USER_NS("n")
-    "  AND " NOT_EXT("pg_ts_dict", "d.oid")
-    "  UNION ALL SELECT 'pg_ts_config'::regclass, c.oid, 'TEXT SEARCH CONFIGURATION', NULL, format('%I.%I', n.nspname, c.cfgname),"
-    "   c.cfgowner, NULL, 0, false FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace WHERE " USER_NS("n")
-    "  AND " NOT_EXT("pg_ts_config", "c.oid")
-    "  UNION ALL SELECT 'pg_namespace'::regclass, n.oid, 'SCHEMA', 'SCHEMA', format('%I', n.nspname), n.nspowner, n.nspacl, 0, false"
-    "  FROM pg_namespace n WHERE " USER_NS("n") " AND " NOT_EXT("pg_namespace", "n.oid") ") o"
+    " FROM (" OWNED_OBJECTS ") o"
     ") q ORDER BY rank, name";
 
 /* The verification inventory, run identically on both databases: one row
@@ -2156,12 +2353,24 @@ static int cat_find(PGresult *res, const int *aByKey, int n, const char *zKey) {
 }
 
 /* Pre-data objects only a superuser can create: functions in languages
- * that are not trusted (C, plpython3u, ...), and extensions (whether the
+ * that are not trusted (C, internal, plpython3u, ...), languages, base
+ * types, text search parsers and templates, access methods, foreign data
+ * wrappers, operator classes and families; and extensions (whether the
  * target trusts them is asked there).  Rows: node key, extension name. */
+#define SUPER_NODE(cat, alias, where) \
+  " UNION ALL SELECT '" cat "'::regclass::oid || '/' || " alias ".oid, NULL FROM " cat " " alias " WHERE " where
 static const char zSuperNodesSql[] =
     "SELECT 'pg_proc'::regclass::oid || '/' || p.oid, NULL FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
     " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE NOT l.lanpltrusted AND p.prokind IN ('f', 'p')"
     " AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
+    SUPER_NODE("pg_language", "l", "l.oid >= 16384")
+    SUPER_NODE("pg_type", "t", "t.typtype = 'b' AND t.oid >= 16384")
+    SUPER_NODE("pg_ts_parser", "p", "p.oid >= 16384")
+    SUPER_NODE("pg_ts_template", "t", "t.oid >= 16384")
+    SUPER_NODE("pg_am", "a", "a.oid >= 16384")
+    SUPER_NODE("pg_foreign_data_wrapper", "w", "true")
+    SUPER_NODE("pg_opclass", "c", "c.oid >= 16384")
+    SUPER_NODE("pg_opfamily", "f", "f.oid >= 16384")
     " UNION ALL SELECT 'pg_extension'::regclass::oid || '/' || e.oid, e.extname FROM pg_extension e"
     " WHERE e.extname <> 'plpgsql'";
 
@@ -2695,6 +2904,27 @@ static bool run_setval(Job *j, const Item *it) {
   return run_mark(j, it, "done", NULL);
 }
 
+/* An item whose statement may hold a secret (a user mapping's password,
+ * a subscription's connection string): its DDL column holds a query that
+ * makes the statement on the source when the item runs, so the secret
+ * goes from one server to the other and never into the state file. */
+static bool run_ddl_from_source(Job *j, const Item *it) {
+  PGconn *src = run_src(j);
+  if (!src) return false;
+  char *zDdl = db_scalar(src, it->zDdl, 0, NULL, it->zName);
+  if (!zDdl) {
+    if (!g_err.bSet) fail(EXIT_FAILED, "%s: it is gone from the source since the job was planned. Hint: start a new "
+                          "job: clonebox clone --new --clean", it->zName);
+    return false;
+  }
+  Item x = *it;
+  x.zDdl = zDdl;
+  bool ok = run_ddl(j, &x);
+  explicit_bzero(zDdl, strlen(zDdl));
+  free(zDdl);
+  return ok;
+}
+
 /* One row of tbl, as the copy and checksum items need it. */
 typedef struct TblInfo {
   char *zQname;         /* quoted "schema"."table"; free() */
@@ -3205,6 +3435,7 @@ static bool run_item(Job *j, const Item *it) {
   if (strcmp(it->zKind, "vtable") == 0) return run_vtable(j, it);
   if (strcmp(it->zKind, "vobjects") == 0) return run_vobjects(j, it);
   if (strcmp(it->zKind, "sequence value") == 0) return run_setval(j, it);
+  if (strcmp(it->zKind, "user mapping") == 0) return run_ddl_from_source(j, it);
   return run_ddl(j, it);
 }
 
@@ -3502,26 +3733,14 @@ static const char zPreflightSql[] =
  * a JSON array of {"role", "owner"}.  $1 no_owner, $2 no_privileges. */
 static const char zRolesSql[] =
     "WITH o(owner, acl) AS ("
-    "  SELECT c.relowner, c.relacl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    "  SELECT owner, acl FROM (" OWNED_OBJECTS ") ob"
     "  UNION ALL SELECT NULL, a.attacl FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
     "  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.attacl IS NOT NULL AND " USER_NS("n")
-    "  UNION ALL SELECT p.proowner, p.proacl FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-    "  WHERE p.prokind IN ('f', 'p', 'a') AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid")
-    "  UNION ALL SELECT t.typowner, t.typacl FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
-    "  WHERE t.typtype IN ('e', 'd', 'c', 'r') AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid")
-    "  UNION ALL SELECT c.collowner, NULL FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace"
-    "  WHERE " USER_NS("n") " AND " NOT_EXT("pg_collation", "c.oid")
-    "  UNION ALL SELECT d.dictowner, NULL FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace"
-    "  WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_dict", "d.oid")
-    "  UNION ALL SELECT c.cfgowner, NULL FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace"
-    "  WHERE " USER_NS("n") " AND " NOT_EXT("pg_ts_config", "c.oid")
-    "  UNION ALL SELECT n.nspowner, n.nspacl FROM pg_namespace n WHERE " USER_NS("n") " AND " NOT_EXT("pg_namespace", "n.oid")
-    "  UNION ALL SELECT p.pubowner, NULL FROM pg_publication p"
     "  UNION ALL SELECT d.defaclrole, d.defaclacl FROM pg_default_acl d"
     "), r(role, owner) AS ("
     "  SELECT owner, true FROM o WHERE owner IS NOT NULL AND NOT $1::bool"
-    "  UNION ALL SELECT x.grantee, false FROM o, aclexplode(o.acl) x WHERE x.grantee <> 0 AND NOT $2::bool)"
+    "  UNION ALL SELECT x.grantee, false FROM o, aclexplode(o.acl) x WHERE x.grantee <> 0 AND NOT $2::bool"
+    "  UNION ALL SELECT u.umuser, false FROM pg_user_mappings u WHERE u.umuser <> 0)"
     " SELECT coalesce(json_agg(json_build_object('role', pg_get_userbyid(role), 'owner', owner)), '[]')"
     " FROM (SELECT role, bool_or(owner) AS owner FROM r GROUP BY role) g";
 
