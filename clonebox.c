@@ -398,6 +398,9 @@ static bool db_fail(PGconn *conn, const PGresult *res, const char *zWhat) {
   else if (zState && (strcmp(zState, "42P01") == 0 || strcmp(zState, "42703") == 0))
     appendPQExpBuffer(b, ". Hint: it was dropped, renamed or altered on the source or the target after the job was "
                       "planned; start a new job: clonebox clone --new --clean");
+  else if (zState && (strcmp(zState, "42710") == 0 || strcmp(zState, "42P07") == 0))
+    appendPQExpBuffer(b, ". Hint: the target already has it; --clean (with --new once a job has begun) drops what "
+                      "this clone creates before creating it, or choose an empty target database");
   bool bFirst = !g_err.bSet;
   fail(EXIT_FAILED, "%s", b->data);
   if (bFirst) g_err.bTransient = db_transient(conn, res);
@@ -1769,7 +1772,8 @@ static const char zEdgesSql[] =
     "  UNION ALL SELECT 'pg_ts_config'::regclass, c.oid, 'TEXT SEARCH CONFIGURATION', NULL, format('%I.%I', n.nspname, c.cfgname)," \
     "   c.cfgowner, NULL, 0, false FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace WHERE " USER_NS("n") \
     "  AND " NOT_EXT("pg_ts_config", "c.oid") \
-    "  UNION ALL SELECT 'pg_type'::regclass, t.oid, 'TYPE', 'TYPE', format('%I.%I', n.nspname, t.typname), t.typowner, t.typacl, 0, false" \
+    "  UNION ALL SELECT 'pg_type'::regclass, t.oid, 'TYPE', CASE WHEN t.typtype = 'b' THEN 'TYPE' END," \
+    "   format('%I.%I', n.nspname, t.typname), t.typowner, t.typacl, 0, false" \
     "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE (t.typtype = 'b' OR (t.typtype = 'p' AND NOT t.typisdefined))" \
     "  AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid") " AND " NOT_INTERNAL("pg_type", "t.oid") \
     "  UNION ALL SELECT 'pg_operator'::regclass, o.oid, 'OPERATOR', NULL, o.oid::regoperator::text, o.oprowner, NULL, 0, false" \
@@ -1789,6 +1793,27 @@ static const char zEdgesSql[] =
     "   s.srvacl, 0, false FROM pg_foreign_server s WHERE " NOT_EXT("pg_foreign_server", "s.oid") \
     "  UNION ALL SELECT 'pg_namespace'::regclass, n.oid, 'SCHEMA', 'SCHEMA', format('%I', n.nspname), n.nspowner, n.nspacl, 0, false" \
     "  FROM pg_namespace n WHERE " USER_NS("n") " AND " NOT_EXT("pg_namespace", "n.oid")
+
+/* The statements that give object o (a row of OWNED_OBJECTS) its owner
+ * (unless $1, --no-owner, or it follows its table) and its privileges
+ * (unless $2, --no-privileges): the ACL replaces the built-in one.  $3:
+ * ", role, ..." for the roles that the target's own default privileges
+ * grant to when the cloning role creates an object, or ''; then objects
+ * with the built-in ACL on the source get it explicitly on the target. */
+#define OWNER_GRANTS \
+    " CASE WHEN $1::bool OR o.linked THEN '' ELSE format('ALTER %s %s OWNER TO %I;', o.kw, o.ident, pg_get_userbyid(o.owner)) END" \
+    /* with --no-owner, what the source's owner holds goes to the new owner */ \
+    " || CASE WHEN $2::bool OR o.gkw IS NULL OR (o.acl IS NULL AND $3 = '') THEN ''" \
+    "  ELSE format('REVOKE ALL ON %s %s FROM PUBLIC%s; REVOKE ALL ON %s %s FROM %s;'," \
+    "  o.gkw, o.ident, $3, o.gkw, o.ident, CASE WHEN $1::bool THEN 'CURRENT_USER' ELSE quote_ident(pg_get_userbyid(o.owner)) END)" \
+    "  || (SELECT string_agg(format('GRANT %s ON %s %s TO %s%s;', x.privilege_type, o.gkw, o.ident," \
+    "  CASE WHEN x.grantee = 0 THEN 'PUBLIC' WHEN $1::bool AND x.grantee = o.owner THEN 'CURRENT_USER'" \
+    "  ELSE quote_ident(pg_get_userbyid(x.grantee)) END," \
+    "  CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), ' ' ORDER BY x.grantee, x.privilege_type)" \
+    "  FROM aclexplode(coalesce(o.acl, acldefault(CASE o.cls WHEN 'pg_class'::regclass THEN CASE o.gkw WHEN 'SEQUENCE' THEN 's'" \
+    "  ELSE 'r' END WHEN 'pg_proc'::regclass THEN 'f' WHEN 'pg_type'::regclass THEN 'T' WHEN 'pg_namespace'::regclass THEN 'n'" \
+    "  WHEN 'pg_language'::regclass THEN 'l' WHEN 'pg_foreign_data_wrapper'::regclass THEN 'F'" \
+    "  WHEN 'pg_foreign_server'::regclass THEN 'S' ELSE 'L' END::\"char\", o.owner))) x) END"
 
 /* Post-data objects, in the order they must be created: keys before the
  * indexes and foreign keys that need them, triggers and row security last
@@ -1983,15 +2008,7 @@ static const char zPostSql[] =
     /* owners and privileges, last, so that loading and building run as
      * the cloning role; relations, routines, types, schemas */
     " UNION ALL SELECT 'owner and privileges', 100, o.ident,"
-    " CASE WHEN $1::bool OR o.linked THEN '' ELSE format('ALTER %s %s OWNER TO %I;', o.kw, o.ident, pg_get_userbyid(o.owner)) END"
-    /* with --no-owner, what the source's owner holds goes to the new owner */
-    " || CASE WHEN $2::bool OR o.acl IS NULL THEN '' ELSE format('REVOKE ALL ON %s %s FROM PUBLIC; REVOKE ALL ON %s %s FROM %s;',"
-    "  o.gkw, o.ident, o.gkw, o.ident, CASE WHEN $1::bool THEN 'CURRENT_USER' ELSE quote_ident(pg_get_userbyid(o.owner)) END)"
-    "  || (SELECT string_agg(format('GRANT %s ON %s %s TO %s%s;', x.privilege_type, o.gkw, o.ident,"
-    "  CASE WHEN x.grantee = 0 THEN 'PUBLIC' WHEN $1::bool AND x.grantee = o.owner THEN 'CURRENT_USER'"
-    "  ELSE quote_ident(pg_get_userbyid(x.grantee)) END,"
-    "  CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), ' ' ORDER BY x.grantee, x.privilege_type)"
-    "  FROM aclexplode(o.acl) x) END"
+    " " OWNER_GRANTS
     " || CASE WHEN $2::bool THEN '' ELSE coalesce((SELECT string_agg(format('GRANT %s (%I) ON TABLE %s TO %s%s;', x.privilege_type,"
     "  a.attname, o.ident, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,"
     "  CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), ' ' ORDER BY a.attnum, x.grantee, x.privilege_type)"
@@ -2000,6 +2017,17 @@ static const char zPostSql[] =
     " NULL, o.relid, 0"
     " FROM (" OWNED_OBJECTS ") o"
     ") q ORDER BY rank, name";
+
+/* A batch of the source's large objects after oid $4, in oid order: oid
+ * and the statements that give it its owner, privileges and comment ($1
+ * to $3 as for OWNER_GRANTS). */
+static const char zLoBatchSql[] =
+    "SELECT o.oid, " OWNER_GRANTS " || coalesce((SELECT format(' COMMENT ON LARGE OBJECT %s IS %L;', o.oid, d.description)"
+    " FROM pg_description d WHERE d.classoid = 'pg_largeobject'::regclass AND d.objoid = o.oid), '')"
+    " FROM (SELECT 'pg_largeobject'::regclass AS cls, l.oid, 'LARGE OBJECT' AS kw, 'LARGE OBJECT' AS gkw, l.oid::text AS ident,"
+    " l.lomowner AS owner, l.lomacl AS acl, false AS linked FROM pg_largeobject_metadata l WHERE l.oid > $4::oid"
+    " ORDER BY l.oid LIMIT 100) o"
+    " ORDER BY o.oid";
 
 /* The verification inventory, run identically on both databases: one row
  * per user object (kind, name, definition), complete by construction.  It
@@ -2031,7 +2059,7 @@ static const char zInventorySql[] =
     " WHEN c.relkind IN ('i', 'I') THEN jsonb_build_object('definition', pg_get_indexdef(c.oid),"
     " 'clustered', (SELECT i.indisclustered FROM pg_index i WHERE i.indexrelid = c.oid),"
     " 'replica identity', (SELECT i.indisreplident FROM pg_index i WHERE i.indexrelid = c.oid))"
-    " WHEN c.relkind = 'f' THEN (SELECT jsonb_build_object('server', s.srvname, 'options', ft.ftoptions)"
+    " WHEN c.relkind = 'f' THEN (SELECT jsonb_build_object('server', s.srvname, 'fdw options', ft.ftoptions)"
     " FROM pg_foreign_table ft JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = c.oid)"
     " ELSE '{}'::jsonb END"
     " || jsonb_build_object('persistence', c.relpersistence, 'options', c.reloptions,"
@@ -2516,8 +2544,18 @@ done:
 /* Plans post-data: keys, indexes, foreign keys, triggers, row security,
  * policies, sequence ownership and values, materialized view refreshes. */
 static bool cat_plan_post(Job *j, sqlite3_int64 *pSeq) {
-  const char *az[2] = {j->pOpt->bNoOwner ? "true" : "false", j->pOpt->bNoPrivileges ? "true" : "false"};
-  PGresult *res = db_query(j->src, zPostSql, 2, az, "reading the source's indexes, constraints and triggers");
+  /* The roles that the target's default privileges for this role grant
+   * to: what the clone creates gets those grants, and loses them again in
+   * its owner and privileges item (OWNER_GRANTS's $3). */
+  char *zGrantees = db_scalar(j->dst, "SELECT coalesce(string_agg(DISTINCT ', ' || CASE WHEN x.grantee = 0 THEN 'PUBLIC'"
+                              " ELSE quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END, ''), '')"
+                              " FROM pg_catalog.pg_default_acl d, pg_catalog.aclexplode(d.defaclacl) x"
+                              " WHERE d.defaclrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)"
+                              " AND x.grantee <> d.defaclrole", 0, NULL, "reading the target's default privileges");
+  if (!zGrantees) return false;
+  const char *az[3] = {j->pOpt->bNoOwner ? "true" : "false", j->pOpt->bNoPrivileges ? "true" : "false", zGrantees};
+  PGresult *res = db_query(j->src, zPostSql, 3, az, "reading the source's indexes, constraints and triggers");
+  free(zGrantees);
   if (!res) return false;
   bool ok = true;
   for (int i = 0; ok && i < PQntuples(res); i++) {
@@ -2535,6 +2573,11 @@ static bool cat_plan_post(Job *j, sqlite3_int64 *pSeq) {
                     " WHERE job = ?1 AND kind = 'owner and privileges' AND EXISTS (SELECT 1 FROM item x WHERE x.job = ?1"
                     " AND x.status = 'excluded' AND x.phase < ?2 AND substr(x.name, length(x.kind) + 2) = substr(item.name, length(item.kind) + 2)"
                     " COLLATE BINARY)", "ii", j->id, (sqlite3_int64)PH_POSTDATA);
+  /* A user mapping goes with its server. */
+  ok = ok && st_run(j->db, "UPDATE item SET status = 'excluded', note = 'its server is left out' WHERE job = ?1"
+                    " AND kind = 'user mapping' AND EXISTS (SELECT 1 FROM item x WHERE x.job = ?1 AND x.kind = 'server'"
+                    " AND x.status = 'excluded' AND substr(item.name, -length(' on server ' || substr(x.name, 8)))"
+                    " = ' on server ' || substr(x.name, 8))", "i", j->id);
   return ok && st_run(j->db,
                       "UPDATE item SET status = 'excluded', note = 'on a table that is left out: ' ||"
                       " (SELECT group_concat(t.qname, ', ') FROM tbl t WHERE t.job = item.job"
@@ -2616,8 +2659,20 @@ static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
     ok = ok && cat_add_item(j, pSeq, PH_VERIFY, "vtable", zName, id, 0, 0, NULL, NULL, "todo", NULL);
   }
   sqlite3_finalize(p);
-  return ok && cat_add_item(j, pSeq, PH_VERIFY, "vobjects", "compare schema objects", 0, 0, 0, NULL,
-                            NULL, "todo", NULL);
+  /* Large objects: one copy item, checkpointed by oid in a tbl row of
+   * their own (mode lo); the inventory verifies each of them. */
+  char *zCount = ok && !j->bVerifyOnly ? db_scalar(j->src, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", 0,
+                                                   NULL, "counting the source's large objects") : NULL;
+  if (zCount && atoll(zCount) > 0) {
+    sqlite3_int64 id = st_int(j->db, 0, "SELECT coalesce(max(id), 0) + 1 FROM tbl WHERE job = ?", "i", j->id);
+    ok = st_run(j->db, "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, mode, rows_est, rows_total)"
+                " VALUES (?, ?, 0, '', 'large objects', 'large objects', 'L', 'lo', ?, ?)", "iiii", j->id, id,
+                (sqlite3_int64)atoll(zCount), (sqlite3_int64)atoll(zCount)) &&
+         cat_add_item(j, pSeq, PH_DATA, "large objects", "copy large objects", id, 0, 0, NULL, NULL, "todo", NULL);
+  }
+  free(zCount);
+  return ok && !g_err.bSet && cat_add_item(j, pSeq, PH_VERIFY, "vobjects", "compare schema objects", 0, 0, 0, NULL,
+                                           NULL, "todo", NULL);
 }
 
 /* Empties one target schema (@S: its quoted name as a literal): drops it
@@ -2651,16 +2706,37 @@ static const char zCleanSchemaSql[] =
     " IF c IS NOT NULL THEN EXECUTE format('COMMENT ON SCHEMA %s IS %L', s, c); END IF;"
     " END $clonebox$;";
 
+/* Drops, on the target, the database-level objects (in no schema) that
+ * the plan creates, by the names they will have: @K kind, @L quoted name
+ * as a literal.
+ * Without CASCADE, so that nothing of the target outside the cleaned
+ * schemas goes with them (that stops the clean, naming it); a server's
+ * user mappings are part of it and go first. */
+static const char zCleanObjectSql[] =
+    "DO $clonebox$ DECLARE u record; BEGIN"
+    " IF '@K' = 'server' THEN FOR u IN SELECT CASE WHEN umuser = 0 THEN 'PUBLIC' ELSE quote_ident(usename) END AS who"
+    "  FROM pg_catalog.pg_user_mappings WHERE quote_ident(srvname) = @L LOOP"
+    "  EXECUTE format('DROP USER MAPPING FOR %s SERVER %s', u.who, @L); END LOOP; END IF;"
+    " EXECUTE 'DROP @K IF EXISTS ' || @L; END $clonebox$;";
+
 /* A job's schemas, emptied before the schema phase (--clean): every
- * schema the plan creates (zCleanSchemaSql each), never another one. */
+ * schema the plan creates (zCleanSchemaSql each), never another one; the
+ * database-level objects it creates (zCleanObjectSql); and the target's
+ * large objects, which belong to no schema. */
 static bool cat_plan_clean(Job *j) {
   return st_run(j->db,
                 "INSERT INTO item(job, seq, phase, kind, name, ddl, status)"
                 " SELECT ?1, 0, ?2, 'clean', 'clean target schemas ' || group_concat(name, ', '),"
-                " group_concat(replace(replace(replace(?3, '@S', quote(name)), '@KEEP_OWNER', ?4), '@KEEP_ACL', ?5), ' '), 'todo'"
+                " group_concat(replace(replace(replace(?3, '@S', quote(name)), '@KEEP_OWNER', ?4), '@KEEP_ACL', ?5), ' ')"
+                " || coalesce((SELECT ' ' || group_concat(replace(replace(?6, '@K', kind), '@L', quote(substr(name,"
+                " length(kind) + 2))), ' ') FROM (SELECT kind, name FROM item WHERE job = ?1"
+                " AND kind IN ('publication', 'event trigger', 'server', 'foreign data wrapper', 'access method', 'language')"
+                " AND status <> 'excluded' ORDER BY CASE kind WHEN 'server' THEN 1 WHEN 'foreign data wrapper' THEN 2 ELSE 0 END,"
+                " seq)), '')"
+                " || ' SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata;', 'todo'"
                 " FROM (SELECT substr(name, 8) AS name FROM item WHERE job = ?1 AND kind = 'schema' AND status <> 'excluded'"
-                " ORDER BY seq) HAVING count(*) > 0", "iittt", j->id, (sqlite3_int64)PH_ENUMS, zCleanSchemaSql,
-                j->pOpt->bNoOwner ? "true" : "false", j->pOpt->bNoPrivileges ? "true" : "false");
+                " ORDER BY seq) HAVING count(*) > 0", "iitttt", j->id, (sqlite3_int64)PH_ENUMS, zCleanSchemaSql,
+                j->pOpt->bNoOwner ? "true" : "false", j->pOpt->bNoPrivileges ? "true" : "false", zCleanObjectSql);
 }
 
 /* Asks before a --clean job is stored (inside the plan's transaction, so
@@ -2678,11 +2754,12 @@ static bool cat_confirm_clean(Job *j) {
   if (!zList) {
     /* nothing to drop */
   } else if (j->pOpt->bYes) {
-    warn("--clean: schemas %s of the target %s will be dropped with everything in them and created again", zList, zWhere);
+    warn("--clean: schemas %s of the target %s will be dropped with everything in them and created again, and its "
+         "large objects unlinked", zList, zWhere);
   } else {
     clear_progress_line();
     fprintf(stderr, "clonebox: --clean will DROP these schemas of the target %s, with everything in them, and create "
-            "them again: %s\nContinue? [y/N] ", zWhere, zList);
+            "them again: %s; and unlink its large objects\nContinue? [y/N] ", zWhere, zList);
     char zAns[16] = "";
     if (!fgets(zAns, sizeof zAns, stdin) || (zAns[0] != 'y' && zAns[0] != 'Y')) {
       j->bDeclined = true;
@@ -3165,6 +3242,17 @@ static void run_dst_rollback(Job *j) {
  * never recorded simply starts over.  A table without a usable key is
  * copied in one transaction and, if cut, started again from empty (the
  * report counts those restarts). */
+/* Puts the source session into the data phase's snapshot (one
+ * repeatable-read transaction that every copy of this run reads in). */
+static bool run_snapshot(Job *j, const char *zWhat) {
+  if (j->bSnapshot) return true;
+  if (!db_exec(j->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", zWhat) ||
+      !st_run(j->db, "UPDATE job SET snapshots = snapshots + 1 WHERE id = ?", "i", j->id))
+    return false;
+  j->bSnapshot = true;
+  return true;
+}
+
 static bool run_copy(Job *j, const Item *it) {
   TblInfo t = {0};
   PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer(), qIn = createPQExpBuffer();
@@ -3173,12 +3261,7 @@ static bool run_copy(Job *j, const Item *it) {
   PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
   if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
   snprintf(zWhat, sizeof zWhat, "copying %s", t.zQname);
-  if (!j->bSnapshot) {
-    if (!db_exec(src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", zWhat) ||
-        !st_run(j->db, "UPDATE job SET snapshots = snapshots + 1 WHERE id = ?", "i", j->id))
-      goto done;
-    j->bSnapshot = true;
-  }
+  if (!run_snapshot(j, zWhat)) goto done;
   if (t.nTotal < 0) { /* counted once per job, kept for every later run */
     appendPQExpBuffer(q, "SELECT count(*) FROM ONLY %s", t.zQname);
     char *z = db_scalar(src, q->data, 0, NULL, zWhat);
@@ -3257,6 +3340,91 @@ done:
   destroyPQExpBuffer(r);
   destroyPQExpBuffer(qIn);
   run_tbl_free(&t);
+  return ok;
+}
+
+/* Copies one large object's content in slices of LO_SLICE bytes, so that
+ * memory stays bounded whatever its size. */
+#define LO_SLICE (1 << 20)
+static bool run_lo_content(Job *j, const char *zOid, const char *zWhat) {
+  char zOff[32], zLen[16];
+  snprintf(zLen, sizeof zLen, "%d", LO_SLICE);
+  for (long long off = 0;; off += LO_SLICE) {
+    snprintf(zOff, sizeof zOff, "%lld", off);
+    const char *azGet[3] = {zOid, zOff, zLen};
+    PGresult *r = PQexecParams(j->src, "SELECT pg_catalog.lo_get($1::oid, $2::bigint, $3::int)", 3, NULL, azGet, NULL,
+                               NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      db_fail(j->src, r, zWhat);
+      PQclear(r);
+      return false;
+    }
+    int n = PQgetlength(r, 0, 0);
+    const char *azPut[3] = {zOid, zOff, PQgetvalue(r, 0, 0)};
+    const int aLen[3] = {0, 0, n}, aFmt[3] = {0, 0, 1};
+    PGresult *w = n ? PQexecParams(j->dst, "SELECT pg_catalog.lo_put($1::oid, $2::bigint, $3::bytea)", 3, NULL, azPut,
+                                   aLen, aFmt, 0) : NULL;
+    PQclear(r);
+    if (w && PQresultStatus(w) != PGRES_TUPLES_OK) {
+      db_fail(j->dst, w, zWhat);
+      PQclear(w);
+      return false;
+    }
+    PQclear(w);
+    if (n < LO_SLICE) return true;
+  }
+}
+
+/* Copies the source's large objects in oid order, a batch of them per
+ * target transaction, each created with its oid, its content, owner,
+ * privileges and comment; the batch's last oid is the checkpoint (in the
+ * large objects' tbl row).  A batch unlinks first what a killed run may
+ * have committed past the checkpoint, so it can run twice. */
+static bool run_large_objects(Job *j, const Item *it) {
+  PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
+  const char *zWhat = "copying large objects";
+  if (!dst || !run_snapshot(j, zWhat)) return false;
+  char *zLast = st_text(j->db, "SELECT coalesce(last_key, '0') FROM tbl WHERE job = ? AND id = ?", "ii", j->id, it->tbl);
+  sqlite3_int64 nDone = st_int(j->db, 0, "SELECT rows_copied FROM tbl WHERE job = ? AND id = ?", "ii", j->id, it->tbl);
+  bool ok = zLast && st_run(j->db, "UPDATE tbl SET status = 'copying', started_at = coalesce(started_at, ?)"
+                            " WHERE job = ? AND id = ?", "dii", now(), j->id, it->tbl);
+  while (ok) {
+    char zItem[100];
+    snprintf(zItem, sizeof zItem, "Copying large objects (%lld done)", (long long)nDone);
+    /* large objects take no default privileges: no third argument */
+    const char *az[4] = {j->pOpt->bNoOwner ? "true" : "false", j->pOpt->bNoPrivileges ? "true" : "false", "", zLast};
+    PGresult *res = run_progress(j, zItem, true) ? db_query(src, zLoBatchSql, 4, az, zWhat) : NULL;
+    if (!res) {
+      ok = false;
+      break;
+    }
+    int n = PQntuples(res);
+    ok = n == 0 || db_exec(dst, "BEGIN", zWhat);
+    for (int i = 0; ok && i < n; i++) {
+      const char *azOid[1] = {PQgetvalue(res, i, 0)};
+      PGresult *r = db_query(dst, "SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata"
+                             " WHERE oid = $1::oid", 1, azOid, zWhat);
+      PQclear(r);
+      r = r ? db_query(dst, "SELECT pg_catalog.lo_create($1::oid)", 1, azOid, zWhat) : NULL;
+      PQclear(r);
+      ok = r && run_lo_content(j, azOid[0], zWhat) && (!PQgetvalue(res, i, 1)[0] || db_exec(dst, PQgetvalue(res, i, 1), zWhat));
+    }
+    ok = ok && (n == 0 || db_exec(dst, "COMMIT", zWhat));
+    /* kill -9 here: the batch is on the target, not yet in the state
+     * file; the next run does it again, unlinking first. */
+    if (ok) {
+      nDone += n;
+      free(zLast);
+      zLast = xstrdup(n ? PQgetvalue(res, n - 1, 0) : "0");
+      ok = run_chunk_done(j, it, n == 0, "UPDATE tbl SET last_key = coalesce(?, last_key), rows_copied = ?, status = ?,"
+                          " done_at = ? WHERE job = ? AND id = ?", "titdii", n ? zLast : NULL, nDone,
+                          n ? "copying" : "done", n ? 0.0 : now(), j->id, it->tbl);
+    }
+    PQclear(res);
+    if (!ok || n == 0 || run_should_stop(j)) break; /* a stop: paused at a checkpoint */
+  }
+  if (!ok) run_dst_rollback(j);
+  free(zLast);
   return ok;
 }
 
@@ -3436,6 +3604,7 @@ static bool run_item(Job *j, const Item *it) {
   if (strcmp(it->zKind, "vobjects") == 0) return run_vobjects(j, it);
   if (strcmp(it->zKind, "sequence value") == 0) return run_setval(j, it);
   if (strcmp(it->zKind, "user mapping") == 0) return run_ddl_from_source(j, it);
+  if (strcmp(it->zKind, "large objects") == 0) return run_large_objects(j, it);
   return run_ddl(j, it);
 }
 
@@ -3482,7 +3651,7 @@ static const char zReportSql[] =
     "    'status', CASE WHEN mode = 'copy' THEN coalesce(verdict, 'unverified') ELSE 'excluded' END,"
     "    'reason', coalesce(reason, CASE WHEN restarts > 0 THEN 'no usable key: copy restarted from empty ' || restarts || ' time(s)' END),"
     "    'restarts', restarts, 'copy_key', key_cols))"
-    "   FROM (SELECT * FROM tbl WHERE job = ?1 AND mode <> 'parent' ORDER BY schema_name, table_name)),"
+    "   FROM (SELECT * FROM tbl WHERE job = ?1 AND mode NOT IN ('parent', 'lo') ORDER BY schema_name, table_name)),"
     "  'objects', (SELECT json_group_array(json_object('kind', kind, 'source', ns, 'target', nd,"
     "    'status', CASE WHEN missing = '[]' AND extra = '[]' AND different = '[]' THEN 'ok' ELSE 'diff' END,"
     "    'missing', json(missing), 'extra', json(extra), 'different', json(different))) FROM objs),"
@@ -3726,7 +3895,8 @@ static const char zPreflightSql[] =
     "   AND ('pg_type'::regclass, ty.oid) NOT IN (SELECT * FROM x)"
     "  UNION ALL SELECT 'function ' || p.oid::regprocedure::text"
     "   FROM pg_catalog.pg_proc p JOIN t ON t.oid = p.pronamespace WHERE NOT $2::bool"
-    "   AND ('pg_proc'::regclass, p.oid) NOT IN (SELECT * FROM x)) objs ORDER BY 1)";
+    "   AND ('pg_proc'::regclass, p.oid) NOT IN (SELECT * FROM x)"
+    "  UNION ALL SELECT 'large object ' || l.oid FROM pg_catalog.pg_largeobject_metadata l WHERE NOT $2::bool) objs ORDER BY 1)";
 
 /* The roles a job needs on the target, from the source: owners of what it
  * creates (unless --no-owner) and grantees (unless --no-privileges), as

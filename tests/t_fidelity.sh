@@ -14,12 +14,14 @@ _kinds_roles() {
     done
 }
 
-# _kinds_source: a source database loaded with tests/kinds.sql; prints its name
+# _kinds_source [--no-superuser]: a source database loaded with
+# tests/kinds.sql and, unless told, tests/kinds_superuser.sql; prints its name
 _kinds_source() {
     local db
     _kinds_roles
     db=$(new_db src kinds)
     psqlq src "$db" -f "$TESTS_DIR/kinds.sql" >/dev/null
+    [ "${1:-}" = --no-superuser ] || psqlq src "$db" -f "$TESTS_DIR/kinds_superuser.sql" >/dev/null 2>&1
     echo "$db"
 }
 
@@ -38,6 +40,12 @@ test_fidelity_kinds_pass_and_pg_dump_agrees() {
     assert_contains "$LAST_OUT" "RESULT: PASS"
     assert_eq "$(_dump src "$src")" "$(_dump dst "$tgt")" "pg_dump --schema-only of source (-) and clone (+) differ"
     assert_tables_equal src "$src" dst "$tgt"
+    assert_eq "$(psqlq src "$src" -c "SELECT string_agg(oid || ':' || md5(lo_get(oid)), ',' ORDER BY oid) FROM pg_largeobject_metadata")" \
+        "$(psqlq dst "$tgt" -c "SELECT string_agg(oid || ':' || md5(lo_get(oid)), ',' ORDER BY oid) FROM pg_largeobject_metadata")" \
+        "large objects differ"
+    # a user mapping's password reaches the target, never the state file
+    assert_contains "$(psqlq dst "$tgt" -c "SELECT umoptions FROM pg_user_mappings WHERE usename = 'cb_app_owner'")" "um-canary-Secr3t"
+    if cat "$TEST_TMP"/s.db* | grep -a -q um-canary; then _fail "the user mapping's password is in the state file"; fi
     # owners and grants kept: the SECURITY DEFINER function is not callable by cb_anon
     assert_eq "f" "$(psqlq dst "$tgt" -c "SELECT has_function_privilege('cb_anon', '\"select\".admin_only()', 'EXECUTE')")"
     assert_eq "cb_app_owner" "$(psqlq dst "$tgt" -c "SELECT relowner::regrole FROM pg_class WHERE oid = '\"select\".parent'::regclass")"
@@ -119,6 +127,29 @@ ALTER TABLE "select".child2 ENABLE RULE log_update	enabled: D -> O
 DROP STATISTICS "select".parent_stats	MISSING statistics object "select".parent_stats
 ALTER TABLE "select".parent REPLICA IDENTITY DEFAULT	replica identity: f -> d
 ALTER SEQUENCE "select".scratch_seq SET LOGGED	persistence: u -> p
+DROP OPERATOR k3.!!(NONE, k3.myint)	MISSING operator k3.!!(NONE,k3.myint)
+ALTER OPERATOR FAMILY k3."loose fam" USING btree DROP OPERATOR 1 (k3.myint, k3.myint)	DIFFERENT operator family k3."loose fam" USING btree (operators
+DROP OPERATOR CLASS k3.myint_hash_ops USING hash CASCADE	MISSING operator class k3.myint_hash_ops USING hash
+ALTER TYPE k3.myint OWNER TO cb_app_owner	DIFFERENT type k3.myint (owner: postgres -> cb_app_owner)
+DROP TYPE k3."still a shell"	MISSING type k3."still a shell"
+ALTER TEXT SEARCH PARSER k3.prs RENAME TO prs2	MISSING text search parser k3.prs
+DROP TEXT SEARCH TEMPLATE k3.tmpl CASCADE	MISSING text search template k3.tmpl
+COMMENT ON ACCESS METHOD heap2 IS NULL	DIFFERENT access method heap2 (comment: heap under another name -> none)
+REVOKE USAGE ON LANGUAGE "pl two" FROM cb_anon	DIFFERENT language "pl two" (acl
+DROP TRANSFORM FOR k3.myint LANGUAGE "pl two"	MISSING transform for k3.myint on language pl two
+ALTER FOREIGN DATA WRAPPER "k3 fdw" OPTIONS (SET debug 'false')	DIFFERENT foreign-data wrapper "k3 fdw" (options
+ALTER SERVER k3srv OWNER TO postgres	DIFFERENT server k3srv (owner: cb_app_owner -> postgres
+DROP USER MAPPING FOR PUBLIC SERVER k3srv	MISSING user mapping public on server k3srv
+ALTER USER MAPPING FOR cb_app_owner SERVER k3srv OPTIONS (SET password 'other')	DIFFERENT user mapping cb_app_owner on server k3srv (options
+ALTER FOREIGN TABLE k3.remote OPTIONS (SET table_name 'other')	DIFFERENT foreign table k3.remote (fdw options
+ALTER FOREIGN TABLE k3.remote ALTER COLUMN id OPTIONS (DROP column_name)	DIFFERENT foreign table column k3.remote.id (fdw options
+ALTER TABLE k3.split DETACH PARTITION k3.split_remote	DIFFERENT foreign table k3.split_remote (
+SELECT lo_unlink(7001)	MISSING large object 7001
+SELECT lo_put(7002, 0, '\xff')	DIFFERENT large object 7002 (content
+GRANT SELECT ON LARGE OBJECT 7003 TO cb_anon	DIFFERENT large object 7003 (acl
+COMMENT ON LARGE OBJECT 7001 IS 'changed'	DIFFERENT large object 7001 (comment: a note -> changed)
+UPDATE k3.things SET label = 'uno' WHERE id OPERATOR(k3.=) '1'	DIFF table k3.things: rows 2 vs 2, content differs
+ALTER TABLE k3.on_heap2 SET ACCESS METHOD heap	DIFFERENT table k3.on_heap2 (access method: heap2 -> heap)
 EOF2
 )
 
@@ -154,7 +185,7 @@ test_fidelity_every_change_is_named() {
 # --no-owner and --skip-unsupported the clone PASSes, naming what it left out.
 test_fidelity_managed_target() {
     local src tgt t before
-    src=$(_kinds_source)
+    src=$(_kinds_source --no-superuser)
     psqlq dst postgres -c "DO \$\$ BEGIN CREATE ROLE cb_managed LOGIN NOSUPERUSER NOCREATEROLE NOBYPASSRLS NOREPLICATION;
         EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
     tgt=$(new_db dst managed)
@@ -175,4 +206,32 @@ test_fidelity_managed_target() {
     assert_eq "cb_managed" "$(psqlq dst "$tgt" -c "SELECT relowner::regrole FROM pg_class WHERE oid = '\"select\".parent'::regclass")"
     # grants still hold: the SECURITY DEFINER function is not callable by cb_anon
     assert_eq "f" "$(psqlq dst "$tgt" -c "SELECT has_function_privilege('cb_anon', '\"select\".admin_only()', 'EXECUTE')")"
+}
+
+# Large objects are copied in the data phase in batches, each one target
+# transaction and a checkpoint: killed after a batch, and with the target's
+# session cut after another, the same command finishes with every large
+# object equal, none twice.
+test_fidelity_large_objects_resume() {
+    local src tgt want
+    src=$(new_db src lo)
+    psqlq src "$src" -c "CREATE ROLE cb_lo_owner" >/dev/null 2>&1 || true
+    psqlq dst postgres -c "CREATE ROLE cb_lo_owner" >/dev/null 2>&1 || true
+    psqlq src "$src" -c "SELECT lo_from_bytea(100000 + g, convert_to(repeat(g::text, g * 97), 'UTF8')) FROM generate_series(1, 250) g;
+        SELECT lo_from_bytea(99999, decode(repeat('00ff', 1500000), 'hex'));
+        ALTER LARGE OBJECT 100007 OWNER TO cb_lo_owner; COMMENT ON LARGE OBJECT 100009 IS 'nine'" >/dev/null
+    tgt=$(new_db dst lo)
+    CLONEBOX_TEST_FAULT="data:1:kill" cb clone --source "$(pg_url src "$src")" --target "$(pg_url dst "$tgt")" \
+        --state "$TEST_TMP/s.db" >/dev/null 2>&1 || true
+    assert_eq 1 "$(sqlite3 "$TEST_TMP/s.db" "SELECT count(*) FROM tbl WHERE mode = 'lo' AND last_key IS NOT NULL")" \
+        "the killed run left a checkpoint"
+    CLONEBOX_TEST_FAULT="data:1:term-dst" cb clone --source "$(pg_url src "$src")" --target "$(pg_url dst "$tgt")" \
+        --state "$TEST_TMP/s.db" >/dev/null 2>&1 || true
+    assert_exit 0 cb clone --source "$(pg_url src "$src")" --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/s.db"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    want=$(psqlq src "$src" -c "SELECT count(*) || ' ' || md5(string_agg(oid || ':' || lomowner::regrole || ':' || md5(lo_get(oid))
+        || coalesce(obj_description(oid, 'pg_largeobject'), ''), ',' ORDER BY oid)) FROM pg_largeobject_metadata")
+    assert_eq "$want" "$(psqlq dst "$tgt" -c "SELECT count(*) || ' ' || md5(string_agg(oid || ':' || lomowner::regrole || ':'
+        || md5(lo_get(oid)) || coalesce(obj_description(oid, 'pg_largeobject'), ''), ',' ORDER BY oid))
+        FROM pg_largeobject_metadata")" "large objects differ after resume"
 }
