@@ -105,6 +105,7 @@ typedef struct Options {
   bool bNoOwner;         /* objects belong to the target role; owners not compared */
   bool bNoPrivileges;    /* grants not copied nor compared */
   bool bSkipUnsupported; /* leave out what the target role cannot create */
+  bool bSubscriptions;   /* --subscriptions disabled: create them, disabled */
   bool bYes;             /* --clean without asking */
   bool bWatch;           /* status: redraw until the job ends */
   bool bAll;             /* cancel: every unfinished job */
@@ -2203,6 +2204,12 @@ static const char zInventorySql[] =
     " jsonb_build_object('content', CASE WHEN pg_has_role(l.lomowner, 'USAGE') THEN md5(lo_get(l.oid)) END), NULL, NULL"
     " FROM pg_largeobject_metadata l"
     " UNION ALL SELECT 'pg_default_acl'::regclass, d.oid, 0, NULL, d.defaclacl, NULL, '{}'::jsonb, NULL, NULL FROM pg_default_acl d"
+    /* whether a subscription is enabled is not compared: clonebox creates
+     * them disabled on purpose (--subscriptions disabled) */
+    " UNION ALL SELECT 'pg_subscription'::regclass, s.oid, 0, s.subowner, NULL, NULL,"
+    " jsonb_build_object('publications', s.subpublications, 'slot', s.subslotname, 'binary', s.subbinary, 'streaming', s.substream,"
+    " 'two phase', s.subtwophasestate <> 'd', 'disable on error', s.subdisableonerr, 'synchronous commit', s.subsynccommit),"
+    " NULL, NULL FROM pg_subscription s WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " )"
     " SELECT kind, name, def FROM (SELECT io.type AS kind, io.identity AS name,"
     " jsonb_strip_nulls(o.def || jsonb_build_object('owner', pg_get_userbyid(o.owner),"
@@ -2587,20 +2594,43 @@ static bool cat_plan_post(Job *j, sqlite3_int64 *pSeq) {
                       "ii", j->id, (sqlite3_int64)PH_POSTDATA);
 }
 
-/* Subscriptions are never cloned: one on the target would start
- * replicating from the source's publisher.  Each is an excluded item, so
- * the report names it with the reason. */
+/* Subscriptions are never created enabled: one on the target would start
+ * replicating from the source's publisher.  By default each is an
+ * excluded item, so the report names it with the reason; with
+ * --subscriptions disabled each is created as pg_dump does, with connect
+ * = false and enabled = false, last of all.  Its connection string may
+ * hold a password, so the statement is made on the source when the item
+ * runs (run_ddl_from_source): rows (name, query, probe). */
+static const char zSubscriptionsSql[] =
+    "SELECT format('%I', s.subname),"
+    " $q$SELECT format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %s WITH (connect = false, enabled = false,"
+    "  slot_name = %s, binary = %s, streaming = %s, two_phase = %s, disable_on_error = %s, synchronous_commit = %L);',"
+    "  subname, subconninfo, (SELECT string_agg(quote_ident(p), ', ') FROM unnest(subpublications) p),"
+    "  coalesce(quote_literal(subslotname), 'NONE'), subbinary::text, substream::text, (subtwophasestate <> 'd')::text,"
+    "  subdisableonerr::text,"
+    "  subsynccommit)$q$ || CASE WHEN $1::bool THEN '' ELSE format($q$ || format(' ALTER SUBSCRIPTION %%I OWNER TO %%I;',"
+    "  subname, %L)$q$, pg_get_userbyid(s.subowner)) END"
+    " || CASE WHEN d.description IS NULL THEN '' ELSE format($q$ || format(' COMMENT ON SUBSCRIPTION %%I IS %%L;', subname, %L)$q$,"
+    "  d.description) END || format(' FROM pg_catalog.pg_subscription WHERE oid = %s', s.oid),"
+    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = %L AND subdbid = (SELECT oid"
+    "  FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()))', s.subname)"
+    " FROM pg_subscription s LEFT JOIN pg_description d ON d.classoid = 'pg_subscription'::regclass AND d.objoid = s.oid"
+    " WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1";
+
 static bool cat_plan_subscriptions(Job *j, sqlite3_int64 *pSeq) {
-  PGresult *res = db_query(j->src, "SELECT format('%I', subname) FROM pg_catalog.pg_subscription WHERE subdbid ="
-                           " (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
-                           " ORDER BY 1", 0, NULL, "listing the source's subscriptions");
+  const char *az[1] = {j->pOpt->bNoOwner ? "true" : "false"};
+  PGresult *res = db_query(j->src, zSubscriptionsSql, 1, az, "listing the source's subscriptions");
   if (!res) return false;
-  bool ok = true;
-  for (int i = 0; ok && i < PQntuples(res); i++) {
+  bool ok = true, bCreate = j->pOpt->bSubscriptions && !j->bVerifyOnly;
+  /* a stand-alone verify --subscriptions disabled compares them */
+  for (int i = 0; ok && !(j->bVerifyOnly && j->pOpt->bSubscriptions) && i < PQntuples(res); i++) {
     char zName[600];
     snprintf(zName, sizeof zName, "subscription %s", PQgetvalue(res, i, 0));
-    ok = cat_add_item(j, pSeq, PH_SCHEMA, "subscription", zName, 0, 0, 0, NULL, NULL, "excluded",
-                      "subscriptions are not cloned: one on the target would replicate from the source's publisher");
+    ok = cat_add_item(j, pSeq, bCreate ? PH_POSTDATA : PH_SCHEMA, "subscription", zName, 0, 0, 0,
+                      bCreate ? PQgetvalue(res, i, 1) : NULL, bCreate ? PQgetvalue(res, i, 2) : NULL,
+                      bCreate ? "todo" : "excluded", bCreate ? NULL :
+                      "subscriptions are not cloned: one on the target would replicate from the source's publisher "
+                      "(--subscriptions disabled creates them disabled)");
   }
   PQclear(res);
   return ok;
@@ -2619,7 +2649,8 @@ static bool cat_plan_unsupported_post(Job *j) {
       " AND s.kind = 'publication schema' AND substr(s.name, -length(' in ' || substr(p.name, length(p.kind) + 2)))"
       " = ' in ' || substr(p.name, length(p.kind) + 2))))";
   char *zSql = sqlite3_mprintf("%s SELECT group_concat(x, ', ') FROM (SELECT 'publication ' || pub AS x FROM bad"
-                               " UNION ALL SELECT name FROM item WHERE job = ?1 AND kind = 'event trigger')", zBad);
+                               " UNION ALL SELECT name FROM item WHERE job = ?1 AND kind IN ('event trigger', 'subscription')"
+                               " AND status <> 'excluded')", zBad);
   char *zList = st_text(j->db, zSql, "i", j->id);
   sqlite3_free(zSql);
   bool ok = true;
@@ -2631,7 +2662,7 @@ static bool cat_plan_unsupported_post(Job *j) {
                            " left out by --skip-unsupported' WHERE job = ?1 AND kind LIKE 'publication%%' AND EXISTS"
                            " (SELECT 1 FROM bad WHERE substr(item.name, length(item.kind) + 2) = bad.pub"
                            " OR substr(item.name, -length(' in ' || bad.pub)) = ' in ' || bad.pub)"
-                           " OR (job = ?1 AND kind = 'event trigger')", zBad);
+                           " OR (job = ?1 AND kind IN ('event trigger', 'subscription'))", zBad);
     ok = st_run(j->db, zSql, "i", j->id);
     sqlite3_free(zSql);
   }
@@ -3386,13 +3417,18 @@ static bool run_large_objects(Job *j, const Item *it) {
   if (!dst || !run_snapshot(j, zWhat)) return false;
   char *zLast = st_text(j->db, "SELECT coalesce(last_key, '0') FROM tbl WHERE job = ? AND id = ?", "ii", j->id, it->tbl);
   sqlite3_int64 nDone = st_int(j->db, 0, "SELECT rows_copied FROM tbl WHERE job = ? AND id = ?", "ii", j->id, it->tbl);
+  /* --no-owner and --no-privileges as the job was planned (a later step
+   * or resume need not repeat them) */
+  bool bNoOwner = st_int(j->db, 0, "SELECT coalesce(json_extract(options, '$.no_owner'), 0) FROM job WHERE id = ?", "i", j->id);
+  bool bNoPriv = st_int(j->db, 0, "SELECT coalesce(json_extract(options, '$.no_privileges'), 0) FROM job WHERE id = ?", "i",
+                        j->id);
   bool ok = zLast && st_run(j->db, "UPDATE tbl SET status = 'copying', started_at = coalesce(started_at, ?)"
                             " WHERE job = ? AND id = ?", "dii", now(), j->id, it->tbl);
   while (ok) {
     char zItem[100];
     snprintf(zItem, sizeof zItem, "Copying large objects (%lld done)", (long long)nDone);
     /* large objects take no default privileges: no third argument */
-    const char *az[4] = {j->pOpt->bNoOwner ? "true" : "false", j->pOpt->bNoPrivileges ? "true" : "false", "", zLast};
+    const char *az[4] = {bNoOwner ? "true" : "false", bNoPriv ? "true" : "false", "", zLast};
     PGresult *res = run_progress(j, zItem, true) ? db_query(src, zLoBatchSql, 4, az, zWhat) : NULL;
     if (!res) {
       ok = false;
@@ -3603,7 +3639,7 @@ static bool run_item(Job *j, const Item *it) {
   if (strcmp(it->zKind, "vtable") == 0) return run_vtable(j, it);
   if (strcmp(it->zKind, "vobjects") == 0) return run_vobjects(j, it);
   if (strcmp(it->zKind, "sequence value") == 0) return run_setval(j, it);
-  if (strcmp(it->zKind, "user mapping") == 0) return run_ddl_from_source(j, it);
+  if (strcmp(it->zKind, "user mapping") == 0 || strcmp(it->zKind, "subscription") == 0) return run_ddl_from_source(j, it);
   if (strcmp(it->zKind, "large objects") == 0) return run_large_objects(j, it);
   return run_ddl(j, it);
 }
@@ -4118,10 +4154,11 @@ static char *eng_options_json(sqlite3 *db, const Options *o) {
     free(zD);
     zD = z;
   }
-  char *zJson = st_text(db, "SELECT json_object('exclude_table', json(?), 'exclude_table_data', json(?), 'no_owner', json(?),"
-                        " 'no_privileges', json(?), 'skip_unsupported', json(?))", "ttttt", zT, zD,
+  char *zJson = st_text(db, "SELECT json_patch(json_object('exclude_table', json(?), 'exclude_table_data', json(?),"
+                        " 'no_owner', json(?), 'no_privileges', json(?), 'skip_unsupported', json(?)),"
+                        " CASE WHEN ? THEN json_object('subscriptions', 'disabled') ELSE '{}' END)", "ttttti", zT, zD,
                         o->bNoOwner ? "true" : "false", o->bNoPrivileges ? "true" : "false",
-                        o->bSkipUnsupported ? "true" : "false");
+                        o->bSkipUnsupported ? "true" : "false", (sqlite3_int64)o->bSubscriptions);
   free(zT);
   free(zD);
   return zJson;
@@ -4201,6 +4238,8 @@ static const char zUsage[] =
     "  --no-owner                objects belong to the target role; owners are not compared\n"
     "  --no-privileges           grants are neither copied nor compared\n"
     "  --skip-unsupported        leave out what the target role (no superuser) cannot create; named in the report\n"
+    "  --subscriptions MODE      exclude (default: not cloned nor compared, named in the report) or disabled\n"
+    "                            (created with connect = false, enabled = false, and compared)\n"
     "  --budget DURATION         step: stop at a checkpoint after about this long (20s, 5m)\n"
     "  --wait DURATION           wait this long for a live runner holding the job (default: exit 5)\n"
     "  --retry-for DURATION      keep reconnecting after lost connections this long (default 5m)\n"
@@ -4405,7 +4444,7 @@ done:
 enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
   C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME, /* commands that write to a target */
-  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, /* long-only */
+  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, /* long-only */
 };
 static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel"};
 
@@ -4447,6 +4486,7 @@ static const struct option aLong[] = {
     {"no-privileges", no_argument, NULL, OPT_NO_PRIVILEGES},
     {"skip-unsupported", no_argument, NULL, OPT_SKIP_UNSUPPORTED},
     {"refresh", no_argument, NULL, OPT_REFRESH},
+    {"subscriptions", required_argument, NULL, OPT_SUBSCRIPTIONS},
     {"retry-for", required_argument, NULL, OPT_RETRY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -4469,6 +4509,7 @@ static int cmd_option_commands(int c) {
     case OPT_WAIT: return C_CLONE | C_STEP | C_RESUME;
     case OPT_NO_OWNER: case OPT_NO_PRIVILEGES: return C_RUNNER | C_VERIFY;
     case OPT_SKIP_UNSUPPORTED: return C_RUNNER;
+    case OPT_SUBSCRIPTIONS: return C_RUNNER | C_VERIFY;
     case OPT_REFRESH: return C_CLONE;
     case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY;
   }
@@ -4709,6 +4750,11 @@ int main(int argc, char **argv) {
       case OPT_NO_PRIVILEGES: o.bNoPrivileges = true; break;
       case OPT_SKIP_UNSUPPORTED: o.bSkipUnsupported = true; break;
       case OPT_REFRESH: o.bNew = o.bClean = true; break; /* a new job over the same ends, cleaning first */
+      case OPT_SUBSCRIPTIONS:
+        if (strcmp(optarg, "disabled") != 0 && strcmp(optarg, "exclude") != 0)
+          return usage_error("--subscriptions takes exclude (the default) or disabled");
+        o.bSubscriptions = strcmp(optarg, "disabled") == 0;
+        break;
       case 'b':
       case 'T':
       case 'O':
