@@ -98,6 +98,7 @@ typedef struct Options {
   const char *zJob;      /* JOB argument of status, or NULL */
   PatList exclTable;     /* tables left out entirely */
   PatList exclData;      /* tables created but left empty */
+  PatList roleMap;       /* --role-map FROM=TO, each as given */
   bool bJson;            /* machine-readable output on stdout */
   bool bQuiet;           /* no progress on stderr */
   bool bNew;             /* clone: start a new job even if one matches */
@@ -1221,6 +1222,12 @@ static void lease_release(Job *j) {
  * ==================================================================== */
 
 #define USER_NS(n) n ".nspname !~ '^pg_' AND " n ".nspname <> 'information_schema'"
+/* The name of role oid x as the target knows it: --role-map renames
+ * roles through a setting of the source session (run_src), so that every
+ * query naming roles, DDL and inventory alike, renames them the same way;
+ * on the target, and without --role-map, the role's own name. */
+#define ROLE_NAME(x)                                                        \
+  "coalesce(current_setting('clonebox.role_map', true)::jsonb ->> pg_get_userbyid(" x "), pg_get_userbyid(" x "))"
 /* Not created by another object (a range type's constructor functions
  * and casts, a multirange): those come with it. */
 #define NOT_INTERNAL(cls, id)                                               \
@@ -1802,14 +1809,14 @@ static const char zEdgesSql[] =
  * grant to when the cloning role creates an object, or ''; then objects
  * with the built-in ACL on the source get it explicitly on the target. */
 #define OWNER_GRANTS \
-    " CASE WHEN $1::bool OR o.linked THEN '' ELSE format('ALTER %s %s OWNER TO %I;', o.kw, o.ident, pg_get_userbyid(o.owner)) END" \
+    " CASE WHEN $1::bool OR o.linked THEN '' ELSE format('ALTER %s %s OWNER TO %I;', o.kw, o.ident, " ROLE_NAME("o.owner") ") END" \
     /* with --no-owner, what the source's owner holds goes to the new owner */ \
     " || CASE WHEN $2::bool OR o.gkw IS NULL OR (o.acl IS NULL AND $3 = '') THEN ''" \
     "  ELSE format('REVOKE ALL ON %s %s FROM PUBLIC%s; REVOKE ALL ON %s %s FROM %s;'," \
-    "  o.gkw, o.ident, $3, o.gkw, o.ident, CASE WHEN $1::bool THEN 'CURRENT_USER' ELSE quote_ident(pg_get_userbyid(o.owner)) END)" \
+    "  o.gkw, o.ident, $3, o.gkw, o.ident, CASE WHEN $1::bool THEN 'CURRENT_USER' ELSE quote_ident(" ROLE_NAME("o.owner") ") END)" \
     "  || (SELECT string_agg(format('GRANT %s ON %s %s TO %s%s;', x.privilege_type, o.gkw, o.ident," \
     "  CASE WHEN x.grantee = 0 THEN 'PUBLIC' WHEN $1::bool AND x.grantee = o.owner THEN 'CURRENT_USER'" \
-    "  ELSE quote_ident(pg_get_userbyid(x.grantee)) END," \
+    "  ELSE quote_ident(" ROLE_NAME("x.grantee") ") END," \
     "  CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), ' ' ORDER BY x.grantee, x.privilege_type)" \
     "  FROM aclexplode(coalesce(o.acl, acldefault(CASE o.cls WHEN 'pg_class'::regclass THEN CASE o.gkw WHEN 'SEQUENCE' THEN 's'" \
     "  ELSE 'r' END WHEN 'pg_proc'::regclass THEN 'f' WHEN 'pg_type'::regclass THEN 'T' WHEN 'pg_namespace'::regclass THEN 'n'" \
@@ -1932,13 +1939,13 @@ static const char zPostSql[] =
     "  || (SELECT string_agg(format('ALTER DEFAULT PRIVILEGES FOR ROLE %s%s GRANT %s ON %s TO %s%s;',"
     "   o.who, CASE WHEN d.defaclnamespace <> 0 THEN format(' IN SCHEMA %I', n.nspname) ELSE '' END,"
     "   x.privilege_type, o.objs, CASE WHEN x.grantee = 0 THEN 'PUBLIC' WHEN $1::bool AND x.grantee = d.defaclrole"
-    "   THEN 'CURRENT_USER' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,"
+    "   THEN 'CURRENT_USER' ELSE quote_ident(" ROLE_NAME("x.grantee") ") END,"
     "   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), ' ' ORDER BY x.grantee, x.privilege_type)"
     "   FROM aclexplode(d.defaclacl) x) END, NULL, 0, 0"
     " FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"
     " CROSS JOIN LATERAL (SELECT CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'"
     "  WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END AS objs,"
-    "  CASE WHEN $1::bool THEN 'CURRENT_USER' ELSE quote_ident(pg_get_userbyid(d.defaclrole)) END AS who) o"
+    "  CASE WHEN $1::bool THEN 'CURRENT_USER' ELSE quote_ident(" ROLE_NAME("d.defaclrole") ") END AS who) o"
     " WHERE d.defaclnamespace = 0 OR " USER_NS("n")
     /* event triggers, last of all so that none fires while clonebox
      * builds the target; with their enabled state */
@@ -1956,11 +1963,12 @@ static const char zPostSql[] =
      * is made on the source when the item runs and never stored; the DDL
      * column holds the query that makes it (run_ddl_from_source) */
     " UNION ALL SELECT 'user mapping', 17, format('%s on server %s', CASE WHEN u.umuser = 0 THEN 'public'"
-    "  ELSE quote_ident(u.usename) END, quote_ident(u.srvname)),"
-    " $q$SELECT format('CREATE USER MAPPING FOR %s SERVER %I', CASE WHEN umuser = 0 THEN 'PUBLIC' ELSE quote_ident(usename) END,"
-    "  srvname) || " FDW_OPTIONS("umoptions") " || ';' FROM pg_catalog.pg_user_mappings WHERE umid = $q$ || u.umid,"
+    "  ELSE quote_ident(" ROLE_NAME("u.umuser") ") END, quote_ident(u.srvname)),"
+    " $q$SELECT format('CREATE USER MAPPING FOR %s SERVER %I', CASE WHEN umuser = 0 THEN 'PUBLIC' ELSE quote_ident("
+    ROLE_NAME("umuser") ") END, srvname) || " FDW_OPTIONS("umoptions") " || ';'"
+    " FROM pg_catalog.pg_user_mappings WHERE umid = $q$ || u.umid,"
     " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings WHERE srvname = %L AND usename = %L)', u.srvname,"
-    "  CASE WHEN u.umuser = 0 THEN 'public' ELSE u.usename END), 0, 0"
+    "  CASE WHEN u.umuser = 0 THEN 'public' ELSE " ROLE_NAME("u.umuser") " END), 0, 0"
     " FROM pg_user_mappings u WHERE " NOT_EXT("pg_foreign_server", "u.srvid")
     /* row level security switches (idempotent) */
     " UNION ALL SELECT 'row security', 15, format('%I.%I', n.nspname, c.relname),"
@@ -1974,7 +1982,7 @@ static const char zPostSql[] =
     " format('CREATE POLICY %I ON %I.%I AS %s FOR %s TO %s%s%s', p.polname, n.nspname, c.relname,"
     "  CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,"
     "  CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,"
-    "  (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END, ', ') FROM unnest(p.polroles) r),"
+    "  (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(" ROLE_NAME("r") ") END, ', ') FROM unnest(p.polroles) r),"
     "  CASE WHEN p.polqual IS NOT NULL THEN format(' USING (%s)', pg_get_expr(p.polqual, p.polrelid)) ELSE '' END,"
     "  CASE WHEN p.polwithcheck IS NOT NULL THEN format(' WITH CHECK (%s)', pg_get_expr(p.polwithcheck, p.polrelid)) ELSE '' END) || "
     CMT("'POLICY'", "format('%I ON %I.%I', p.polname, n.nspname, c.relname)", "obj_description(p.oid, 'pg_policy')") " || ';',"
@@ -2011,7 +2019,7 @@ static const char zPostSql[] =
     " UNION ALL SELECT 'owner and privileges', 100, o.ident,"
     " " OWNER_GRANTS
     " || CASE WHEN $2::bool THEN '' ELSE coalesce((SELECT string_agg(format('GRANT %s (%I) ON TABLE %s TO %s%s;', x.privilege_type,"
-    "  a.attname, o.ident, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,"
+    "  a.attname, o.ident, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(" ROLE_NAME("x.grantee") ") END,"
     "  CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), ' ' ORDER BY a.attnum, x.grantee, x.privilege_type)"
     "  FROM pg_attribute a, aclexplode(a.attacl) x WHERE o.cls = 'pg_class'::regclass AND a.attrelid = o.oid"
     "  AND a.attacl IS NOT NULL AND NOT a.attisdropped), '') END,"
@@ -2122,7 +2130,7 @@ static const char zInventorySql[] =
     " FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid WHERE NOT g.tgisinternal AND c.relnamespace IN (SELECT oid FROM ns)"
     " UNION ALL SELECT 'pg_policy'::regclass, p.oid, 0, NULL, NULL, NULL,"
     " jsonb_build_object('command', p.polcmd, 'permissive', p.polpermissive,"
-    " 'roles', (SELECT jsonb_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END ORDER BY 1) FROM unnest(p.polroles) r),"
+    " 'roles', (SELECT jsonb_agg(CASE WHEN r = 0 THEN 'public' ELSE " ROLE_NAME("r") " END ORDER BY 1) FROM unnest(p.polroles) r),"
     " 'using', pg_get_expr(p.polqual, p.polrelid), 'with check', pg_get_expr(p.polwithcheck, p.polrelid)), p.polrelid, NULL"
     " FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace IN (SELECT oid FROM ns)"
     " UNION ALL SELECT 'pg_rewrite'::regclass, r.oid, 0, NULL, NULL, NULL,"
@@ -2211,10 +2219,16 @@ static const char zInventorySql[] =
     " 'two phase', s.subtwophasestate <> 'd', 'disable on error', s.subdisableonerr, 'synchronous commit', s.subsynccommit),"
     " NULL, NULL FROM pg_subscription s WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " )"
-    " SELECT kind, name, def FROM (SELECT io.type AS kind, io.identity AS name,"
-    " jsonb_strip_nulls(o.def || jsonb_build_object('owner', pg_get_userbyid(o.owner),"
+    " SELECT kind, name, def FROM (SELECT io.type AS kind, CASE WHEN o.classid = 'pg_user_mapping'::regclass THEN"
+    " (SELECT format('%s on server %s', CASE WHEN u.umuser = 0 THEN 'public' ELSE quote_ident(" ROLE_NAME("u.umuser") ") END,"
+    " quote_ident(u.srvname)) FROM pg_user_mappings u WHERE u.umid = o.objid)"
+    " WHEN o.classid = 'pg_default_acl'::regclass THEN (SELECT format('for role %s%s on %s', quote_ident(" ROLE_NAME("d.defaclrole") "),"
+    " ' in schema ' || quote_ident(n.nspname), CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'"
+    " WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' ELSE 'schemas' END) FROM pg_default_acl d"
+    " LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace WHERE d.oid = o.objid) ELSE io.identity END AS name,"
+    " jsonb_strip_nulls(o.def || jsonb_build_object('owner', " ROLE_NAME("o.owner") ","
     " 'acl', (SELECT jsonb_agg(DISTINCT CASE WHEN x.grantee = o.owner THEN 'owner' WHEN x.grantee = 0 THEN 'public'"
-    " ELSE pg_get_userbyid(x.grantee) END || ':'"
+    " ELSE " ROLE_NAME("x.grantee") " END || ':'"
     " || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END)"
     " FROM aclexplode(CASE WHEN o.acltype IS NULL OR o.owner IS NULL THEN o.acl ELSE coalesce(o.acl, acldefault(o.acltype::\"char\", o.owner)) END) x),"
     " 'comment', (SELECT d.description FROM pg_description d WHERE d.classoid = o.classid AND d.objoid = o.objid AND d.objsubid = o.subid),"
@@ -2609,7 +2623,7 @@ static const char zSubscriptionsSql[] =
     "  coalesce(quote_literal(subslotname), 'NONE'), subbinary::text, substream::text, (subtwophasestate <> 'd')::text,"
     "  subdisableonerr::text,"
     "  subsynccommit)$q$ || CASE WHEN $1::bool THEN '' ELSE format($q$ || format(' ALTER SUBSCRIPTION %%I OWNER TO %%I;',"
-    "  subname, %L)$q$, pg_get_userbyid(s.subowner)) END"
+    "  subname, %L)$q$, " ROLE_NAME("s.subowner") ") END"
     " || CASE WHEN d.description IS NULL THEN '' ELSE format($q$ || format(' COMMENT ON SUBSCRIPTION %%I IS %%L;', subname, %L)$q$,"
     "  d.description) END || format(' FROM pg_catalog.pg_subscription WHERE oid = %s', s.oid),"
     " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = %L AND subdbid = (SELECT oid"
@@ -2801,11 +2815,24 @@ static bool cat_confirm_clean(Job *j) {
   return ok;
 }
 
+/* --role-map, stored with the job: given to the source session as the
+ * setting ROLE_NAME reads.  Every source session of the job gets it. */
+static bool cat_role_map(Job *j) {
+  char *zMap = st_text(j->db, "SELECT json_extract(options, '$.role_map') FROM job WHERE id = ?", "i", j->id);
+  if (!zMap) return !g_err.bSet;
+  const char *az[1] = {zMap};
+  PGresult *r = db_query(j->src, "SELECT pg_catalog.set_config('clonebox.role_map', $1, false)", 1, az,
+                         "setting up the source session (--role-map)");
+  free(zMap);
+  PQclear(r);
+  return r != NULL;
+}
+
 /* Plans a whole job inside one SQLite transaction and one source snapshot:
  * either the plan is stored complete or not at all. */
 static bool cat_plan(Job *j) {
   sqlite3_int64 seq = 0;
-  bool ok = db_exec(j->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "reading the source's catalogs") &&
+  bool ok = cat_role_map(j) && db_exec(j->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "reading the source's catalogs") &&
             st_begin(j->db) &&
             st_run(j->db, "DELETE FROM item WHERE job = ?", "i", j->id) &&
             st_run(j->db, "DELETE FROM tbl WHERE job = ?", "i", j->id) &&
@@ -2874,7 +2901,7 @@ static PGconn *run_src(Job *j) {
   j->src = db_connect(j->zSrcInfo, "source");
   lease_track(0, j->src);
   if (!j->src || !db_setup(j->src, NULL, "source")) return NULL;
-  return j->src;
+  return j->id && !cat_role_map(j) ? NULL : j->src;
 }
 
 static PGconn *run_dst(Job *j) {
@@ -3947,7 +3974,7 @@ static const char zRolesSql[] =
     "  SELECT owner, true FROM o WHERE owner IS NOT NULL AND NOT $1::bool"
     "  UNION ALL SELECT x.grantee, false FROM o, aclexplode(o.acl) x WHERE x.grantee <> 0 AND NOT $2::bool"
     "  UNION ALL SELECT u.umuser, false FROM pg_user_mappings u WHERE u.umuser <> 0)"
-    " SELECT coalesce(json_agg(json_build_object('role', pg_get_userbyid(role), 'owner', owner)), '[]')"
+    " SELECT coalesce(json_agg(json_build_object('role', " ROLE_NAME("role") ", 'owner', owner)), '[]')"
     " FROM (SELECT role, bool_or(owner) AS owner FROM r GROUP BY role) g";
 
 /* On the target: the roles of zRolesSql's list that are missing, or that
@@ -4154,11 +4181,24 @@ static char *eng_options_json(sqlite3 *db, const Options *o) {
     free(zD);
     zD = z;
   }
-  char *zJson = st_text(db, "SELECT json_patch(json_object('exclude_table', json(?), 'exclude_table_data', json(?),"
+  char *zMap = xstrdup("{}");
+  for (int i = 0; i < o->roleMap.nPat; i++) {
+    const char *zEq = strchr(o->roleMap.azPat[i], '=');
+    char *zFrom = sqlite3_mprintf("%.*s", (int)(zEq - o->roleMap.azPat[i]), o->roleMap.azPat[i]);
+    char *z = st_text(db, "SELECT json_patch(?, json_object(?, ?))", "ttt", zMap, zFrom, zEq + 1);
+    sqlite3_free(zFrom);
+    free(zMap);
+    zMap = z ? z : xstrdup("{}");
+  }
+  /* keys that are not the defaults are added only when given, so that
+   * jobs stored before they existed keep matching */
+  char *zJson = st_text(db, "SELECT json_patch(json_patch(json_object('exclude_table', json(?), 'exclude_table_data', json(?),"
                         " 'no_owner', json(?), 'no_privileges', json(?), 'skip_unsupported', json(?)),"
-                        " CASE WHEN ? THEN json_object('subscriptions', 'disabled') ELSE '{}' END)", "ttttti", zT, zD,
+                        " CASE WHEN ? THEN json_object('subscriptions', 'disabled') ELSE '{}' END),"
+                        " CASE WHEN ? <> '{}' THEN json_object('role_map', json(?)) ELSE '{}' END)", "tttttitt", zT, zD,
                         o->bNoOwner ? "true" : "false", o->bNoPrivileges ? "true" : "false",
-                        o->bSkipUnsupported ? "true" : "false", (sqlite3_int64)o->bSubscriptions);
+                        o->bSkipUnsupported ? "true" : "false", (sqlite3_int64)o->bSubscriptions, zMap, zMap);
+  free(zMap);
   free(zT);
   free(zD);
   return zJson;
@@ -4238,6 +4278,7 @@ static const char zUsage[] =
     "  --no-owner                objects belong to the target role; owners are not compared\n"
     "  --no-privileges           grants are neither copied nor compared\n"
     "  --skip-unsupported        leave out what the target role (no superuser) cannot create; named in the report\n"
+    "  --role-map FROM=TO        objects owned by or granted to role FROM on the source go to role TO (repeatable)\n"
     "  --subscriptions MODE      exclude (default: not cloned nor compared, named in the report) or disabled\n"
     "                            (created with connect = false, enabled = false, and compared)\n"
     "  --budget DURATION         step: stop at a checkpoint after about this long (20s, 5m)\n"
@@ -4266,6 +4307,13 @@ static const char zUsage[] =
     "  5   the job is busy: another runner holds it\n"
     "  6   the job was cancelled\n"
     "  75  more work remains (step), or stopped by a signal at a checkpoint: run it again\n";
+
+/* Frees the lists an Options holds (their strings are argv's). */
+static void opt_free(Options *o) {
+  free(o->exclTable.azPat);
+  free(o->exclData.azPat);
+  free(o->roleMap.azPat);
+}
 
 /* Adds a pattern to a list (the array is freed in main). */
 static void opt_push(PatList *pl, const char *z) {
@@ -4444,7 +4492,7 @@ done:
 enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
   C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME, /* commands that write to a target */
-  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, /* long-only */
+  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, /* long-only */
 };
 static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel"};
 
@@ -4487,6 +4535,7 @@ static const struct option aLong[] = {
     {"skip-unsupported", no_argument, NULL, OPT_SKIP_UNSUPPORTED},
     {"refresh", no_argument, NULL, OPT_REFRESH},
     {"subscriptions", required_argument, NULL, OPT_SUBSCRIPTIONS},
+    {"role-map", required_argument, NULL, OPT_ROLE_MAP},
     {"retry-for", required_argument, NULL, OPT_RETRY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -4509,7 +4558,7 @@ static int cmd_option_commands(int c) {
     case OPT_WAIT: return C_CLONE | C_STEP | C_RESUME;
     case OPT_NO_OWNER: case OPT_NO_PRIVILEGES: return C_RUNNER | C_VERIFY;
     case OPT_SKIP_UNSUPPORTED: return C_RUNNER;
-    case OPT_SUBSCRIPTIONS: return C_RUNNER | C_VERIFY;
+    case OPT_SUBSCRIPTIONS: case OPT_ROLE_MAP: return C_RUNNER | C_VERIFY;
     case OPT_REFRESH: return C_CLONE;
     case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY;
   }
@@ -4728,8 +4777,7 @@ int main(int argc, char **argv) {
       char z[300];
       snprintf(z, sizeof z, "option --%s does not apply to '%s' (it is for: %s)", zName, o.zCmd,
                cmd_names(cmd_option_commands(c)));
-      free(o.exclTable.azPat);
-      free(o.exclData.azPat);
+      opt_free(&o);
       return usage_error(z);
     }
     switch (c) {
@@ -4738,6 +4786,13 @@ int main(int argc, char **argv) {
       case 'S': o.zState = optarg; break;
       case 'x': opt_push(&o.exclTable, optarg); break;
       case 'X': opt_push(&o.exclData, optarg); break;
+      case OPT_ROLE_MAP:
+        if (!strchr(optarg, '=') || optarg[0] == '=' || !strchr(optarg, '=')[1]) {
+          opt_free(&o);
+          return usage_error("--role-map takes FROM=TO, two role names");
+        }
+        opt_push(&o.roleMap, optarg);
+        break;
       case 'j': o.bJson = true; break;
       case 'q': o.bQuiet = true; break;
       case 'n': o.bNew = true; break;
@@ -4765,8 +4820,7 @@ int main(int argc, char **argv) {
           char z[300];
           snprintf(z, sizeof z, "--%s '%s' is not a duration; give a positive one (examples: 20s, 10m, 1h)",
                    aLong[iLong >= 0 ? iLong : 0].name, optarg);
-          free(o.exclTable.azPat);
-          free(o.exclData.azPat);
+          opt_free(&o);
           return usage_error(z);
         }
         *(c == 'b' ? &o.budget : c == 'T' ? &o.staleAfter : c == 'O' ? &o.olderThan : c == OPT_WAIT ? &o.wait
@@ -4778,8 +4832,7 @@ int main(int argc, char **argv) {
       default: {
         char z[200];
         snprintf(z, sizeof z, "unknown option, or option without its value: '%s'", argv[optind - 1]);
-        free(o.exclTable.azPat);
-        free(o.exclData.azPat);
+        opt_free(&o);
         return usage_error(z);
       }
     }
@@ -4791,8 +4844,7 @@ int main(int argc, char **argv) {
     snprintf(z, sizeof z, "unexpected argument '%s' (%s)", argv[optind],
              cmd & (C_STEP | C_RESUME | C_STATUS | C_CANCEL) ? "this command takes at most one JOB"
                                                               : "this command takes no JOB argument");
-    free(o.exclTable.azPat);
-    free(o.exclData.azPat);
+    opt_free(&o);
     return usage_error(z);
   }
   g_bQuiet = o.bQuiet;
@@ -4812,8 +4864,7 @@ int main(int argc, char **argv) {
   else rc = cmd_jobs(&o);
   free(zSrcCopy);
   free(zDstCopy);
-  free(o.exclTable.azPat);
-  free(o.exclData.azPat);
+  opt_free(&o);
   return rc;
 }
 #endif
