@@ -51,6 +51,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
@@ -262,6 +263,83 @@ static bool pat_match(const PatList *pl, const char *zSchema, const char *zTable
 }
 
 /* Human duration: "1h02m", "3m05s", "12s". */
+/* A 128-bit hash of n bytes (MurmurHash3, x64, 128-bit variant): fast,
+ * well mixed, and not a secret-keeping hash; it tells rows apart. */
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static uint64_t fmix64(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  return k ^ (k >> 33);
+}
+static void hash128(const unsigned char *p, size_t n, uint64_t aOut[2]) {
+  const uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
+  uint64_t h1 = 0x636c6f6e65626f78ULL, h2 = h1, k1, k2; /* seed: "clonebox" */
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    memcpy(&k1, p + i, 8);
+    memcpy(&k2, p + i + 8, 8);
+    h1 ^= rotl64(k1 * c1, 31) * c2;
+    h1 = (rotl64(h1, 27) + h2) * 5 + 0x52dce729;
+    h2 ^= rotl64(k2 * c2, 33) * c1;
+    h2 = (rotl64(h2, 31) + h1) * 5 + 0x38495ab5;
+  }
+  unsigned char aTail[16] = {0};
+  memcpy(aTail, p + i, n - i);
+  memcpy(&k1, aTail, 8);
+  memcpy(&k2, aTail + 8, 8);
+  if (n - i > 8) h2 ^= rotl64(k2 * c2, 33) * c1;
+  if (n - i > 0) h1 ^= rotl64(k1 * c1, 31) * c2;
+  h1 ^= n;
+  h2 ^= n;
+  h1 += h2;
+  h2 += h1;
+  h1 = fmix64(h1);
+  h2 = fmix64(h2);
+  h1 += h2;
+  aOut[0] = h1;
+  aOut[1] = h2 + h1;
+}
+
+/* The checksum of a multiset of rows: how many, and in each of two lanes
+ * the sum modulo 2^64 of their 128-bit hashes.  Sums do not depend on row
+ * order and count duplicates, so equal checksums mean equal multisets
+ * (with overwhelming probability), and the checksums of parts add up to
+ * the whole's, however the rows were cut into parts.  Stored as count and
+ * 32 hex digits. */
+typedef struct RowSum {
+  sqlite3_int64 nRow;
+  uint64_t a, b;
+} RowSum;
+
+static void sum_add_row(RowSum *s, const char *p, size_t n) {
+  uint64_t h[2];
+  hash128((const unsigned char *)p, n, h);
+  s->nRow++;
+  s->a += h[0];
+  s->b += h[1];
+}
+
+static void sum_add(RowSum *s, const RowSum *x) {
+  s->nRow += x->nRow;
+  s->a += x->a;
+  s->b += x->b;
+}
+
+static void sum_text(const RowSum *s, char z[33]) {
+  snprintf(z, 33, "%016llx%016llx", (unsigned long long)s->a, (unsigned long long)s->b);
+}
+
+/* Reads a stored checksum (count, hex text or NULL: empty). */
+static void sum_parse(RowSum *s, sqlite3_int64 nRow, const char *zHex) {
+  unsigned long long a = 0, b = 0;
+  if (zHex && sscanf(zHex, "%16llx%16llx", &a, &b) != 2) a = b = 0;
+  s->nRow = nRow;
+  s->a = a;
+  s->b = b;
+}
+
 static void fmt_duration(char *z, size_t n, double sec) {
   if (!(sec >= 0)) sec = 0; /* negative or NaN */
   if (sec > 3.6e9) sec = 3.6e9; /* a century and more: no overflow in the cast */
@@ -644,8 +722,8 @@ done:
 
 /* The schema, one statement per entry; PRAGMA user_version tells its
  * revision (ST_VERSION; st_open migrates older ones, refuses newer). */
-#define ST_VERSION 3
-#define ST_VERSION_TEXT "3"
+#define ST_VERSION 4
+#define ST_VERSION_TEXT "4"
 static const char *const azStSchema[] = {
     "CREATE TABLE IF NOT EXISTS job("
     " id INTEGER PRIMARY KEY,"
@@ -701,6 +779,7 @@ static const char *const azStSchema[] = {
     " rows_copied INTEGER NOT NULL DEFAULT 0,"
     " status TEXT NOT NULL DEFAULT 'todo'," /* todo, copying, done */
     " started_at REAL, done_at REAL,"
+    " copy_rows INTEGER, copy_sum TEXT,"/* checksum of the rows as the copy streamed them (to last_key) */
     " src_rows INTEGER, src_sum TEXT," /* checksum so far (to vkey), then whole */
     " dst_rows INTEGER, dst_sum TEXT,"
     " verdict TEXT,"                   /* ok, diff, excluded */
@@ -853,10 +932,14 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
   }
   /* Older formats: 1 lacks tbl.vkey (chunked verification), 1-2 lack
    * job.lock_backend (take-over of a dead runner's target session) and
-   * tbl.copy_format (text COPY for types without binary I/O). */
+   * tbl.copy_format (text COPY for types without binary I/O), 1-3 lack
+   * tbl.copy_rows and copy_sum (a job begun without them verifies both
+   * sides, as it did). */
   if ((version == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) ||
       (version >= 1 && version <= 2 && (!st_run(db, "ALTER TABLE job ADD COLUMN lock_backend TEXT", NULL) ||
-                                        !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_format TEXT", NULL)))) {
+                                        !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_format TEXT", NULL))) ||
+      (version >= 1 && version <= 3 && (!st_run(db, "ALTER TABLE tbl ADD COLUMN copy_rows INTEGER", NULL) ||
+                                        !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_sum TEXT", NULL)))) {
     sqlite3_close(db);
     return NULL;
   }
@@ -2253,20 +2336,6 @@ static const char zInventorySql[] =
     " AND (c, x) NOT IN (SELECT classid, objid FROM ext) GROUP BY c"
     " ) q WHERE (rel IS NULL OR rel <> ALL ($1::text[])) AND (rel2 IS NULL OR rel2 <> ALL ($1::text[])) AND name <> ALL ($1::text[])";
 
-/* The checksum of some rows of a table: their count and two sums, modulo
- * 2^64, of the 64-bit halves of md5(row text), as "count", "a/b".  Sums do
- * not depend on row order and count duplicates, so equal results mean
- * equal multisets of rows (with overwhelming probability), and the sums
- * of a table's chunks add up (modulo 2^64) to the whole table's.  %s: the
- * quoted column list, the quoted table, then " WHERE " and a row filter
- * or two empty strings. */
-#define CHECKSUM_HALF(from)                                                      \
-  "((coalesce(sum(('x' || substr(h, " from ", 16))::bit(64)::bigint::numeric), 0)" \
-  " %% 18446744073709551616 + 18446744073709551616) %% 18446744073709551616)"
-static const char zChecksumFmt[] =
-    "SELECT count(*), " CHECKSUM_HALF("1") " || '/' || " CHECKSUM_HALF("17")
-    " FROM (SELECT md5(t::text) AS h FROM (SELECT %s FROM ONLY %s%s%s) t) q";
-
 /* Kahn's topological sort of n nodes under edges aEdge[2*i] -> aEdge[2*i+1]
  * (first must come before second).  Among ready nodes the lowest index
  * goes first, so the order is deterministic.  Fills aOrder; returns the
@@ -3073,12 +3142,14 @@ typedef struct TblInfo {
   char *zFormat;        /* COPY format: binary or text; free() */
   sqlite3_int64 nTotal; /* exact row count, -1 when not counted yet */
   sqlite3_int64 nDone;  /* rows committed on the target so far */
+  RowSum copy;          /* checksum of the rows the copy streamed, to zLastKey */
+  bool bCopySum;        /* copy holds one (the job copied the table with it) */
 } TblInfo;
 
 static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
   sqlite3_stmt *p = st_prep(j->db, "SELECT qname, copy_cols, all_cols, key_cols, key_types, last_key, status, key_expr,"
-                            " coalesce(rows_total, -1), rows_copied, coalesce(copy_format, 'binary') FROM tbl"
-                            " WHERE job = ? AND id = ?", "ii", j->id, id);
+                            " coalesce(rows_total, -1), rows_copied, coalesce(copy_format, 'binary'), copy_rows, copy_sum"
+                            " FROM tbl WHERE job = ? AND id = ?", "ii", j->id, id);
   if (!p) return false;
   bool ok = sqlite3_step(p) == SQLITE_ROW;
   if (ok) {
@@ -3087,6 +3158,8 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
     t->nTotal = sqlite3_column_int64(p, 8);
     t->nDone = sqlite3_column_int64(p, 9);
     t->zFormat = xstrdup((const char *)sqlite3_column_text(p, 10));
+    t->bCopySum = sqlite3_column_type(p, 11) != SQLITE_NULL;
+    sum_parse(&t->copy, sqlite3_column_int64(p, 11), (const char *)sqlite3_column_text(p, 12));
   } else {
     fail(EXIT_FAILED, "state file: table %lld of job %lld is missing", (long long)id, (long long)j->id);
   }
@@ -3127,27 +3200,28 @@ static bool run_key_literal(Job *j, PGconn *conn, PQExpBuffer b, const char *zKe
  * (lower and upper bound; empty for a keyless table, one chunk), and
  * *pzUpper to the chunk's last key as a JSON array, or NULL when the chunk
  * runs to the end of the table, so that it also takes rows the target has
- * beyond the source's last key.  The bounds come from the source. */
-static bool run_chunk(Job *j, const TblInfo *t, const char *zLast, long nChunk, PQExpBuffer w, PQExpBuffer r,
-                      char **pzUpper, const char *zWhat) {
+ * beyond the source's last key.  The bounds come from conn's rows (any cut
+ * will do for a checksum, whose parts add up). */
+static bool run_chunk(Job *j, PGconn *conn, const TblInfo *t, const char *zLast, long nChunk, PQExpBuffer w,
+                      PQExpBuffer r, char **pzUpper, const char *zWhat) {
   *pzUpper = NULL;
   resetPQExpBuffer(w);
   resetPQExpBuffer(r);
   if (!t->zKeyCols) return true;
   if (zLast) {
     appendPQExpBuffer(w, "(%s) > ", t->zKeyCols);
-    if (!run_key_literal(j, j->src, w, zLast, t->zKeyTypes)) return false;
+    if (!run_key_literal(j, conn, w, zLast, t->zKeyTypes)) return false;
   }
   PQExpBuffer q = createPQExpBuffer();
   appendPQExpBuffer(q, "SELECT %s::text FROM (SELECT %s FROM ONLY %s%s%s ORDER BY %s OFFSET %ld LIMIT 1) k",
                     t->zKeyExpr, t->zKeyCols, t->zQname, w->len ? " WHERE " : "", w->data, t->zKeyCols, nChunk - 1);
-  *pzUpper = db_scalar(j->src, q->data, 0, NULL, zWhat);
+  *pzUpper = db_scalar(conn, q->data, 0, NULL, zWhat);
   destroyPQExpBuffer(q);
   if (g_err.bSet) return false;
   appendPQExpBufferStr(r, w->data);
   if (*pzUpper) {
     appendPQExpBuffer(r, "%s(%s) <= ", r->len ? " AND " : "", t->zKeyCols);
-    if (!run_key_literal(j, j->src, r, *pzUpper, t->zKeyTypes)) {
+    if (!run_key_literal(j, conn, r, *pzUpper, t->zKeyTypes)) {
       free(*pzUpper);
       *pzUpper = NULL;
       return false;
@@ -3226,8 +3300,27 @@ static bool run_chunk_done(Job *j, const Item *it, bool bLast, const char *zSql,
  * and trailer), so the message count drives the progress display; the
  * exact count comes back in *pnCopied from the target.  A cancel seen
  * mid-stream aborts the target's COPY (the caller rolls back). */
+/* Adds one COPY data message to a checksum: a row, as the server sent it
+ * (binary: field count, then each field's length and bytes, so a NULL,
+ * an empty value, a changed bit and two swapped columns all differ; text:
+ * the line).  The binary header (which may share the first row's message)
+ * and trailer are not rows. */
+static void run_sum_message(RowSum *s, const char *p, int n) {
+  static const char zSig[11] = "PGCOPY\n\377\r\n";
+  if (n >= 19 && memcmp(p, zSig, 11) == 0) {
+    uint32_t nExt;
+    memcpy(&nExt, p + 15, 4);
+    nExt = ntohl(nExt);
+    if ((size_t)n <= 19 + (size_t)nExt) return;
+    p += 19 + nExt;
+    n -= 19 + (int)nExt;
+  }
+  if (n == 2 && (unsigned char)p[0] == 0xff && (unsigned char)p[1] == 0xff) return;
+  sum_add_row(s, p, (size_t)n);
+}
+
 static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOut, const char *zIn,
-                       const char *zWhat, sqlite3_int64 *pnCopied) {
+                       const char *zWhat, sqlite3_int64 *pnCopied, RowSum *pSum) {
   PGconn *src = j->src, *dst = j->dst;
   PGresult *res = PQexec(dst, zIn);
   if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -3246,6 +3339,7 @@ static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOu
     char *pBuf = NULL;
     int n = PQgetCopyData(src, &pBuf, 0);
     if (n < 0) break;
+    run_sum_message(pSum, pBuf, n);
     int rc = PQputCopyData(dst, pBuf, n);
     PQfreemem(pBuf);
     if (rc != 1) {
@@ -3353,7 +3447,7 @@ static bool run_copy(Job *j, const Item *it) {
   for (;;) {
     char *zUpper = NULL;
     double t0 = now();
-    if (!run_chunk(j, &t, t.zLastKey, nChunk, w, r, &zUpper, zWhat)) goto done;
+    if (!run_chunk(j, src, &t, t.zLastKey, nChunk, w, r, &zUpper, zWhat)) goto done;
     /* The target: one transaction per chunk. */
     resetPQExpBuffer(q);
     appendPQExpBufferStr(q, "BEGIN; ");
@@ -3367,18 +3461,26 @@ static bool run_copy(Job *j, const Item *it) {
     else if (bNoCols) appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
     else appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
     sqlite3_int64 nCopied = 0;
-    if (!run_stream(j, it, &t, q->data, qIn->data, zWhat, &nCopied) || !db_exec(dst, "COMMIT", zWhat)) {
+    RowSum chunk = {0};
+    if (!run_stream(j, it, &t, q->data, qIn->data, zWhat, &nCopied, &chunk) || !db_exec(dst, "COMMIT", zWhat)) {
       free(zUpper);
       goto done;
     }
     /* kill -9 here: the target has the chunk, the state file not yet;
-     * the next run deletes past the last checkpoint (or truncates). */
+     * the next run deletes past the last checkpoint (or truncates).  The
+     * checksum of what was streamed goes with the checkpoint, so it always
+     * describes exactly the rows up to it: the source side of the
+     * verification, read in the snapshot that copied them. */
+    if (!t.zLastKey) t.copy = (RowSum){0};
+    sum_add(&t.copy, &chunk);
+    char zSum[33];
+    sum_text(&t.copy, zSum);
     t.nDone += nCopied;
     bRepair = false;
     ok = run_chunk_done(j, it, !zUpper,
-                        "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ? WHERE job = ? AND id = ?",
-                        "titdii", zUpper ? zUpper : t.zLastKey, t.nDone, zUpper ? "copying" : "done",
-                        zUpper ? 0.0 : now(), j->id, it->tbl);
+                        "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ?, copy_rows = ?, copy_sum = ?"
+                        " WHERE job = ? AND id = ?", "titditii", zUpper ? zUpper : t.zLastKey, t.nDone,
+                        zUpper ? "copying" : "done", zUpper ? 0.0 : now(), t.copy.nRow, zSum, j->id, it->tbl);
     if (!ok) {
       free(zUpper);
       goto done;
@@ -3491,38 +3593,59 @@ static bool run_large_objects(Job *j, const Item *it) {
   return ok;
 }
 
-/* Adds a server's chunk checksum ("a/b", each below 2^64) to a running
- * one (32 hex digits, or NULL for none yet) into zOut. */
-static void run_sum_add(char zOut[33], const char *zSum, const char *zChunk) {
-  unsigned long long a = 0, b = 0, ca = 0, cb = 0;
-  if (zSum) sscanf(zSum, "%16llx%16llx", &a, &b);
-  sscanf(zChunk, "%llu/%llu", &ca, &cb);
-  snprintf(zOut, 33, "%016llx%016llx", a + ca, b + cb); /* wraps: modulo 2^64 */
+/* Streams "COPY (query) TO STDOUT" from conn into a checksum, one row in
+ * memory at a time. */
+static bool run_sum_copy(Job *j, PGconn *conn, const char *zCopy, RowSum *pSum, const char *zWhat) {
+  PGresult *res = PQexec(conn, zCopy);
+  bool ok = PQresultStatus(res) == PGRES_COPY_OUT;
+  if (!ok) db_fail(conn, res, zWhat);
+  PQclear(res);
+  for (long long nRow = 0; ok; nRow++) {
+    char *pBuf = NULL;
+    int n = PQgetCopyData(conn, &pBuf, 0);
+    if (n < 0) break;
+    run_sum_message(pSum, pBuf, n);
+    PQfreemem(pBuf);
+    if ((nRow & 1023) == 1023 && (atomic_load(&g_beat.stop) || lease_stop_overdue(1.0))) { /* the engine stops */
+      ok = false;
+      while ((n = PQgetCopyData(conn, &pBuf, 0)) >= 0) PQfreemem(pBuf); /* drain (a stop cancels it on the server) */
+    }
+  }
+  res = PQgetResult(conn);
+  if (ok && PQresultStatus(res) != PGRES_COMMAND_OK) ok = db_fail(conn, res, zWhat);
+  PQclear(res);
+  db_drain(conn);
+  (void)j;
+  return ok;
 }
 
-/* Checksums one table on both sides at once, chunk by chunk along its key
- * (a keyless table in one go), so that a budgeted step or a kill loses at
- * most one chunk of a big table's verification.  Each chunk's counts and
- * sums are added to the table's running totals in the same state-file
- * transaction that records the chunk's last key (vkey): a resumed run goes
- * on after the last recorded chunk and counts no chunk twice.  The last
- * chunk has no upper bound, so rows the target has past the source's last
- * key are counted too. */
+/* Verifies one table, chunk by chunk along its key (a keyless table in
+ * one go), so that a budgeted step or a kill loses at most one chunk.
+ * The target's rows are streamed as COPY sends them and checksummed in
+ * clonebox, the same way the copy checksummed the source's rows as they
+ * went through it.  So the source side is the rows that were copied, in
+ * the snapshot that copied them, and is not read again: a source written
+ * to during the clone still verifies, and a verification costs one read
+ * of the target.  A table the job did not copy with checksums (stand-alone
+ * verify, a job begun by an older clonebox) is streamed on both sides,
+ * in the same chunks.  Each chunk's totals are recorded with its last
+ * key (vkey) in one state-file transaction, so a resumed run counts no
+ * chunk twice; the last chunk has no upper bound, so rows the target has
+ * past the last key count too.  --verify counts compares row counts only. */
 static bool run_vtable(Job *j, const Item *it) {
   TblInfo t = {0};
-  PGresult *rs = NULL, *rd = NULL;
   PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer();
-  char *zVKey = NULL, *zSrcSum = NULL, *zDstSum = NULL;
-  sqlite3_int64 nSrc = 0, nDst = 0;
+  char *zVKey = NULL;
+  RowSum src = {0}, dst = {0};
   bool ok = false;
   char zItem[700];
-  PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
-  if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
+  PGconn *cs = run_src(j), *cd = cs ? run_dst(j) : NULL;
+  if (!cd || !run_tbl_load(j, it->tbl, &t)) goto done;
   snprintf(zItem, sizeof zItem, "Verifying %s", t.zQname);
   if (!run_progress(j, zItem, false)) goto done;
   /* A table missing from the target is a finding, not an error. */
   const char *az[1] = {t.zQname};
-  char *zThere = db_scalar(dst, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", 1, az, zItem);
+  char *zThere = db_scalar(cd, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", 1, az, zItem);
   bool bThere = zThere && zThere[0] == 't';
   free(zThere);
   if (g_err.bSet) goto done;
@@ -3536,10 +3659,10 @@ static bool run_vtable(Job *j, const Item *it) {
   }
   /* So is a column missing on the target (dropped or renamed there). */
   appendPQExpBuffer(q, "SELECT %s FROM ONLY %s LIMIT 0", t.zAllCols ? t.zAllCols : "", t.zQname);
-  PGresult *rc = PQexec(dst, q->data);
+  PGresult *rc = PQexec(cd, q->data);
   const char *zState = PQresultErrorField(rc, PG_DIAG_SQLSTATE);
   if (PQresultStatus(rc) != PGRES_TUPLES_OK && !(zState && strcmp(zState, "42703") == 0)) {
-    db_fail(dst, rc, zItem);
+    db_fail(cd, rc, zItem);
     PQclear(rc);
     goto done;
   }
@@ -3555,41 +3678,53 @@ static bool run_vtable(Job *j, const Item *it) {
     goto done;
   }
   PQclear(rc);
-  resetPQExpBuffer(q);
+  bool bCopied = t.bCopySum && strcmp(t.zStatus, "done") == 0;
+  bool bCounts = st_int(j->db, 0, "SELECT json_extract(options, '$.verify') = 'counts' FROM job WHERE id = ?", "i", j->id);
+  if (bCounts) { /* row counts only */
+    resetPQExpBuffer(q);
+    appendPQExpBuffer(q, "SELECT count(*) FROM ONLY %s", t.zQname);
+    char *zD = db_scalar(cd, q->data, 0, NULL, zItem), *zS = zD && !bCopied ? db_scalar(cs, q->data, 0, NULL, zItem) : NULL;
+    sqlite3_int64 nS = bCopied ? t.copy.nRow : zS ? atoll(zS) : -1, nD = zD ? atoll(zD) : -1;
+    free(zD);
+    free(zS);
+    ok = !g_err.bSet && run_chunk_done(j, it, true, "UPDATE tbl SET src_rows = ?3, dst_rows = ?4, src_sum = NULL,"
+                                       " dst_sum = NULL, verdict = CASE WHEN ?3 = ?4 THEN 'ok' ELSE 'diff' END"
+                                       " WHERE job = ?1 AND id = ?2", "iiii", j->id, it->tbl, nS, nD);
+    goto done;
+  }
   /* The totals so far: none unless a chunk was recorded. */
   sqlite3_stmt *p = st_prep(j->db, "SELECT vkey, src_rows, src_sum, dst_rows, dst_sum FROM tbl"
                             " WHERE job = ? AND id = ? AND vkey IS NOT NULL", "ii", j->id, it->tbl);
   if (!p) goto done;
   if (sqlite3_step(p) == SQLITE_ROW) {
     zVKey = xstrdup((const char *)sqlite3_column_text(p, 0));
-    nSrc = sqlite3_column_int64(p, 1);
-    zSrcSum = xstrdup((const char *)sqlite3_column_text(p, 2));
-    nDst = sqlite3_column_int64(p, 3);
-    zDstSum = xstrdup((const char *)sqlite3_column_text(p, 4));
+    sum_parse(&src, sqlite3_column_int64(p, 1), (const char *)sqlite3_column_text(p, 2));
+    sum_parse(&dst, sqlite3_column_int64(p, 3), (const char *)sqlite3_column_text(p, 4));
   }
   sqlite3_finalize(p);
-  long nChunk = 20000;
+  long nChunk = 50000;
   for (;;) {
-    char *zUpper = NULL, zSrcNew[33], zDstNew[33];
+    char *zUpper = NULL, zSrc[33], zDst[33];
     double t0 = now();
-    if (!run_chunk(j, &t, zVKey, nChunk, w, r, &zUpper, zItem)) goto done;
+    if (!run_chunk(j, bCopied ? cd : cs, &t, zVKey, nChunk, w, r, &zUpper, zItem)) goto done;
     resetPQExpBuffer(q);
-    appendPQExpBuffer(q, zChecksumFmt, t.zAllCols ? t.zAllCols : "", t.zQname, r->len ? " WHERE " : "", r->data);
-    PQclear(rs);
-    PQclear(rd);
-    rs = rd = NULL;
-    if (!db_query_pair(src, dst, q->data, 0, NULL, zItem, &rs, &rd)) { free(zUpper); goto done; }
-    nSrc += atoll(PQgetvalue(rs, 0, 0));
-    nDst += atoll(PQgetvalue(rd, 0, 0));
-    run_sum_add(zSrcNew, zSrcSum, PQgetvalue(rs, 0, 1));
-    run_sum_add(zDstNew, zDstSum, PQgetvalue(rd, 0, 1));
+    if (!t.zCopyCols || !t.zCopyCols[0]) appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
+    else appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s%s%s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zQname,
+                           r->len ? " WHERE " : "", r->data, t.zFormat);
+    if (!run_sum_copy(j, cd, q->data, &dst, zItem) || (!bCopied && !run_sum_copy(j, cs, q->data, &src, zItem))) {
+      free(zUpper);
+      goto done;
+    }
+    if (!zUpper && bCopied) src = t.copy;
+    sum_text(&src, zSrc);
+    sum_text(&dst, zDst);
     /* The chunk and the totals after it, at once: kill -9 before this
      * commit redoes the chunk, after it goes on from the next one. */
     ok = run_chunk_done(j, it, !zUpper,
                         "UPDATE tbl SET vkey = ?3, src_rows = ?4, src_sum = ?5, dst_rows = ?6, dst_sum = ?7,"
                         " verdict = CASE WHEN ?3 IS NOT NULL THEN NULL WHEN ?4 = ?6 AND ?5 = ?7 THEN 'ok' ELSE 'diff' END"
                         " WHERE job = ?1 AND id = ?2",
-                        "iititit", j->id, it->tbl, zUpper, nSrc, zSrcNew, nDst, zDstNew);
+                        "iititit", j->id, it->tbl, zUpper, src.nRow, zSrc, dst.nRow, zDst);
     if (!ok) {
       free(zUpper);
       goto done;
@@ -3597,25 +3732,17 @@ static bool run_vtable(Job *j, const Item *it) {
     if (!zUpper) break;
     free(zVKey);
     zVKey = zUpper;
-    free(zSrcSum);
-    free(zDstSum);
-    zSrcSum = xstrdup(zSrcNew);
-    zDstSum = xstrdup(zDstNew);
     nChunk = run_chunk_size(nChunk, now() - t0);
-    snprintf(zItem, sizeof zItem, "Verifying %s (%lld rows checked)", t.zQname, (long long)nSrc);
+    snprintf(zItem, sizeof zItem, "Verifying %s (%lld rows checked)", t.zQname, (long long)dst.nRow);
     if (!run_progress(j, zItem, false)) { ok = false; goto done; }
     snprintf(zItem, sizeof zItem, "Verifying %s", t.zQname);
     if (run_should_stop(j)) goto done; /* ok: paused at a checkpoint */
   }
 done:
-  PQclear(rs);
-  PQclear(rd);
   destroyPQExpBuffer(q);
   destroyPQExpBuffer(w);
   destroyPQExpBuffer(r);
   free(zVKey);
-  free(zSrcSum);
-  free(zDstSum);
   run_tbl_free(&t);
   return ok;
 }

@@ -128,7 +128,7 @@ DROP STATISTICS "select".parent_stats	MISSING statistics object "select".parent_
 ALTER TABLE "select".parent REPLICA IDENTITY DEFAULT	replica identity: f -> d
 ALTER SEQUENCE "select".scratch_seq SET LOGGED	persistence: u -> p
 DROP OPERATOR k3.!!(NONE, k3.myint)	MISSING operator k3.!!(NONE,k3.myint)
-ALTER OPERATOR FAMILY k3."loose fam" USING btree DROP OPERATOR 1 (k3.myint, k3.myint)	DIFFERENT operator family k3."loose fam" USING btree (operators
+ALTER OPERATOR FAMILY k3."loose fam" USING hash DROP OPERATOR 1 (k3.myint, k3.myint)	DIFFERENT operator family k3."loose fam" USING hash (operators
 DROP OPERATOR CLASS k3.myint_hash_ops USING hash CASCADE	MISSING operator class k3.myint_hash_ops USING hash
 ALTER TYPE k3.myint OWNER TO cb_app_owner	DIFFERENT type k3.myint (owner: postgres -> cb_app_owner)
 DROP TYPE k3."still a shell"	MISSING type k3."still a shell"
