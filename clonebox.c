@@ -108,6 +108,7 @@ typedef struct Options {
   bool bNoPrivileges;    /* grants not copied nor compared */
   bool bSkipUnsupported; /* leave out what the target role cannot create */
   bool bSubscriptions;   /* --subscriptions disabled: create them, disabled */
+  const char *zVerify;   /* --verify: full (default), counts or none */
   bool bYes;             /* --clean without asking */
   bool bWatch;           /* status: redraw until the job ends */
   bool bAll;             /* cancel: every unfinished job */
@@ -2757,6 +2758,7 @@ static bool cat_plan_unsupported_post(Job *j) {
  * copy (largest first, so parallel workers finish together), one checksum
  * item per such table, and the schema inventory comparison. */
 static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
+  bool bNone = j->pOpt->zVerify && strcmp(j->pOpt->zVerify, "none") == 0; /* --verify none */
   sqlite3_stmt *p = st_prep(j->db, "SELECT id, qname FROM tbl WHERE job = ? AND mode = 'copy'"
                             " ORDER BY rows_est DESC, id", "i", j->id);
   if (!p) return false;
@@ -2770,7 +2772,7 @@ static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
       ok = cat_add_item(j, pSeq, PH_DATA, "copy", zName, id, 0, 0, NULL, NULL, "todo", NULL);
     }
     snprintf(zName, sizeof zName, "checksum %s", zQ);
-    ok = ok && cat_add_item(j, pSeq, PH_VERIFY, "vtable", zName, id, 0, 0, NULL, NULL, "todo", NULL);
+    ok = ok && (bNone || cat_add_item(j, pSeq, PH_VERIFY, "vtable", zName, id, 0, 0, NULL, NULL, "todo", NULL));
   }
   sqlite3_finalize(p);
   /* Large objects: one copy item, checkpointed by oid in a tbl row of
@@ -2785,8 +2787,8 @@ static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
          cat_add_item(j, pSeq, PH_DATA, "large objects", "copy large objects", id, 0, 0, NULL, NULL, "todo", NULL);
   }
   free(zCount);
-  return ok && !g_err.bSet && cat_add_item(j, pSeq, PH_VERIFY, "vobjects", "compare schema objects", 0, 0, 0, NULL,
-                                           NULL, "todo", NULL);
+  return ok && !g_err.bSet && (bNone || cat_add_item(j, pSeq, PH_VERIFY, "vobjects", "compare schema objects", 0, 0, 0,
+                                                     NULL, NULL, "todo", NULL));
 }
 
 /* Empties one target schema (@S: its quoted name as a literal): drops it
@@ -3832,7 +3834,9 @@ static const char zReportSql[] =
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'different' ORDER BY name)) AS different"
     "  FROM kinds k ORDER BY k.kind)"
     " SELECT json_object('job', j.id,"
-    "  'result', CASE WHEN EXISTS (SELECT 1 FROM diffs) OR EXISTS (SELECT 1 FROM kinds WHERE kind = 'unsupported kind')"
+    "  'verify', coalesce(json_extract(j.options, '$.verify'), 'full'),"
+    "  'result', CASE WHEN json_extract(j.options, '$.verify') = 'none' THEN 'UNVERIFIED'"
+    "   WHEN EXISTS (SELECT 1 FROM diffs) OR EXISTS (SELECT 1 FROM kinds WHERE kind = 'unsupported kind')"
     "   OR EXISTS (SELECT 1 FROM tbl WHERE job = ?1 AND mode = 'copy'"
     "   AND verdict IS NOT 'ok') THEN 'FAIL' ELSE 'PASS' END,"
     "  'source', j.source, 'target', j.target, 'verified_at', datetime('now') || 'Z', 'runs', j.runs, 'snapshots', j.snapshots,"
@@ -3919,8 +3923,12 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
     printf("  %s: %s\n", sqlite3_column_text(p, 0), sqlite3_column_text(p, 1));
   }
   sqlite3_finalize(p);
-  char *zResult = st_text(db, "SELECT json_extract(?, '$.result')", "t", zReport);
-  printf("\nRESULT: %s\n", zResult ? zResult : "?");
+  char *zResult = st_text(db, "SELECT CASE coalesce(json_extract(?1, '$.verify'), 'full') WHEN 'full' THEN"
+                          " 'every row checksummed as copied (target read once), every object compared'"
+                          " WHEN 'counts' THEN 'row counts and objects only (--verify counts): values not compared'"
+                          " ELSE 'none (--verify none): nothing compared' END || char(10) || 'RESULT: ' ||"
+                          " coalesce(json_extract(?1, '$.result'), '?')", "t", zReport);
+  printf("\nVERIFICATION: %s\n", zResult ? zResult : "?");
   free(zResult);
   fflush(stdout);
 }
@@ -4272,9 +4280,10 @@ static int eng_finish(Job *j) {
   char *zReport = NULL;
   if (!eng_enter_phase(j, PH_DONE) || !(zReport = rp_build(j))) return g_err.rc ? g_err.rc : EXIT_FAILED;
   clear_progress_line();
-  bool bPass = st_int(j->db, 0, "SELECT result = 'PASS' FROM job WHERE id = ?", "i", j->id);
+  bool bPass = st_int(j->db, 0, "SELECT result IN ('PASS', 'UNVERIFIED') FROM job WHERE id = ?", "i", j->id);
   st_run(j->db, "UPDATE job SET status = 'done', finished_at = ?, current_item = ? WHERE id = ?", "dti", now(),
-         bPass ? "Done: verification PASS" : "Done: verification FAIL", j->id);
+         !bPass ? "Done: verification FAIL" : st_int(j->db, 0, "SELECT result = 'PASS' FROM job WHERE id = ?", "i", j->id)
+         ? "Done: verification PASS" : "Done: not verified (--verify none)", j->id);
   rp_print(j->db, zReport, j->pOpt->bJson);
   free(zReport);
   return bPass ? EXIT_OK : EXIT_VERIFY;
@@ -4319,12 +4328,14 @@ static char *eng_options_json(sqlite3 *db, const Options *o) {
   }
   /* keys that are not the defaults are added only when given, so that
    * jobs stored before they existed keep matching */
-  char *zJson = st_text(db, "SELECT json_patch(json_patch(json_object('exclude_table', json(?), 'exclude_table_data', json(?),"
-                        " 'no_owner', json(?), 'no_privileges', json(?), 'skip_unsupported', json(?)),"
+  char *zJson = st_text(db, "SELECT json_patch(json_patch(json_patch(json_object('exclude_table', json(?), 'exclude_table_data',"
+                        " json(?), 'no_owner', json(?), 'no_privileges', json(?), 'skip_unsupported', json(?)),"
                         " CASE WHEN ? THEN json_object('subscriptions', 'disabled') ELSE '{}' END),"
-                        " CASE WHEN ? <> '{}' THEN json_object('role_map', json(?)) ELSE '{}' END)", "tttttitt", zT, zD,
+                        " CASE WHEN ? <> '{}' THEN json_object('role_map', json(?)) ELSE '{}' END),"
+                        " CASE WHEN ? <> 'full' THEN json_object('verify', ?) ELSE '{}' END)", "tttttitttt", zT, zD,
                         o->bNoOwner ? "true" : "false", o->bNoPrivileges ? "true" : "false",
-                        o->bSkipUnsupported ? "true" : "false", (sqlite3_int64)o->bSubscriptions, zMap, zMap);
+                        o->bSkipUnsupported ? "true" : "false", (sqlite3_int64)o->bSubscriptions, zMap, zMap,
+                        o->zVerify ? o->zVerify : "full", o->zVerify ? o->zVerify : "full");
   free(zMap);
   free(zT);
   free(zD);
@@ -4405,6 +4416,8 @@ static const char zUsage[] =
     "  --no-owner                objects belong to the target role; owners are not compared\n"
     "  --no-privileges           grants are neither copied nor compared\n"
     "  --skip-unsupported        leave out what the target role (no superuser) cannot create; named in the report\n"
+    "  --verify MODE             full (default: every row's checksum, as copied, and every object), counts (row\n"
+    "                            counts and objects) or none (no verification; the result says NOT VERIFIED)\n"
     "  --role-map FROM=TO        objects owned by or granted to role FROM on the source go to role TO (repeatable)\n"
     "  --subscriptions MODE      exclude (default: not cloned nor compared, named in the report) or disabled\n"
     "                            (created with connect = false, enabled = false, and compared)\n"
@@ -4619,7 +4632,7 @@ done:
 enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
   C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME, /* commands that write to a target */
-  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, /* long-only */
+  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, OPT_VERIFY, /* long-only */
 };
 static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel"};
 
@@ -4663,6 +4676,7 @@ static const struct option aLong[] = {
     {"refresh", no_argument, NULL, OPT_REFRESH},
     {"subscriptions", required_argument, NULL, OPT_SUBSCRIPTIONS},
     {"role-map", required_argument, NULL, OPT_ROLE_MAP},
+    {"verify", required_argument, NULL, OPT_VERIFY},
     {"retry-for", required_argument, NULL, OPT_RETRY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -4686,6 +4700,7 @@ static int cmd_option_commands(int c) {
     case OPT_NO_OWNER: case OPT_NO_PRIVILEGES: return C_RUNNER | C_VERIFY;
     case OPT_SKIP_UNSUPPORTED: return C_RUNNER;
     case OPT_SUBSCRIPTIONS: case OPT_ROLE_MAP: return C_RUNNER | C_VERIFY;
+    case OPT_VERIFY: return C_CLONE | C_START | C_VERIFY;
     case OPT_REFRESH: return C_CLONE;
     case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY;
   }
@@ -4816,7 +4831,7 @@ static int cmd_status(const Options *o) {
     bool bLive = st_int(db, 0, "SELECT json_extract(?, '$.status') IN ('running', 'stale')", "t", zJson);
     /* The job's outcome, as the command that ran it would have said it. */
     rc = (int)st_int(db, EXIT_OK, "SELECT CASE json_extract(?1, '$.status') WHEN 'failed' THEN ?2 WHEN 'cancelled' THEN ?3"
-                     " WHEN 'done' THEN CASE json_extract(?1, '$.result') WHEN 'PASS' THEN 0 ELSE ?4 END ELSE 0 END",
+                     " WHEN 'done' THEN CASE WHEN json_extract(?1, '$.result') IN ('PASS', 'UNVERIFIED') THEN 0 ELSE ?4 END ELSE 0 END",
                      "tiii", zJson, (sqlite3_int64)EXIT_FAILED, (sqlite3_int64)EXIT_CANCELLED, (sqlite3_int64)EXIT_VERIFY);
     free(zJson);
     if (!o->bWatch || !bLive) break;
@@ -4932,6 +4947,13 @@ int main(int argc, char **argv) {
       case OPT_NO_PRIVILEGES: o.bNoPrivileges = true; break;
       case OPT_SKIP_UNSUPPORTED: o.bSkipUnsupported = true; break;
       case OPT_REFRESH: o.bNew = o.bClean = true; break; /* a new job over the same ends, cleaning first */
+      case OPT_VERIFY:
+        if (strcmp(optarg, "full") != 0 && strcmp(optarg, "counts") != 0 && strcmp(optarg, "none") != 0) {
+          opt_free(&o);
+          return usage_error("--verify takes full (the default), counts or none");
+        }
+        o.zVerify = optarg;
+        break;
       case OPT_SUBSCRIPTIONS:
         if (strcmp(optarg, "disabled") != 0 && strcmp(optarg, "exclude") != 0)
           return usage_error("--subscriptions takes exclude (the default) or disabled");
@@ -4973,6 +4995,10 @@ int main(int argc, char **argv) {
                                                               : "this command takes no JOB argument");
     opt_free(&o);
     return usage_error(z);
+  }
+  if (cmd == C_VERIFY && o.zVerify && strcmp(o.zVerify, "none") == 0) {
+    opt_free(&o);
+    return usage_error("verify --verify none would compare nothing; use counts or full");
   }
   g_bQuiet = o.bQuiet;
   g_bTty = isatty(STDERR_FILENO);

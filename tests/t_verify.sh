@@ -178,3 +178,30 @@ test_verify_clone_of_a_live_source_passes() {
     # the stand-alone verify compares with the source as it is now
     assert_exit 3 cb verify --source "$(pg_url src "$src")" --target "$(pg_url dst "$tgt")"
 }
+
+# --verify full|counts|none: the report says which was done; counts sees
+# a missing row but not a changed value; none compares nothing and says so.
+test_verify_modes() {
+    local src t1 t2
+    src=$(new_db src vmodes)
+    psqlq src "$src" -c "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g" >/dev/null
+    t1=$(new_db dst vmodes)
+    assert_exit 0 cb clone --verify none --source "$(pg_url src "$src")" --target "$(pg_url dst "$t1")" --state "$TEST_TMP/s1.db"
+    assert_contains "$LAST_OUT" "VERIFICATION: none"
+    assert_eq "RESULT: UNVERIFIED" "$(printf '%s\n' "$LAST_OUT" | tail -n 1)"
+    assert_eq 0 "$(sqlite3 "$TEST_TMP/s1.db" "SELECT count(*) FROM item WHERE phase = 5")" "no verification items"
+    assert_exit 0 cb status --json --state "$TEST_TMP/s1.db"
+    t2=$(new_db dst vmodes)
+    assert_exit 0 cb clone --verify counts --source "$(pg_url src "$src")" --target "$(pg_url dst "$t2")" --state "$TEST_TMP/s2.db"
+    assert_contains "$LAST_OUT" "VERIFICATION: row counts and objects only"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    psqlq dst "$t2" -c "UPDATE t SET v = 'changed' WHERE id = 5" >/dev/null
+    assert_exit 0 cb verify --verify counts --source "$(pg_url src "$src")" --target "$(pg_url dst "$t2")"
+    assert_exit 3 cb verify --source "$(pg_url src "$src")" --target "$(pg_url dst "$t2")"
+    assert_contains "$LAST_OUT" "VERIFICATION: every row checksummed"
+    psqlq dst "$t2" -c "DELETE FROM t WHERE id = 6" >/dev/null
+    assert_exit 3 cb verify --verify counts --source "$(pg_url src "$src")" --target "$(pg_url dst "$t2")"
+    assert_contains "$LAST_OUT" "DIFF table public.t: rows 100 vs 99"
+    assert_exit 2 cb verify --verify none --source "$(pg_url src "$src")" --target "$(pg_url dst "$t2")"
+    assert_exit 2 cb clone --verify some --source "$(pg_url src "$src")" --target "$(pg_url dst "$t2")" --state "$TEST_TMP/s3.db"
+}
