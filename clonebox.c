@@ -133,7 +133,9 @@ typedef struct Job {
   char zLockBackend[64];/* pid/start of our target session holding the lock, or "" */
   PGconn *src;          /* source connection or NULL; PQfinish in job_close */
   PGconn *dst;          /* target connection or NULL; PQfinish in job_close */
-  bool bSnapshot;       /* src is inside the data phase's snapshot txn */
+  PGconn *snap;         /* source session holding the data phase's exported snapshot, or NULL */
+  char zSnapshot[64];   /* its id (pg_export_snapshot) */
+  bool bSnapshot;       /* snap holds the snapshot this run's copies read in */
   bool bVerifyOnly;     /* stand-alone `verify`: no DDL, no copy */
   bool bLockTarget;     /* this runner holds the lease: fence the target too */
   bool bDeclined;       /* the user answered no to --clean's question */
@@ -3064,7 +3066,8 @@ static void run_disconnect(Job *j) {
   lease_track(1, NULL);
   PQfinish(j->src);
   PQfinish(j->dst);
-  j->src = j->dst = NULL;
+  PQfinish(j->snap);
+  j->src = j->dst = j->snap = NULL;
   j->bSnapshot = false;
 }
 
@@ -3396,15 +3399,43 @@ static void run_dst_rollback(Job *j) {
  * never recorded simply starts over.  A table without a usable key is
  * copied in one transaction and, if cut, started again from empty (the
  * report counts those restarts). */
-/* Puts the source session into the data phase's snapshot (one
- * repeatable-read transaction that every copy of this run reads in). */
+/* Puts the source session into the data phase's snapshot: one per run,
+ * exported by a session of its own that holds it open (pg_export_snapshot)
+ * and imported by each transaction that copies.  The copying session
+ * commits after each table, so that it does not hold a lock on every table
+ * it has read: with thousands of tables that would exhaust the server's
+ * lock table (max_locks_per_transaction). */
 static bool run_snapshot(Job *j, const char *zWhat) {
-  if (j->bSnapshot) return true;
-  if (!db_exec(j->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", zWhat) ||
-      !st_run(j->db, "UPDATE job SET snapshots = snapshots + 1 WHERE id = ?", "i", j->id))
-    return false;
-  j->bSnapshot = true;
-  return true;
+  if (!j->bSnapshot) {
+    PQfinish(j->snap);
+    j->snap = db_connect(j->zSrcInfo, "source");
+    char *zId = NULL;
+    if (!j->snap || !db_setup(j->snap, NULL, "source") ||
+        !db_exec(j->snap, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", zWhat) ||
+        !(zId = db_scalar(j->snap, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL, zWhat)) ||
+        !st_run(j->db, "UPDATE job SET snapshots = snapshots + 1 WHERE id = ?", "i", j->id)) {
+      free(zId);
+      return false;
+    }
+    snprintf(j->zSnapshot, sizeof j->zSnapshot, "%s", zId);
+    free(zId);
+    j->bSnapshot = true;
+  }
+  if (PQtransactionStatus(j->src) != PQTRANS_IDLE) return true;
+  char *zLit = PQescapeLiteral(j->src, j->zSnapshot, strlen(j->zSnapshot));
+  if (!zLit) return db_fail(j->src, NULL, zWhat);
+  char zSql[160];
+  snprintf(zSql, sizeof zSql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT %s", zLit);
+  PQfreemem(zLit);
+  return db_exec(j->src, zSql, zWhat);
+}
+
+/* Ends the snapshot of the data phase (its holder session too). */
+static void run_snapshot_end(Job *j) {
+  if (j->src && PQtransactionStatus(j->src) != PQTRANS_IDLE) PQclear(PQexec(j->src, "COMMIT"));
+  PQfinish(j->snap);
+  j->snap = NULL;
+  j->bSnapshot = false;
 }
 
 static bool run_copy(Job *j, const Item *it) {
@@ -3493,8 +3524,10 @@ static bool run_copy(Job *j, const Item *it) {
     nChunk = run_chunk_size(nChunk, now() - t0);
     if (run_should_stop(j)) goto done; /* ok: paused at a checkpoint */
   }
+  /* the table's locks go; the next table imports the snapshot again */
+  ok = db_exec(src, "COMMIT", zWhat);
   snprintf(zItem, sizeof zItem, "Table done: %s (%lld rows)", t.zQname, (long long)t.nDone);
-  ok = run_progress(j, zItem, true);
+  ok = ok && run_progress(j, zItem, true);
 done:
   if (!ok) run_dst_rollback(j);
   destroyPQExpBuffer(q);
@@ -3704,7 +3737,7 @@ static bool run_vtable(Job *j, const Item *it) {
     sum_parse(&dst, sqlite3_column_int64(p, 3), (const char *)sqlite3_column_text(p, 4));
   }
   sqlite3_finalize(p);
-  long nChunk = 50000;
+  long nChunk = 20000;
   for (;;) {
     char *zUpper = NULL, zSrc[33], zDst[33];
     double t0 = now();
@@ -3952,7 +3985,7 @@ static const char zStatusSql[] =
     "   FROM tbl WHERE job = j.id AND mode = 'copy' AND started_at IS NOT NULL),"
     " 'tables', (SELECT json_group_array(json_object('table', qname, 'mode', mode, 'status', status,"
     "   'rows_total', coalesce(rows_total, rows_est), 'rows_copied', rows_copied,"
-    "   'rows_verified', CASE WHEN vkey IS NOT NULL OR verdict IS NOT NULL THEN coalesce(src_rows, 0) ELSE 0 END))"
+    "   'rows_verified', CASE WHEN vkey IS NOT NULL OR verdict IS NOT NULL THEN coalesce(dst_rows, 0) ELSE 0 END))"
     "   FROM (SELECT * FROM tbl WHERE job = j.id AND mode <> 'parent' ORDER BY schema_name, table_name)))"
     " FROM job j WHERE j.id = ?1";
 
@@ -4054,11 +4087,7 @@ static bool eng_next(Job *j, Item *it) {
 /* Moves the job into the item's phase: ends the data snapshot when data
  * is over, records the phase, tells the user. */
 static bool eng_enter_phase(Job *j, int phase) {
-  if (j->bSnapshot && phase != PH_DATA) {
-    PGresult *r = PQexec(j->src, "COMMIT");
-    PQclear(r);
-    j->bSnapshot = false;
-  }
+  if (j->bSnapshot && phase != PH_DATA) run_snapshot_end(j);
   j->phase = phase;
   if (!st_run(j->db, "UPDATE job SET phase = ? WHERE id = ?", "ti", azPhase[phase], j->id)) return false;
   char z[64];
@@ -4482,6 +4511,7 @@ static void job_close(Job *j) {
   lease_track(1, NULL);
   PQfinish(j->src);
   PQfinish(j->dst);
+  PQfinish(j->snap);
   sqlite3_close(j->db);
 }
 
