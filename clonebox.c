@@ -572,6 +572,9 @@ static const char zSessionSql[] =
     " pg_catalog.set_config('lock_timeout', '0', false),"
     " pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false),"
     " pg_catalog.set_config('row_security', 'off', false),"
+    /* the catalog queries are large: compiling them (JIT) takes seconds,
+     * running them milliseconds */
+    " pg_catalog.set_config('jit', 'off', false),"
     /* function bodies may name objects created later (or left out), as
      * with pg_dump; they are checked when they run */
     " pg_catalog.set_config('check_function_bodies', 'off', false),"
@@ -2951,7 +2954,7 @@ static bool cat_plan(Job *j) {
  * ==================================================================== */
 
 static bool g_bLineShown;   /* a progress line is on the terminal */
-static double g_tLastLine;  /* when the last plain progress line went out */
+static double g_tLastLine;  /* when the last progress line went out (or was redrawn) */
 
 static void clear_progress_line(void) {
   if (g_bLineShown) fputs("\r\033[K", stderr);
@@ -2968,15 +2971,19 @@ static bool run_progress(Job *j, const char *zItem, bool bForce) {
   if (!st_run(j->db, "UPDATE job SET current_item = ?, updated_at = ?, heartbeat_at = ? WHERE id = ?",
               "tddi", zItem, t, t, j->id))
     return false;
-  if (g_bQuiet) return true;
+  /* A terminal line is redrawn at most 5 times a second; a plain line
+   * (a log) goes out every 5 s and at each phase.  The counts are read
+   * only then: they cost a scan of the job's items. */
+  bool bPhase = strncmp(zItem, "Phase ", 6) == 0;
+  if (g_bQuiet || (g_bTty ? t - g_tLastLine < 0.2 && !bPhase : t - g_tLastLine < 5 && !bPhase)) return true;
+  g_tLastLine = t;
   sqlite3_int64 nDone = st_int(j->db, 0, "SELECT count(*) FROM item WHERE job = ? AND status IN ('done', 'excluded')", "i", j->id);
   sqlite3_int64 nAll = st_int(j->db, 1, "SELECT count(*) FROM item WHERE job = ?", "i", j->id);
   if (g_bTty) {
     fprintf(stderr, "\r\033[K[%-8s %3d%%] %.100s", azPhase[j->phase], (int)(100 * nDone / (nAll ? nAll : 1)), zItem);
     g_bLineShown = true;
-  } else if (bForce || t - g_tLastLine >= 5) {
+  } else {
     fprintf(stderr, "clonebox: [%s %d%%] %s\n", azPhase[j->phase], (int)(100 * nDone / (nAll ? nAll : 1)), zItem);
-    g_tLastLine = t;
   }
   return true;
 }
@@ -3461,6 +3468,7 @@ static bool run_copy(Job *j, const Item *it) {
   if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
   snprintf(zWhat, sizeof zWhat, "copying %s", t.zQname);
   if (!run_snapshot(j, zWhat)) goto done;
+  bool bCounted = t.nTotal < 0; /* in this snapshot, just now */
   if (t.nTotal < 0) { /* counted once per job, kept for every later run */
     appendPQExpBuffer(q, "SELECT count(*) FROM ONLY %s", t.zQname);
     char *z = db_scalar(src, q->data, 0, NULL, zWhat);
@@ -3471,6 +3479,7 @@ static bool run_copy(Job *j, const Item *it) {
       goto done;
   }
   bool bRepair = strcmp(t.zStatus, "copying") == 0;
+  bool bFresh = strcmp(t.zStatus, "todo") == 0; /* never begun: the target's table is empty */
   if (!t.zKeyCols) { /* no key: the whole table in one transaction */
     t.nDone = 0;
     if (!st_run(j->db, "UPDATE tbl SET status = 'copying', rows_copied = 0, last_key = NULL,"
@@ -3494,11 +3503,17 @@ static bool run_copy(Job *j, const Item *it) {
   for (;;) {
     char *zUpper = NULL;
     double t0 = now();
-    if (!run_chunk(j, src, &t, t.zLastKey, nChunk, w, r, &zUpper, zWhat)) goto done;
+    /* a table counted just now that fits in one chunk needs no bounds */
+    if (bCounted && !t.zLastKey && t.nTotal < nChunk) {
+      resetPQExpBuffer(w);
+      resetPQExpBuffer(r);
+    } else if (!run_chunk(j, src, &t, t.zLastKey, nChunk, w, r, &zUpper, zWhat)) {
+      goto done;
+    }
     /* The target: one transaction per chunk. */
     resetPQExpBuffer(q);
     appendPQExpBufferStr(q, "BEGIN; ");
-    if (!t.zLastKey) appendPQExpBuffer(q, "TRUNCATE ONLY %s", t.zQname);
+    if (!t.zLastKey && !bFresh) appendPQExpBuffer(q, "TRUNCATE ONLY %s", t.zQname);
     else if (bRepair) appendPQExpBuffer(q, "DELETE FROM ONLY %s WHERE %s", t.zQname, w->data);
     if (!db_exec(dst, q->data, zWhat)) { free(zUpper); goto done; }
     resetPQExpBuffer(q);
@@ -3692,13 +3707,13 @@ static bool run_vtable(Job *j, const Item *it) {
   if (!cd || !run_tbl_load(j, it->tbl, &t)) goto done;
   snprintf(zItem, sizeof zItem, "Verifying %s", t.zQname);
   if (!run_progress(j, zItem, false)) goto done;
-  /* A table missing from the target is a finding, not an error. */
-  const char *az[1] = {t.zQname};
-  char *zThere = db_scalar(cd, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", 1, az, zItem);
-  bool bThere = zThere && zThere[0] == 't';
-  free(zThere);
-  if (g_err.bSet) goto done;
-  if (!bThere) {
+  /* A table missing from the target is a finding, not an error; so is a
+   * column missing there (dropped or renamed). */
+  appendPQExpBuffer(q, "SELECT %s FROM ONLY %s LIMIT 0", t.zAllCols ? t.zAllCols : "", t.zQname);
+  PGresult *rc = PQexec(cd, q->data);
+  const char *zState = PQresultErrorField(rc, PG_DIAG_SQLSTATE);
+  if (zState && strcmp(zState, "42P01") == 0) {
+    PQclear(rc);
     ok = st_begin(j->db) &&
          st_run(j->db, "UPDATE tbl SET verdict = 'missing', dst_rows = NULL, dst_sum = NULL WHERE job = ? AND id = ?",
                 "ii", j->id, it->tbl) &&
@@ -3706,10 +3721,6 @@ static bool run_vtable(Job *j, const Item *it) {
     if (!ok) st_rollback(j->db);
     goto done;
   }
-  /* So is a column missing on the target (dropped or renamed there). */
-  appendPQExpBuffer(q, "SELECT %s FROM ONLY %s LIMIT 0", t.zAllCols ? t.zAllCols : "", t.zQname);
-  PGresult *rc = PQexec(cd, q->data);
-  const char *zState = PQresultErrorField(rc, PG_DIAG_SQLSTATE);
   if (PQresultStatus(rc) != PGRES_TUPLES_OK && !(zState && strcmp(zState, "42703") == 0)) {
     db_fail(cd, rc, zItem);
     PQclear(rc);
@@ -3755,7 +3766,12 @@ static bool run_vtable(Job *j, const Item *it) {
   for (;;) {
     char *zUpper = NULL, zSrc[33], zDst[33];
     double t0 = now();
-    if (!run_chunk(j, bCopied ? cd : cs, &t, zVKey, nChunk, w, r, &zUpper, zItem)) goto done;
+    if (bCopied && !zVKey && t.copy.nRow < nChunk) { /* one chunk: no bounds to find */
+      resetPQExpBuffer(w);
+      resetPQExpBuffer(r);
+    } else if (!run_chunk(j, bCopied ? cd : cs, &t, zVKey, nChunk, w, r, &zUpper, zItem)) {
+      goto done;
+    }
     resetPQExpBuffer(q);
     if (!t.zCopyCols || !t.zCopyCols[0]) appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
     else appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s%s%s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zQname,
