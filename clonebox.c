@@ -16,12 +16,12 @@
  * Contents (each number is a section banner below; a section only calls
  * sections above it):
  *   1. Includes, constants and types
- *   2. Utilities: errors, logging, time, strings
+ *   2. Utilities: errors, logging, time, strings, row checksums
  *   3. PostgreSQL layer (db_): connect, session settings, exec, the target guard
  *   4. State store (st_): the SQLite schema and job records
  *   5. Runner control (lease_): fences, take-over, heartbeat, signals, cancel
  *   6. Catalog (cat_): objects, their DDL and order, the inventory, the plan
- *   7. Work items (run_): progress, DDL, chunked table copy, verification
+ *   7. Work items (run_): progress, DDL, the snapshot, chunked copy, large objects, verification
  *   8. Reports and status (rp_)
  *   9. Engine (eng_): preflight, the item loop, retries, job creation
  *  10. Command line and main (cmd_)
@@ -159,7 +159,7 @@ typedef struct Item {
 /* }==================================================================== */
 
 /* {====================================================================
- * 2. Utilities: errors, logging, time, strings
+ * 2. Utilities: errors, logging, time, strings, row checksums
  * ==================================================================== */
 
 /* The error slot: the first failure is recorded here where it happens;
@@ -1381,6 +1381,9 @@ static void lease_release(Job *j) {
   " format_type(p.amproclefttype, NULL), format_type(p.amprocrighttype, NULL), p.amproc::regprocedure)" \
   " FROM pg_amproc p JOIN pg_depend d ON d.classid = 'pg_amproc'::regclass AND d.objid = p.oid" \
   " WHERE d.refclassid = '" refcls "'::regclass AND d.refobjid = " refoid
+/* The probe and the comment of type t in namespace n. */
+#define TYPE_PROBE "format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname))"
+#define TYPE_COMMENT CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')")
 #define REGCLASS_PROBE "format('SELECT pg_catalog.to_regclass(%L) IS NOT NULL', format('%I.%I', n.nspname, c.relname))"
 
 /* Tables whose rows may be copied: plain and partitioned tables. */
@@ -1538,8 +1541,8 @@ static const char zNodesSql[] =
     " UNION ALL SELECT 'pg_type'::regclass::oid || '/' || t.oid || CASE WHEN t.typisdefined THEN '/shell' ELSE '' END,"
     " 'shell type', 2, n.nspname, format('%I.%I', n.nspname, t.typname),"
     " format('CREATE TYPE %I.%I', n.nspname, t.typname) || CASE WHEN t.typisdefined THEN '' ELSE "
-    CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " END || ';',"
-    " format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname)), 0"
+    TYPE_COMMENT " END || ';',"
+    " " TYPE_PROBE ", 0"
     " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
     " WHERE (t.typtype = 'b' OR (t.typtype = 'p' AND NOT t.typisdefined)) AND " USER_NS("n")
     " AND " NOT_EXT("pg_type", "t.oid") " AND " NOT_INTERNAL("pg_type", "t.oid")
@@ -1551,8 +1554,8 @@ static const char zNodesSql[] =
     "  CASE WHEN r.rngcanonical <> 0 THEN ', CANONICAL = ' || r.rngcanonical::regproc::text ELSE '' END,"
     "  CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text ELSE '' END,"
     "  format(', MULTIRANGE_TYPE_NAME = %I.%I', mn.nspname, mt.typname)) || "
-    CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " || ';',"
-    " format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname)), 0"
+    TYPE_COMMENT " || ';',"
+    " " TYPE_PROBE ", 0"
     " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_range r ON r.rngtypid = t.oid"
     " JOIN pg_type st ON st.oid = r.rngsubtype JOIN pg_opclass oc ON oc.oid = r.rngsubopc"
     " JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace JOIN pg_type mt ON mt.oid = r.rngmultitypid"
@@ -1562,8 +1565,8 @@ static const char zNodesSql[] =
     " UNION ALL SELECT 'pg_type'::regclass::oid || '/' || t.oid, 'enum', 2, n.nspname, format('%I.%I', n.nspname, t.typname),"
     " format(E'CREATE SCHEMA IF NOT EXISTS %I;\\nCREATE TYPE %I.%I AS ENUM (%s)', n.nspname, n.nspname, t.typname,"
     "  (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)) || "
-    CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " || ';',"
-    " format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname)), 0"
+    TYPE_COMMENT " || ';',"
+    " " TYPE_PROBE ", 0"
     " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
     " WHERE t.typtype = 'e' AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid")
     /* domains */
@@ -1578,7 +1581,7 @@ static const char zNodesSql[] =
     " || coalesce((SELECT string_agg(format(E';\\nALTER DOMAIN %I.%I ADD CONSTRAINT %I %s', n.nspname, t.typname, k.conname,"
     "   pg_get_constraintdef(k.oid)), '' ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid AND NOT k.convalidated), '') || "
     CMT("'DOMAIN'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " || ';',"
-    " format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname)), 0"
+    " " TYPE_PROBE ", 0"
     " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype"
     " WHERE t.typtype = 'd' AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid")
     /* composite types */
@@ -1588,8 +1591,8 @@ static const char zNodesSql[] =
     "   || CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation THEN ' COLLATE ' || " QUAL_COLL("a.attcollation") " ELSE '' END,"
     "   ', ' ORDER BY a.attnum) FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid"
     "   WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)) || "
-    CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " || ';',"
-    " format('SELECT pg_catalog.to_regtype(%L) IS NOT NULL', format('%I.%I', n.nspname, t.typname)), 0"
+    TYPE_COMMENT " || ';',"
+    " " TYPE_PROBE ", 0"
     " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_class tc ON tc.oid = t.typrelid"
     " WHERE t.typtype = 'c' AND tc.relkind = 'c' AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid")
     /* sequences other than identity ones (those come with their table) */
@@ -1725,7 +1728,7 @@ static const char zNodesSql[] =
     "  ', CATEGORY = ' || quote_literal(t.typcategory::text), CASE WHEN t.typispreferred THEN ', PREFERRED = true' END,"
     "  ', DEFAULT = ' || quote_literal(t.typdefault), ', ELEMENT = ' || format_type(nullif(t.typelem, 0), NULL),"
     "  ', DELIMITER = ' || quote_literal(t.typdelim::text), CASE WHEN t.typcollation <> 0 THEN ', COLLATABLE = true' END)) || "
-    CMT("'TYPE'", "format('%I.%I', n.nspname, t.typname)", "obj_description(t.oid, 'pg_type')") " || ';',"
+    TYPE_COMMENT " || ';',"
     " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE oid = pg_catalog.to_regtype(%L) AND typtype = ''b'')',"
     "  format('%I.%I', n.nspname, t.typname)), 0"
     " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
@@ -2943,7 +2946,7 @@ static bool cat_plan(Job *j) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 7. Work items (run_): progress, DDL, chunked table copy, verification
+ * 7. Work items (run_): progress, DDL, the snapshot, chunked copy, large objects, verification
  *
  * Each function runs one item and records it done in the same breath.
  * "kill -9 here" rules: a DDL item runs as one target transaction, marked
