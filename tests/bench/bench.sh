@@ -565,8 +565,9 @@ PCVER=$(pgcopydb --version 2>/dev/null | awk '/pgcopydb version/ { print $3; exi
         [ -n "$raw_med" ] && printf '%s' ", $(fmt "$(calc "$PH_DATA / $raw_med")" 2)× the raw 2-stream COPY's $(fmt "$raw_med" 1) s"
         printf '%s' "; post-data takes $(pct "$PH_POST" "$CB_MED")% ($(fmt "$PH_POST" 1) s"
         [ -n "$post_med" ] && printf '%s' " vs $(fmt "$post_med" 1) s for pg_dump's post-data through psql"
-        printf '%s' ") and verification $(pct "$PH_VERIFY" "$CB_MED")% ($(fmt "$PH_VERIFY" 1) s, row counts and checksums"
-        printf '%s' " on both servers). Schema and planning take $(fmt "$PH_SCHEMA" 1) s; the rest"
+        printf '%s' ") and verification $(pct "$PH_VERIFY" "$CB_MED")% ($(fmt "$PH_VERIFY" 1) s,"
+        printf '%s' " $(fmt "$(calc "$PH_VERIFY / $PH_DATA")" 2)× the data phase: one read of the target, checksummed"
+        printf '%s' " against what the copy streamed). Schema and planning take $(fmt "$PH_SCHEMA" 1) s; the rest"
         printf '%s\n' " ($(fmt "$(calc "$CB_MED - $PH_JOB")" 1) s) is process start, connecting and the report."
     else
         echo "No successful clonebox run: no phase times."
