@@ -794,6 +794,8 @@ static const char *const azStSchema[] = {
     " status TEXT NOT NULL DEFAULT 'todo'," /* todo, copying, done */
     " started_at REAL, done_at REAL,"
     " copy_rows INTEGER, copy_sum TEXT,"/* checksum of the rows as the copy streamed them (to last_key) */
+    " snap_writes INTEGER,"            /* the source's write counter for it when its snapshot was taken */
+    " verify_writes INTEGER,"          /* the same counter at verification */
     " src_rows INTEGER, src_sum TEXT," /* checksum so far (to vkey), then whole */
     " dst_rows INTEGER, dst_sum TEXT,"
     " verdict TEXT,"                   /* ok, diff, excluded */
@@ -954,12 +956,14 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
    * job.lock_backend (take-over of a dead runner's target session) and
    * tbl.copy_format (text COPY for types without binary I/O), 1-3 lack
    * tbl.copy_rows and copy_sum (a job begun without them verifies both
-   * sides, as it did). */
+   * sides, as it did), snap_writes and verify_writes. */
   if ((version == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) ||
       (version >= 1 && version <= 2 && (!st_run(db, "ALTER TABLE job ADD COLUMN lock_backend TEXT", NULL) ||
                                         !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_format TEXT", NULL))) ||
       (version >= 1 && version <= 3 && (!st_run(db, "ALTER TABLE tbl ADD COLUMN copy_rows INTEGER", NULL) ||
-                                        !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_sum TEXT", NULL)))) {
+                                        !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_sum TEXT", NULL) ||
+                                        !st_run(db, "ALTER TABLE tbl ADD COLUMN snap_writes INTEGER", NULL) ||
+                                        !st_run(db, "ALTER TABLE tbl ADD COLUMN verify_writes INTEGER", NULL)))) {
     sqlite3_close(db);
     return NULL;
   }
@@ -3423,6 +3427,28 @@ static void run_dst_rollback(Job *j) {
  * never recorded simply starts over.  A table without a usable key is
  * copied in one transaction and, if cut, started again from empty (the
  * report counts those restarts). */
+/* The source's statistics count the rows written to each table
+ * (inserted, updated, deleted): stores them into zCol of the job's copied
+ * tables that zWhere selects.  Taken when a snapshot is exported and again
+ * at verification, they tell whether the source changed after the
+ * snapshot that copied a table: information, from statistics the server
+ * updates within about a second, not a comparison. */
+static bool run_write_counters(Job *j, PGconn *conn, const char *zCol, const char *zWhere) {
+  PGresult *res = db_query(conn, "SELECT relid, n_tup_ins + n_tup_upd + n_tup_del FROM pg_catalog.pg_stat_all_tables", 0,
+                           NULL, "reading the source's write counters");
+  if (!res) return false;
+  char *zSql = sqlite3_mprintf("UPDATE tbl SET %s = ? WHERE job = ? AND relid = ? AND mode = 'copy' AND %s", zCol, zWhere);
+  bool ok = st_begin(j->db);
+  for (int i = 0; ok && i < PQntuples(res); i++)
+    ok = st_run(j->db, zSql, "iii", (sqlite3_int64)atoll(PQgetvalue(res, i, 1)), j->id,
+                (sqlite3_int64)atoll(PQgetvalue(res, i, 0)));
+  ok = ok && st_commit(j->db);
+  if (!ok) st_rollback(j->db);
+  sqlite3_free(zSql);
+  PQclear(res);
+  return ok;
+}
+
 /* Puts the source session into the data phase's snapshot: one per run,
  * exported by a session of its own that holds it open (pg_export_snapshot)
  * and imported by each transaction that copies.  The copying session
@@ -3444,6 +3470,7 @@ static bool run_snapshot(Job *j, const char *zWhat) {
     snprintf(j->zSnapshot, sizeof j->zSnapshot, "%s", zId);
     free(zId);
     j->bSnapshot = true;
+    if (!run_write_counters(j, j->snap, "snap_writes", "status <> 'done'")) return false;
   }
   if (PQtransactionStatus(j->src) != PQTRANS_IDLE) return true;
   char *zLit = PQescapeLiteral(j->src, j->zSnapshot, strlen(j->zSnapshot));
@@ -3832,7 +3859,13 @@ static bool run_vobjects(Job *j, const Item *it) {
   const char *az[1] = {zSkip};
   bool ok = db_query_pair(src, dst, zInventorySql, 1, az, "comparing schema objects", &rs, &rd);
   free(zSkip);
-  if (!ok) return false;
+  /* what the source wrote after the snapshots that copied its tables */
+  ok = ok && (j->bVerifyOnly || run_write_counters(j, src, "verify_writes", "snap_writes IS NOT NULL"));
+  if (!ok) {
+    PQclear(rs);
+    PQclear(rd);
+    return false;
+  }
   ok = st_begin(j->db) && st_run(j->db, "DELETE FROM vobj WHERE job = ?", "i", j->id);
   sqlite3_stmt *p = ok ? st_prep(j->db, "INSERT INTO vobj(job, side, kind, name, def) VALUES (?, ?, ?, ?, ?)", NULL) : NULL;
   ok = p != NULL;
@@ -3915,6 +3948,8 @@ static const char zReportSql[] =
     "  'objects', (SELECT json_group_array(json_object('kind', kind, 'source', ns, 'target', nd,"
     "    'status', CASE WHEN missing = '[]' AND extra = '[]' AND different = '[]' THEN 'ok' ELSE 'diff' END,"
     "    'missing', json(missing), 'extra', json(extra), 'different', json(different))) FROM objs),"
+    "  'source_changed_after_snapshot', (SELECT json_group_array(qname) FROM (SELECT qname FROM tbl WHERE job = ?1"
+    "   AND verify_writes > snap_writes ORDER BY schema_name, table_name)),"
     "  'excluded', (SELECT json_group_array(json_object('name', name, 'reason', reason)) FROM ("
     "    SELECT schema_name || '.' || table_name AS name, reason FROM tbl WHERE job = ?1 AND mode IN ('nodata', 'skip')"
     "    UNION ALL SELECT name, note FROM item WHERE job = ?1 AND status = 'excluded' AND kind <> 'table'"
@@ -3989,6 +4024,12 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
     printf("  %s: %s\n", sqlite3_column_text(p, 0), sqlite3_column_text(p, 1));
   }
   sqlite3_finalize(p);
+  char *zChanged = st_text(db, "SELECT json_array_length(?1, '$.source_changed_after_snapshot') || ' table(s): ' ||"
+                           " (SELECT group_concat(value, ', ') FROM json_each(?1, '$.source_changed_after_snapshot'))"
+                           " WHERE json_array_length(?1, '$.source_changed_after_snapshot') > 0", "t", zReport);
+  if (zChanged) printf("\nSOURCE CHANGED AFTER ITS SNAPSHOT (information: what was copied is what is compared)\n  %s\n",
+                       zChanged);
+  free(zChanged);
   char *zResult = st_text(db, "SELECT CASE coalesce(json_extract(?1, '$.verify'), 'full') WHEN 'full' THEN"
                           " 'every row checksummed as copied (target read once), every object compared'"
                           " WHEN 'counts' THEN 'row counts and objects only (--verify counts): values not compared'"
