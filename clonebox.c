@@ -3263,13 +3263,13 @@ static bool run_chunk(Job *j, PGconn *conn, const TblInfo *t, const char *zLast,
   return true;
 }
 
-/* The next chunk's size in rows after one of nChunk rows took dt seconds:
- * aimed at about a second, so budgets, cancels and heartbeats stay
- * responsive, changing at most fourfold at a time. */
-static long run_chunk_size(long nChunk, double dt) {
+/* The next chunk's size (rows or pages, between nMin and nMax) after one
+ * of nChunk took dt seconds: aimed at about a second, so budgets, cancels
+ * and heartbeats stay responsive, changing at most fourfold at a time. */
+static long run_chunk_size(long nChunk, double dt, long nMin, long nMax) {
   long n = dt > 0.01 ? (long)((double)nChunk / dt) : nChunk * 4;
   n = n > nChunk * 4 ? nChunk * 4 : n < nChunk / 4 ? nChunk / 4 : n;
-  return n < 1000 ? 1000 : n > 2000000 ? 2000000 : n;
+  return n < nMin ? nMin : n > nMax ? nMax : n;
 }
 
 /* Records a finished chunk: the checkpoint UPDATE zSql (bound per zTypes)
@@ -3580,7 +3580,7 @@ static bool run_copy(Job *j, const Item *it) {
     if (!zUpper) break;
     free(t.zLastKey);
     t.zLastKey = zUpper;
-    nChunk = run_chunk_size(nChunk, now() - t0);
+    nChunk = run_chunk_size(nChunk, now() - t0, 1000, 2000000);
     if (run_should_stop(j)) goto done; /* ok: paused at a checkpoint */
   }
   /* the table's locks go; the next table imports the snapshot again */
@@ -3792,18 +3792,38 @@ static bool run_vtable(Job *j, const Item *it) {
     sum_parse(&dst, sqlite3_column_int64(p, 3), (const char *)sqlite3_column_text(p, 4));
   }
   sqlite3_finalize(p);
-  long nChunk = 20000;
+  /* The target of a copied table is cut by pages: ctid ranges, read in
+   * physical order with no index and no bounds to look up, keyless tables
+   * too (vkey "page:N").  A stand-alone verify cuts both sides along the
+   * key, the same rows on each. */
+  long nChunk = bCopied ? 128 : 20000, nPages = 0; /* pages (1 MB) or rows */
+  if (bCopied) {
+    const char *az[1] = {t.zQname};
+    char *z = db_scalar(cd, "SELECT pg_catalog.pg_relation_size($1::regclass) / pg_catalog.current_setting('block_size')::bigint",
+                        1, az, zItem);
+    nPages = z ? atol(z) : 0;
+    free(z);
+    if (g_err.bSet) goto done;
+  }
   for (;;) {
     char *zUpper = NULL, zSrc[33], zDst[33];
     double t0 = now();
-    if (bCopied && !zVKey && t.copy.nRow < nChunk) { /* one chunk: no bounds to find */
-      resetPQExpBuffer(w);
+    if (bCopied) {
+      long lo = zVKey && strncmp(zVKey, "page:", 5) == 0 ? atol(zVKey + 5) : 0;
       resetPQExpBuffer(r);
-    } else if (!run_chunk(j, bCopied ? cd : cs, &t, zVKey, nChunk, w, r, &zUpper, zItem)) {
+      if (lo > 0) appendPQExpBuffer(r, "ctid >= '(%ld,0)'::pg_catalog.tid", lo);
+      if (lo + nChunk < nPages) { /* the last chunk has no upper bound */
+        appendPQExpBuffer(r, "%sctid < '(%ld,0)'::pg_catalog.tid", r->len ? " AND " : "", lo + nChunk);
+        char zNext[40];
+        snprintf(zNext, sizeof zNext, "page:%ld", lo + nChunk);
+        zUpper = xstrdup(zNext);
+      }
+    } else if (!run_chunk(j, cs, &t, zVKey, nChunk, w, r, &zUpper, zItem)) {
       goto done;
     }
     resetPQExpBuffer(q);
-    if (!t.zCopyCols || !t.zCopyCols[0]) appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
+    if ((!t.zCopyCols || !t.zCopyCols[0]) && !r->len)
+      appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
     else appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s%s%s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zQname,
                            r->len ? " WHERE " : "", r->data, t.zFormat);
     if (!run_sum_copy(j, cd, q->data, &dst, zItem) || (!bCopied && !run_sum_copy(j, cs, q->data, &src, zItem))) {
@@ -3827,7 +3847,7 @@ static bool run_vtable(Job *j, const Item *it) {
     if (!zUpper) break;
     free(zVKey);
     zVKey = zUpper;
-    nChunk = run_chunk_size(nChunk, now() - t0);
+    nChunk = bCopied ? run_chunk_size(nChunk, now() - t0, 16, 1 << 18) : run_chunk_size(nChunk, now() - t0, 1000, 2000000);
     snprintf(zItem, sizeof zItem, "Verifying %s (%lld rows checked)", t.zQname, (long long)dst.nRow);
     if (!run_progress(j, zItem, false)) { ok = false; goto done; }
     snprintf(zItem, sizeof zItem, "Verifying %s", t.zQname);
