@@ -1409,12 +1409,16 @@ static const char zTablesSql[] =
     " has_table_privilege(c.oid, 'SELECT'),"
     /* can every copied column go through binary COPY?  A type without
      * send/receive functions (aclitem, say), directly, under a domain or
-     * as an array's element, makes the table go as text */
+     * as an array's element, makes the table go as text; so does a
+     * composite, or an array of a type that is not built in: their binary
+     * form holds type oids, which differ between the servers (the rows'
+     * checksums would) */
     " NOT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
     "  JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END"
     "  LEFT JOIN pg_type e ON e.oid = b.typelem AND b.typsubscript = 'array_subscript_handler'::regproc"
     "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
-    "  AND (t.typsend = 0 OR t.typreceive = 0 OR b.typsend = 0 OR b.typreceive = 0 OR e.typsend = 0 OR e.typreceive = 0))"
+    "  AND (t.typsend = 0 OR t.typreceive = 0 OR b.typsend = 0 OR b.typreceive = 0 OR e.typsend = 0 OR e.typreceive = 0"
+    "  OR b.typtype = 'c' OR e.oid >= 16384 OR e.typtype = 'c'))"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN LATERAL (SELECT i.indkey FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid"
     "   AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey) k"

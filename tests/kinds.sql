@@ -142,3 +142,8 @@ CREATE FUNCTION "select".on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ B
 CREATE EVENT TRIGGER cb_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION "select".on_ddl();
 ALTER EVENT TRIGGER cb_ddl DISABLE;
 COMMENT ON EVENT TRIGGER cb_ddl IS 'watches DDL';
+
+-- arrays of user types and composite values: their binary COPY form holds
+-- type oids, which differ between the servers, so the table goes as text
+CREATE TABLE "select".typed_values (id int PRIMARY KEY, moods "Weird ""Schema"" ñ"."mood ☺"[], p "select".pair, ps "select".pair[]);
+INSERT INTO "select".typed_values VALUES (1, '{sad,ok}', '(1,x)', '{"(2,y)"}'), (2, NULL, NULL, '{}');
