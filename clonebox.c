@@ -1609,7 +1609,10 @@ static const char zNodesSql[] =
     "  CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END, n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache,"
     "  CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END) || "
     CMT("'SEQUENCE'", "format('%I.%I', n.nspname, c.relname)", "obj_description(c.oid, 'pg_class')") " || ';',"
-    " " REGCLASS_PROBE ", 0"
+    " " REGCLASS_PROBE ","
+    /* a serial sequence goes with its table (OWNED BY), as in pg_dump */
+    " coalesce((SELECT d.refobjid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
+    "  AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' LIMIT 1), 0)"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid"
     " WHERE c.relkind = 'S' AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')"
@@ -2115,7 +2118,7 @@ static const char zPostSql[] =
      * column holds the sequence's quoted name) */
     " UNION ALL SELECT 'sequence value', 18, format('%I.%I', n.nspname, s.relname), format('%I.%I', n.nspname, s.relname), NULL,"
     " coalesce((SELECT d.refobjid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid"
-    "  AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'), 0), 0"
+    "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('i', 'a') LIMIT 1), 0), 0"
     " FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace"
     " WHERE s.relkind = 'S' AND " USER_NS("n") " AND " NOT_EXT("pg_class", "s.oid")
     /* materialized views are filled last, from the copied data, each after
@@ -2194,7 +2197,7 @@ static const char zInventorySql[] =
     " 'inherits', (SELECT jsonb_agg(i.inhparent::regclass::text ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = c.oid)),"
     " CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.oid)"
     " WHEN c.relkind = 'S' THEN (SELECT d.refobjid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
-    " AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i') ELSE c.oid END, NULL"
+    " AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('i', 'a') LIMIT 1) ELSE c.oid END, NULL"
     " FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM ns) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i', 'I')"
     " UNION ALL SELECT 'pg_class'::regclass, a.attrelid, a.attnum, NULL, a.attacl, 'c',"
     " jsonb_build_object('type', format_type(a.atttypid, a.atttypmod), 'not null', a.attnotnull,"

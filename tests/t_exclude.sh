@@ -30,6 +30,9 @@ test_exclude_table_data_json() {
 test_exclude_table_glob() {
     clone_fixture --exclude-table 'public.audit*'
     assert_eq t "$(psqlq dst "$TGT_DB" -c "SELECT to_regclass('public.audit_log') IS NULL")" "audit_log must not exist on the target"
+    # its serial sequence goes with it, as with pg_dump -T
+    assert_eq t "$(psqlq dst "$TGT_DB" -c "SELECT to_regclass('public.audit_log_id_seq') IS NULL")" "audit_log's sequence must not exist"
+    assert_contains "$LAST_OUT" "sequence public.audit_log_id_seq: left out"
     assert_contains "$LAST_OUT" "public.audit_log" "report must list the excluded table"
     assert_contains_i "$(report_table_line "$LAST_OUT" public.audit_log)" "EXCLUDED"
     assert_tables_equal src "$SRC_DB" dst "$TGT_DB" public.background_tasks public.audit_log
