@@ -109,6 +109,7 @@ typedef struct Options {
   bool bSkipUnsupported; /* leave out what the target role cannot create */
   bool bSubscriptions;   /* --subscriptions disabled: create them, disabled */
   const char *zVerify;   /* --verify: full (default), counts or none */
+  const char *zReport;   /* --report FILE: the JSON report also goes there */
   bool bYes;             /* --clean without asking */
   bool bWatch;           /* status: redraw until the job ends */
   bool bAll;             /* cancel: every unfinished job */
@@ -172,6 +173,7 @@ static struct {
 } g_err;
 
 static bool g_bQuiet;      /* --quiet: no progress */
+static bool g_bJson;       /* --json: errors go to stdout as JSON too */
 static bool g_bTty;        /* stderr is a terminal: redraw progress */
 
 /* Records an error (only the first one sticks) and returns false. */
@@ -3959,7 +3961,7 @@ static const char zReportSql[] =
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'extra' ORDER BY name)) AS extra,"
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'different' ORDER BY name)) AS different"
     "  FROM kinds k ORDER BY k.kind)"
-    " SELECT json_object('job', j.id,"
+    " SELECT json_object('format', 1, 'job', j.id,"
     "  'verify', coalesce(json_extract(j.options, '$.verify'), 'full'),"
     "  'result', CASE WHEN json_extract(j.options, '$.verify') = 'none' THEN 'UNVERIFIED'"
     "   WHEN EXISTS (SELECT 1 FROM diffs) OR EXISTS (SELECT 1 FROM kinds WHERE kind = 'unsupported kind')"
@@ -3993,6 +3995,21 @@ static char *rp_build(Job *j) {
     return NULL;
   }
   return zReport;
+}
+
+/* Writes a report to zFile (--report) by way of a temporary file, so that
+ * a reader never sees half of it. */
+static bool rp_write(const char *zFile, const char *zReport) {
+  char zTmp[4096];
+  snprintf(zTmp, sizeof zTmp, "%s.tmp%ld", zFile, (long)getpid());
+  FILE *f = fopen(zTmp, "w");
+  bool ok = f && fprintf(f, "%s\n", zReport) >= 0;
+  ok = f && fclose(f) == 0 && ok && rename(zTmp, zFile) == 0;
+  if (!ok) {
+    unlink(zTmp);
+    return fail(EXIT_FAILED, "--report %s: cannot write it: %s", zFile, strerror(errno));
+  }
+  return true;
 }
 
 /* Prints a report (JSON text) to stdout, as it is or for people. */
@@ -4070,7 +4087,7 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
 /* A job's live status as JSON, from the state file alone.  ?1 job id,
  * ?2 seconds after which a running job without heartbeat is stale. */
 static const char zStatusSql[] =
-    "SELECT json_object('id', j.id, 'status', CASE WHEN j.status = 'running' AND"
+    "SELECT json_object('format', 1, 'id', j.id, 'status', CASE WHEN j.status = 'running' AND"
     "  ((julianday('now') - 2440587.5) * 86400.0) - coalesce(j.heartbeat_at, j.created_at) > ?2 THEN 'stale' ELSE j.status END,"
     " 'phase', j.phase, 'source', j.source, 'target', j.target, 'runs', j.runs, 'snapshots', j.snapshots,"
     " 'created_at', datetime(j.created_at, 'unixepoch') || 'Z', 'started_at', datetime(j.started_at, 'unixepoch') || 'Z',"
@@ -4415,8 +4432,9 @@ static int eng_finish(Job *j) {
          !bPass ? "Done: verification FAIL" : st_int(j->db, 0, "SELECT result = 'PASS' FROM job WHERE id = ?", "i", j->id)
          ? "Done: verification PASS" : "Done: not verified (--verify none)", j->id);
   rp_print(j->db, zReport, j->pOpt->bJson);
+  bool bFile = !j->pOpt->zReport || rp_write(j->pOpt->zReport, zReport);
   free(zReport);
-  return bPass ? EXIT_OK : EXIT_VERIFY;
+  return !bFile ? EXIT_FAILED : bPass ? EXIT_OK : EXIT_VERIFY;
 }
 
 /* Identifies one end of a job: the server's system identifier (or its
@@ -4548,6 +4566,7 @@ static const char zUsage[] =
     "  --skip-unsupported        leave out what the target role (no superuser) cannot create; named in the report\n"
     "  --verify MODE             full (default: every row's checksum, as copied, and every object), counts (row\n"
     "                            counts and objects) or none (no verification; the result says NOT VERIFIED)\n"
+    "  --report FILE             also write the JSON report to FILE, whatever the output (clone, verify, step, resume)\n"
     "  --role-map FROM=TO        objects owned by or granted to role FROM on the source go to role TO (repeatable)\n"
     "  --subscriptions MODE      exclude (default: not cloned nor compared, named in the report) or disabled\n"
     "                            (created with connect = false, enabled = false, and compared)\n"
@@ -4603,8 +4622,18 @@ static int usage_error(const char *zMsg) {
 
 static int die(void) {
   clear_progress_line();
-  fprintf(stderr, "clonebox: error: %s\n", g_err.bSet ? g_err.zMsg : "unknown failure");
-  return g_err.rc ? g_err.rc : EXIT_FAILED;
+  const char *zMsg = g_err.bSet ? g_err.zMsg : "unknown failure";
+  int rc = g_err.rc ? g_err.rc : EXIT_FAILED;
+  fprintf(stderr, "clonebox: error: %s\n", zMsg);
+  sqlite3 *db = NULL;
+  if (g_bJson && sqlite3_open(":memory:", &db) == SQLITE_OK) { /* --json: the error as JSON on stdout too */
+    char *z = st_text(db, "SELECT json_object('format', 1, 'error', json_object('message', ?, 'exit_code', ?))", "ti",
+                      zMsg, (sqlite3_int64)rc);
+    if (z) printf("%s\n", z);
+    free(z);
+  }
+  sqlite3_close(db);
+  return rc;
 }
 
 static void job_close(Job *j) {
@@ -4625,7 +4654,9 @@ static int cmd_print_stored(Job *j) {
          "clones again from scratch", (long long)j->id);
   note("job %lld already finished; its report follows (--new starts a fresh job)", (long long)j->id);
   rp_print(j->db, zReport, j->pOpt->bJson);
-  int rc = st_int(j->db, 0, "SELECT json_extract(?, '$.result') = 'PASS'", "t", zReport) ? EXIT_OK : EXIT_VERIFY;
+  int rc = st_int(j->db, 0, "SELECT json_extract(?, '$.result') IN ('PASS', 'UNVERIFIED')", "t", zReport) ? EXIT_OK
+                                                                                                           : EXIT_VERIFY;
+  if (j->pOpt->zReport && !rp_write(j->pOpt->zReport, zReport)) rc = die();
   free(zReport);
   return rc;
 }
@@ -4763,7 +4794,7 @@ done:
 enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
   C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME, /* commands that write to a target */
-  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, OPT_VERIFY, /* long-only */
+  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, OPT_VERIFY, OPT_REPORT, /* long-only */
 };
 static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel"};
 
@@ -4808,6 +4839,7 @@ static const struct option aLong[] = {
     {"subscriptions", required_argument, NULL, OPT_SUBSCRIPTIONS},
     {"role-map", required_argument, NULL, OPT_ROLE_MAP},
     {"verify", required_argument, NULL, OPT_VERIFY},
+    {"report", required_argument, NULL, OPT_REPORT},
     {"retry-for", required_argument, NULL, OPT_RETRY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -4832,6 +4864,7 @@ static int cmd_option_commands(int c) {
     case OPT_SKIP_UNSUPPORTED: return C_RUNNER;
     case OPT_SUBSCRIPTIONS: case OPT_ROLE_MAP: return C_RUNNER | C_VERIFY;
     case OPT_VERIFY: return C_CLONE | C_START | C_VERIFY;
+    case OPT_REPORT: return C_CLONE | C_VERIFY | C_STEP | C_RESUME;
     case OPT_REFRESH: return C_CLONE;
     case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY;
   }
@@ -5078,6 +5111,7 @@ int main(int argc, char **argv) {
       case OPT_NO_PRIVILEGES: o.bNoPrivileges = true; break;
       case OPT_SKIP_UNSUPPORTED: o.bSkipUnsupported = true; break;
       case OPT_REFRESH: o.bNew = o.bClean = true; break; /* a new job over the same ends, cleaning first */
+      case OPT_REPORT: o.zReport = optarg; break;
       case OPT_VERIFY:
         if (strcmp(optarg, "full") != 0 && strcmp(optarg, "counts") != 0 && strcmp(optarg, "none") != 0) {
           opt_free(&o);
@@ -5132,6 +5166,7 @@ int main(int argc, char **argv) {
     return usage_error("verify --verify none would compare nothing; use counts or full");
   }
   g_bQuiet = o.bQuiet;
+  g_bJson = o.bJson;
   g_bTty = isatty(STDERR_FILENO);
   /* Passwords typed on the command line: keep a private copy, scrub
    * argv so that ps and /proc/PID/cmdline stop showing them. */

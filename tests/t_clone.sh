@@ -236,3 +236,26 @@ test_clone_json_report() {
     jq_assert "$j" '[.excluded[] | select(.name == "public.background_tasks")] | length == 1'
     assert_not_contains "$j" "RESULT:" "JSON output must not contain the human report"
 }
+
+# JSON is versioned ("format": 1) in the report and in status; --report
+# FILE writes the JSON report whatever the output mode; a failed run with
+# --json prints a JSON error object on stdout too.
+test_clone_json_format_report_file_and_errors() {
+    TGT_DB=$(new_db dst)
+    STATE="$TEST_TMP/state.db"
+    assert_exit 0 cb clone --quiet --report "$TEST_TMP/report.json" --source "$(pg_url src "$SRC_DB")" \
+        --target "$(pg_url dst "$TGT_DB")" --state "$STATE"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    jq_assert "$(cat "$TEST_TMP/report.json")" '.format == 1 and .result == "PASS" and .verify == "full"'
+    assert_exit 0 cb status --json --state "$STATE"
+    jq_assert "$LAST_OUT" '.format == 1 and .status == "done"'
+    # the stored report of a finished job goes to --report too
+    assert_exit 0 cb clone --report "$TEST_TMP/again.json" --source "$(pg_url src "$SRC_DB")" \
+        --target "$(pg_url dst "$TGT_DB")" --state "$STATE"
+    jq_assert "$(cat "$TEST_TMP/again.json")" '.result == "PASS"'
+    assert_exit 4 cb clone --json --source "$(pg_url src nosuchdb)" --target "$(pg_url dst "$TGT_DB")" --state "$TEST_TMP/s2.db"
+    jq_assert "$LAST_OUT" '.format == 1 and .error.exit_code == 4 and (.error.message | test("nosuchdb"))'
+    assert_exit 1 cb clone --report /nonexistent/dir/r.json --new --source "$(pg_url src "$SRC_DB")" \
+        --target "$(pg_url dst "$(new_db dst)")" --state "$TEST_TMP/s3.db"
+    assert_contains "$LAST_ERR" "--report /nonexistent/dir/r.json: cannot write it"
+}
