@@ -233,8 +233,8 @@ test_kill_resume() {
 }
 
 test_step_budget() {
-    local db src_conn tgt tgt_conn state id i rc t0 wall budget=2 steps=0
-    db=$(scaled_source 20)   # big enough that no 2 s step can do it all, on a fast machine too
+    local db src_conn tgt tgt_conn state id i rc t0 wall budget=0.5 steps=0
+    db=$(scaled_source 20)   # big enough that no 0.5 s step can do it all, on a fast machine too
     src_conn=$(pg_url src "$db")
     tgt=$(new_db dst)
     tgt_conn=$(pg_url dst "$tgt")
