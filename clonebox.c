@@ -3114,8 +3114,10 @@ static bool run_mark(Job *j, const Item *it, const char *zStatus, const char *zN
 }
 
 /* A DDL item: one target transaction (PQexec runs a multi-statement string
- * as one), guarded by its probe when a previous run may have committed it. */
-static bool run_ddl(Job *j, const Item *it) {
+ * as one), guarded by its probe when a previous run may have committed it.
+ * A failure names the statement too, unless bSecret (it may hold a
+ * password). */
+static bool run_ddl(Job *j, const Item *it, bool bSecret) {
   PGconn *dst = run_dst(j);
   if (!dst) return false;
   if (it->zProbe && strcmp(it->zStatus, "running") == 0) {
@@ -3129,7 +3131,16 @@ static bool run_ddl(Job *j, const Item *it) {
   if (!run_progress(j, it->zName, false)) return false;
   char zWhat[700];
   snprintf(zWhat, sizeof zWhat, "creating %s on the target", it->zName);
-  if (!db_exec(dst, it->zDdl, zWhat)) return false;
+  if (!db_exec(dst, it->zDdl, zWhat)) {
+    /* the statement, cut and on one line, unless it may hold a secret */
+    if (!bSecret && g_err.bSet) {
+      size_t n = strlen(g_err.zMsg);
+      snprintf(g_err.zMsg + n, sizeof g_err.zMsg - n, ". Statement: %.200s%s", it->zDdl, strlen(it->zDdl) > 200 ? "..." : "");
+      for (char *p = g_err.zMsg + n; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+    }
+    return false;
+  }
   return run_mark(j, it, "done", NULL);
 }
 
@@ -3165,7 +3176,7 @@ static bool run_ddl_from_source(Job *j, const Item *it) {
   }
   Item x = *it;
   x.zDdl = zDdl;
-  bool ok = run_ddl(j, &x);
+  bool ok = run_ddl(j, &x, true);
   explicit_bzero(zDdl, strlen(zDdl));
   free(zDdl);
   return ok;
@@ -3925,7 +3936,7 @@ static bool run_item(Job *j, const Item *it) {
   if (strcmp(it->zKind, "sequence value") == 0) return run_setval(j, it);
   if (strcmp(it->zKind, "user mapping") == 0 || strcmp(it->zKind, "subscription") == 0) return run_ddl_from_source(j, it);
   if (strcmp(it->zKind, "large objects") == 0) return run_large_objects(j, it);
-  return run_ddl(j, it);
+  return run_ddl(j, it, false);
 }
 
 /* }==================================================================== */

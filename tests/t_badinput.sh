@@ -758,3 +758,16 @@ test_bad_target_table_altered_mid_run() {
     assert_eq 1 "$LAST_RC" "a target table altered mid-run fails the job"
     assert_error_line "audit_log" "action"
 }
+
+# A DDL statement that fails names the object, the server's message, the
+# flag that fixes it, and the statement (cut to 200 characters).
+test_bad_ddl_error_names_the_statement() {
+    local tgt
+    tgt=$(new_db dst)
+    _clone_with_change "$SRC_DB" "$tgt" dst "$tgt" "CREATE TABLE public.users_org_id_idx (x int)"
+    assert_eq 1 "$LAST_RC" "an object in the way fails the job"
+    assert_contains "$LAST_ERR" "creating index public.users_org_id_idx on the target"
+    assert_contains "$LAST_ERR" "already exists"
+    assert_contains "$LAST_ERR" "--clean"
+    assert_contains "$LAST_ERR" "Statement: CREATE INDEX users_org_id_idx ON public.users"
+}
