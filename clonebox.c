@@ -3842,10 +3842,13 @@ static bool run_vtable(Job *j, const Item *it) {
       goto done;
     }
     resetPQExpBuffer(q);
+    /* a whole table goes by the plain COPY, cheaper than a query's (and,
+     * like ONLY, without the rows of its children) */
     if ((!t.zCopyCols || !t.zCopyCols[0]) && !r->len)
       appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
-    else appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s%s%s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zQname,
-                           r->len ? " WHERE " : "", r->data, t.zFormat);
+    else if (!r->len) appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
+    else appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s WHERE %s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zQname,
+                           r->data, t.zFormat);
     if (!run_sum_copy(j, cd, q->data, &dst, zItem) || (!bCopied && !run_sum_copy(j, cs, q->data, &src, zItem))) {
       free(zUpper);
       goto done;
