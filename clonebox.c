@@ -4579,7 +4579,7 @@ static const char zUsage[] =
     "  --no-privileges           grants are neither copied nor compared\n"
     "  --skip-unsupported        leave out what the target role (no superuser) cannot create; named in the report\n"
     "  --verify MODE             full (default: every row's checksum, as copied, and every object), counts (row\n"
-    "                            counts and objects) or none (no verification; the result says NOT VERIFIED)\n"
+    "                            counts and objects) or none (no verification; the result says UNVERIFIED)\n"
     "  --report FILE             also write the JSON report to FILE, whatever the output (clone, verify, step, resume)\n"
     "  --role-map FROM=TO        objects owned by or granted to role FROM on the source go to role TO (repeatable)\n"
     "  --subscriptions MODE      exclude (default: not cloned nor compared, named in the report) or disabled\n"
