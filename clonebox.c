@@ -345,6 +345,16 @@ static void sum_parse(RowSum *s, sqlite3_int64 nRow, const char *zHex) {
   s->b = b;
 }
 
+/* A text progress bar of width w for done/total. */
+static void fmt_bar(char *z, int w, double done, double total) {
+  double f = total > 0 ? done / total : 1; /* values come from a state file: clamp before the cast */
+  if (!(f >= 0)) f = 0;
+  if (f > 1) f = 1;
+  int k = (int)(w * f);
+  for (int i = 0; i < w; i++) z[i] = i < k ? '#' : '.';
+  z[w] = '\0';
+}
+
 static void fmt_duration(char *z, size_t n, double sec) {
   if (!(sec >= 0)) sec = 0; /* negative or NaN */
   if (sec > 3.6e9) sec = 3.6e9; /* a century and more: no overflow in the cast */
@@ -2988,18 +2998,42 @@ static bool run_progress(Job *j, const char *zItem, bool bForce) {
               "tddi", zItem, t, t, j->id))
     return false;
   /* A terminal line is redrawn at most 5 times a second; a plain line
-   * (a log) goes out every 5 s and at each phase.  The counts are read
-   * only then: they cost a scan of the job's items. */
+   * (a log, CI) goes out every 10 s and at each phase.  The facts are read
+   * only then: they cost a scan of the job's items and tables. */
   bool bPhase = strncmp(zItem, "Phase ", 6) == 0;
-  if (g_bQuiet || (g_bTty ? t - g_tLastLine < 0.2 && !bPhase : t - g_tLastLine < 5 && !bPhase)) return true;
+  if (g_bQuiet || (g_bTty ? t - g_tLastLine < 0.2 && !bPhase : t - g_tLastLine < 10 && !bPhase)) return true;
   g_tLastLine = t;
-  sqlite3_int64 nDone = st_int(j->db, 0, "SELECT count(*) FROM item WHERE job = ? AND status IN ('done', 'excluded')", "i", j->id);
-  sqlite3_int64 nAll = st_int(j->db, 1, "SELECT count(*) FROM item WHERE job = ?", "i", j->id);
+  /* items done, rows copied of the total, the copy's rate since its first
+   * table began, the job's elapsed time, and the data phase's ETA */
+  sqlite3_stmt *p = st_prep(j->db,
+      "SELECT (SELECT 100 * count(*) FILTER (WHERE status IN ('done', 'excluded')) / max(count(*), 1) FROM item WHERE job = ?1),"
+      " coalesce(sum(rows_copied), 0), coalesce(sum(coalesce(rows_total, rows_est)), 0), ?2 - min(started_at),"
+      " ?2 - (SELECT coalesce(started_at, created_at) FROM job WHERE id = ?1) FROM tbl WHERE job = ?1 AND mode = 'copy'",
+      "id", j->id, t);
+  if (!p || sqlite3_step(p) != SQLITE_ROW) {
+    sqlite3_finalize(p);
+    return true;
+  }
+  int pct = sqlite3_column_int(p, 0);
+  double nRows = sqlite3_column_double(p, 1), nTotal = sqlite3_column_double(p, 2);
+  double dtCopy = sqlite3_column_double(p, 3), dtJob = sqlite3_column_double(p, 4);
+  sqlite3_finalize(p);
+  char zFacts[160] = "", zEl[32], zEta[32];
+  fmt_duration(zEl, sizeof zEl, dtJob);
+  if (j->phase == PH_DATA && nTotal > 0 && dtCopy > 1 && nRows > 0) {
+    double rate = nRows / dtCopy;
+    fmt_duration(zEta, sizeof zEta, nTotal > nRows ? (nTotal - nRows) / rate : 0);
+    snprintf(zFacts, sizeof zFacts, " | %.0f/%.0f rows, %.0f rows/s, %s, data ETA %s", nRows, nTotal, rate, zEl, zEta);
+  } else {
+    snprintf(zFacts, sizeof zFacts, " | %s", zEl);
+  }
   if (g_bTty) {
-    fprintf(stderr, "\r\033[K[%-8s %3d%%] %.100s", azPhase[j->phase], (int)(100 * nDone / (nAll ? nAll : 1)), zItem);
+    char zBar[24];
+    fmt_bar(zBar, 20, j->phase == PH_DATA && nTotal > 0 ? nRows : pct, j->phase == PH_DATA && nTotal > 0 ? nTotal : 100);
+    fprintf(stderr, "\r\033[K[%-8s %3d%%] %s %.70s%s", azPhase[j->phase], pct, zBar, zItem, zFacts);
     g_bLineShown = true;
   } else {
-    fprintf(stderr, "clonebox: [%s %d%%] %s\n", azPhase[j->phase], (int)(100 * nDone / (nAll ? nAll : 1)), zItem);
+    fprintf(stderr, "clonebox: [%s %d%%] %s%s\n", azPhase[j->phase], pct, zItem, zFacts);
   }
   return true;
 }
@@ -4121,16 +4155,6 @@ static const char zStatusSql[] =
     "   FROM (SELECT * FROM tbl WHERE job = j.id AND mode <> 'parent' ORDER BY schema_name, table_name)))"
     " FROM job j WHERE j.id = ?1";
 
-/* A text progress bar of width w for done/total. */
-static void rp_bar(char *z, int w, double done, double total) {
-  double f = total > 0 ? done / total : 1; /* values come from a state file: clamp before the cast */
-  if (!(f >= 0)) f = 0;
-  if (f > 1) f = 1;
-  int k = (int)(w * f);
-  for (int i = 0; i < w; i++) z[i] = i < k ? '#' : '.';
-  z[w] = '\0';
-}
-
 /* Prints a status JSON for people. */
 static void rp_print_status(sqlite3 *db, const char *zJson) {
   sqlite3_stmt *p = st_prep(db,
@@ -4154,9 +4178,9 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
          sqlite3_column_text(p, 2), sqlite3_column_text(p, 11) ? ", result " : "",
          sqlite3_column_text(p, 11) ? (const char *)sqlite3_column_text(p, 11) : "", sqlite3_column_int(p, 14));
   printf("  %s -> %s\n", sqlite3_column_text(p, 12), sqlite3_column_text(p, 13));
-  rp_bar(zBar, 40, nDone, nItems);
+  fmt_bar(zBar, 40, nDone, nItems);
   printf("  items [%s] %.0f/%.0f\n", zBar, nDone, nItems);
-  rp_bar(zBar, 40, nCopied, nTotal);
+  fmt_bar(zBar, 40, nCopied, nTotal);
   printf("  rows  [%s] %.0f/%.0f  %.0f rows/s  ETA %s\n", zBar, nCopied, nTotal, rate, zEta);
   if (sqlite3_column_text(p, 3)) printf("  now: %s\n", sqlite3_column_text(p, 3));
   printf("  last update %s ago\n", zAgo);
@@ -4174,7 +4198,7 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
       printf("  %-40s (%s)\n", sqlite3_column_text(p, 0), strcmp((const char *)sqlite3_column_text(p, 1), "skip") ? "rows not copied" : "left out");
       continue;
     }
-    rp_bar(zBar, 20, c, t);
+    fmt_bar(zBar, 20, c, t);
     printf("  %-40s [%s] %.0f/%.0f %s\n", sqlite3_column_text(p, 0), zBar, c, t, sqlite3_column_text(p, 2));
   }
   sqlite3_finalize(p);
