@@ -2201,6 +2201,7 @@ static const char zInventorySql[] =
     " FROM pg_foreign_table ft JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = c.oid)"
     " ELSE '{}'::jsonb END"
     " || jsonb_build_object('persistence', c.relpersistence, 'options', c.reloptions,"
+    " 'tablespace', (SELECT ts.spcname FROM pg_tablespace ts WHERE ts.oid = c.reltablespace),"
     " 'access method', (SELECT amname FROM pg_am WHERE oid = c.relam),"
     " 'row security', c.relrowsecurity, 'force row security', c.relforcerowsecurity,"
     " 'replica identity', CASE WHEN c.relkind IN ('r', 'p') THEN c.relreplident END,"
