@@ -267,7 +267,6 @@ static bool pat_match(const PatList *pl, const char *zSchema, const char *zTable
   return false;
 }
 
-/* Human duration: "1h02m", "3m05s", "12s". */
 /* A 128-bit hash of n bytes (MurmurHash3, x64, 128-bit variant): fast,
  * well mixed, and not a secret-keeping hash; it tells rows apart. */
 static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
@@ -355,6 +354,7 @@ static void fmt_bar(char *z, int w, double done, double total) {
   z[w] = '\0';
 }
 
+/* Human duration: "1h02m", "3m05s", "12s". */
 static void fmt_duration(char *z, size_t n, double sec) {
   if (!(sec >= 0)) sec = 0; /* negative or NaN */
   if (sec > 3.6e9) sec = 3.6e9; /* a century and more: no overflow in the cast */
@@ -1371,8 +1371,12 @@ static void lease_release(Job *j) {
 #define QUAL_COLL(oid)                                                      \
   "(SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co"   \
   " JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = " oid ")"
-/* SQL telling whether an object named name (column namecol) exists in
- * namespace n on the target: the probe of a non-idempotent CREATE. */
+/* SQL telling whether an object named name (column namecol) of catalog
+ * cat exists on the target: the probe of a non-idempotent CREATE of an
+ * object in no schema. */
+#define NAME_PROBE(cat, namecol, name)                                      \
+  "format('SELECT EXISTS (SELECT 1 FROM pg_catalog." cat " WHERE " namecol " = %L)', " name ")"
+/* The same for an object of namespace n. */
 #define NS_PROBE(cat, namecol, nscol, name)                                 \
   "format('SELECT EXISTS (SELECT 1 FROM pg_catalog." cat " WHERE " namecol " = %L AND " nscol \
   " = pg_catalog.to_regnamespace(%L))', " name ", quote_ident(n.nspname))"
@@ -1490,20 +1494,20 @@ static const char zNodesSql[] =
     " UNION ALL SELECT 'pg_am'::regclass::oid || '/' || a.oid, 'access method', 1, NULL, format('%I', a.amname),"
     " format('CREATE ACCESS METHOD %I TYPE %s HANDLER %s', a.amname, CASE a.amtype WHEN 'i' THEN 'INDEX' ELSE 'TABLE' END,"
     "  a.amhandler::regproc) || " CMT("'ACCESS METHOD'", "format('%I', a.amname)", "obj_description(a.oid, 'pg_am')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_am WHERE amname = %L)', a.amname), 0"
+    " " NAME_PROBE("pg_am", "amname", "a.amname") ", 0"
     " FROM pg_am a WHERE a.oid >= 16384 AND " NOT_EXT("pg_am", "a.oid")
     " UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass::oid || '/' || w.oid, 'foreign data wrapper', 1, NULL,"
     " format('%I', w.fdwname), format('CREATE FOREIGN DATA WRAPPER %I%s%s', w.fdwname,"
     "  coalesce(' HANDLER ' || nullif(w.fdwhandler, 0)::regproc::text, ''),"
     "  coalesce(' VALIDATOR ' || nullif(w.fdwvalidator, 0)::regproc::text, '')) || " FDW_OPTIONS("w.fdwoptions") " || "
     CMT("'FOREIGN DATA WRAPPER'", "format('%I', w.fdwname)", "obj_description(w.oid, 'pg_foreign_data_wrapper')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_data_wrapper WHERE fdwname = %L)', w.fdwname), 0"
+    " " NAME_PROBE("pg_foreign_data_wrapper", "fdwname", "w.fdwname") ", 0"
     " FROM pg_foreign_data_wrapper w WHERE " NOT_EXT("pg_foreign_data_wrapper", "w.oid")
     " UNION ALL SELECT 'pg_foreign_server'::regclass::oid || '/' || s.oid, 'server', 2, NULL, format('%I', s.srvname),"
     " format('CREATE SERVER %I%s%s FOREIGN DATA WRAPPER %I', s.srvname, coalesce(' TYPE ' || quote_literal(s.srvtype), ''),"
     "  coalesce(' VERSION ' || quote_literal(s.srvversion), ''), w.fdwname) || " FDW_OPTIONS("s.srvoptions") " || "
     CMT("'SERVER'", "format('%I', s.srvname)", "obj_description(s.oid, 'pg_foreign_server')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname = %L)', s.srvname), 0"
+    " " NAME_PROBE("pg_foreign_server", "srvname", "s.srvname") ", 0"
     " FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw WHERE " NOT_EXT("pg_foreign_server", "s.oid")
     /* collations */
     " UNION ALL SELECT 'pg_collation'::regclass::oid || '/' || c.oid, 'collation', 1, n.nspname, format('%I.%I', n.nspname, c.collname),"
@@ -1893,11 +1897,15 @@ static const char zEdgesSql[] =
     "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind IN ('f', 'p', 'a')" \
     "  AND " NOT_INTERNAL("pg_proc", "p.oid") \
     "  AND " USER_NS("n") " AND " NOT_EXT("pg_proc", "p.oid") \
+    /* types of every kind but arrays and multiranges (they come with
+     * theirs); a shell type has no privileges */ \
     "  UNION ALL SELECT 'pg_type'::regclass, t.oid, CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END," \
-    "   CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, format('%I.%I', n.nspname, t.typname), t.typowner, t.typacl, 0, false" \
+    "   CASE t.typtype WHEN 'd' THEN 'DOMAIN' WHEN 'p' THEN NULL ELSE 'TYPE' END, format('%I.%I', n.nspname, t.typname)," \
+    "   t.typowner, t.typacl, 0, false" \
     "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_class tc ON tc.oid = t.typrelid" \
-    "  WHERE t.typtype IN ('e', 'd', 'c', 'r') AND (t.typrelid = 0 OR tc.relkind = 'c') AND " USER_NS("n") \
-    "  AND " NOT_EXT("pg_type", "t.oid") \
+    "  WHERE (t.typtype IN ('e', 'd', 'c', 'r', 'b') OR (t.typtype = 'p' AND NOT t.typisdefined))" \
+    "  AND (t.typrelid = 0 OR tc.relkind = 'c') AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid") \
+    "  AND (t.typtype <> 'b' OR " NOT_INTERNAL("pg_type", "t.oid") ")" \
     "  UNION ALL SELECT 'pg_publication'::regclass, p.oid, 'PUBLICATION', NULL, format('%I', p.pubname), p.pubowner, NULL, 0, false" \
     "  FROM pg_publication p" \
     "  UNION ALL SELECT 'pg_collation'::regclass, c.oid, 'COLLATION', NULL, format('%I.%I', n.nspname, c.collname), c.collowner," \
@@ -1909,10 +1917,6 @@ static const char zEdgesSql[] =
     "  UNION ALL SELECT 'pg_ts_config'::regclass, c.oid, 'TEXT SEARCH CONFIGURATION', NULL, format('%I.%I', n.nspname, c.cfgname)," \
     "   c.cfgowner, NULL, 0, false FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace WHERE " USER_NS("n") \
     "  AND " NOT_EXT("pg_ts_config", "c.oid") \
-    "  UNION ALL SELECT 'pg_type'::regclass, t.oid, 'TYPE', CASE WHEN t.typtype = 'b' THEN 'TYPE' END," \
-    "   format('%I.%I', n.nspname, t.typname), t.typowner, t.typacl, 0, false" \
-    "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE (t.typtype = 'b' OR (t.typtype = 'p' AND NOT t.typisdefined))" \
-    "  AND " USER_NS("n") " AND " NOT_EXT("pg_type", "t.oid") " AND " NOT_INTERNAL("pg_type", "t.oid") \
     "  UNION ALL SELECT 'pg_operator'::regclass, o.oid, 'OPERATOR', NULL, o.oid::regoperator::text, o.oprowner, NULL, 0, false" \
     "  FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE " USER_NS("n") " AND " NOT_EXT("pg_operator", "o.oid") \
     "  UNION ALL SELECT 'pg_opfamily'::regclass, f.oid, 'OPERATOR FAMILY', NULL, format('%I.%I USING %I', n.nspname, f.opfname," \
@@ -2039,7 +2043,7 @@ static const char zPostSql[] =
     "  concat_ws(', ', CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END,"
     "  CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END), p.pubviaroot::text) || "
     CMT("'PUBLICATION'", "format('%I', p.pubname)", "obj_description(p.oid, 'pg_publication')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = %L)', p.pubname), 0, 0"
+    " " NAME_PROBE("pg_publication", "pubname", "p.pubname") ", 0, 0"
     " FROM pg_publication p"
     " UNION ALL SELECT 'publication table', 18, format('%I.%I in %I', n.nspname, c.relname, p.pubname),"
     " format('ALTER PUBLICATION %I ADD TABLE ONLY %I.%I%s%s;', p.pubname, n.nspname, c.relname,"
@@ -2086,7 +2090,7 @@ static const char zPostSql[] =
     "    WHEN 'R' THEN format(E';\\nALTER EVENT TRIGGER %I ENABLE REPLICA', e.evtname)"
     "    WHEN 'A' THEN format(E';\\nALTER EVENT TRIGGER %I ENABLE ALWAYS', e.evtname) ELSE '' END || "
     CMT("'EVENT TRIGGER'", "format('%I', e.evtname)", "obj_description(e.oid, 'pg_event_trigger')") " || ';',"
-    " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = %L)', e.evtname), 0, 0"
+    " " NAME_PROBE("pg_event_trigger", "evtname", "e.evtname") ", 0, 0"
     " FROM pg_event_trigger e WHERE " NOT_EXT("pg_event_trigger", "e.oid")
     /* user mappings: their options may hold a password, so the statement
      * is made on the source when the item runs and never stored; the DDL
@@ -3489,7 +3493,7 @@ static void run_dst_rollback(Job *j) {
  * snapshot that copied a table: information, from statistics the server
  * updates within about a second, not a comparison. */
 static bool run_write_counters(Job *j, PGconn *conn, const char *zCol, const char *zWhere) {
-  PGresult *res = db_query(conn, "SELECT relid, n_tup_ins + n_tup_upd + n_tup_del FROM pg_catalog.pg_stat_all_tables", 0,
+  PGresult *res = db_query(conn, "SELECT relid, n_tup_ins + n_tup_upd + n_tup_del FROM pg_catalog.pg_stat_user_tables", 0,
                            NULL, "reading the source's write counters");
   if (!res) return false;
   char *zSql = sqlite3_mprintf("UPDATE tbl SET %s = ? WHERE job = ? AND relid = ? AND mode = 'copy' AND %s", zCol, zWhere);
