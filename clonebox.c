@@ -3748,7 +3748,7 @@ static bool run_large_objects(Job *j, const Item *it) {
 
 /* Streams "COPY (query) TO STDOUT" from conn into a checksum, one row in
  * memory at a time. */
-static bool run_sum_copy(Job *j, PGconn *conn, const char *zCopy, RowSum *pSum, const char *zWhat) {
+static bool run_sum_copy(PGconn *conn, const char *zCopy, RowSum *pSum, const char *zWhat) {
   PGresult *res = PQexec(conn, zCopy);
   bool ok = PQresultStatus(res) == PGRES_COPY_OUT;
   if (!ok) db_fail(conn, res, zWhat);
@@ -3768,23 +3768,22 @@ static bool run_sum_copy(Job *j, PGconn *conn, const char *zCopy, RowSum *pSum, 
   if (ok && PQresultStatus(res) != PGRES_COMMAND_OK) ok = db_fail(conn, res, zWhat);
   PQclear(res);
   db_drain(conn);
-  (void)j;
   return ok;
 }
 
-/* Verifies one table, chunk by chunk along its key (a keyless table in
- * one go), so that a budgeted step or a kill loses at most one chunk.
- * The target's rows are streamed as COPY sends them and checksummed in
- * clonebox, the same way the copy checksummed the source's rows as they
- * went through it.  So the source side is the rows that were copied, in
- * the snapshot that copied them, and is not read again: a source written
- * to during the clone still verifies, and a verification costs one read
- * of the target.  A table the job did not copy with checksums (stand-alone
- * verify, a job begun by an older clonebox) is streamed on both sides,
- * in the same chunks.  Each chunk's totals are recorded with its last
- * key (vkey) in one state-file transaction, so a resumed run counts no
- * chunk twice; the last chunk has no upper bound, so rows the target has
- * past the last key count too.  --verify counts compares row counts only. */
+/* Verifies one table, chunk by chunk, so that a budgeted step or a kill
+ * loses at most one chunk.  The target's rows are streamed as COPY sends
+ * them and checksummed in clonebox, the same way the copy checksummed the
+ * source's rows as they went through it.  So the source side is the rows
+ * that were copied, in the snapshot that copied them, and is not read
+ * again: a source written to during the clone still verifies, and a
+ * verification costs one read of the target, cut by pages.  A table the
+ * job did not copy with checksums (stand-alone verify, a job begun by an
+ * older clonebox) is streamed on both sides, in the same chunks along its
+ * key (a keyless table in one go).  Each chunk's totals are recorded with
+ * where it ended (vkey) in one state-file transaction, so a resumed run
+ * counts no chunk twice; the last chunk has no upper bound, so rows the
+ * target has past it count too.  --verify counts compares row counts only. */
 static bool run_vtable(Job *j, const Item *it) {
   TblInfo t = {0};
   PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer();
@@ -3888,7 +3887,7 @@ static bool run_vtable(Job *j, const Item *it) {
     else if (!r->len) appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
     else appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s WHERE %s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zQname,
                            r->data, t.zFormat);
-    if (!run_sum_copy(j, cd, q->data, &dst, zItem) || (!bCopied && !run_sum_copy(j, cs, q->data, &src, zItem))) {
+    if (!run_sum_copy(cd, q->data, &dst, zItem) || (!bCopied && !run_sum_copy(cs, q->data, &src, zItem))) {
       free(zUpper);
       goto done;
     }
