@@ -3855,6 +3855,11 @@ static bool run_vtable(Job *j, const Item *it) {
    * too (vkey "page:N").  A stand-alone verify cuts both sides along the
    * key, the same rows on each. */
   long nChunk = bCopied ? 128 : 20000, nPages = 0; /* pages (1 MB) or rows */
+  if (bCopied && zVKey && strncmp(zVKey, "page:", 5) != 0) { /* cut by key before: begin again */
+    free(zVKey);
+    zVKey = NULL;
+    dst = (RowSum){0};
+  }
   if (bCopied) {
     const char *az[1] = {t.zQname};
     char *z = db_scalar(cd, "SELECT pg_catalog.pg_relation_size($1::regclass) / pg_catalog.current_setting('block_size')::bigint",
@@ -3867,7 +3872,7 @@ static bool run_vtable(Job *j, const Item *it) {
     char *zUpper = NULL, zSrc[33], zDst[33];
     double t0 = now();
     if (bCopied) {
-      long lo = zVKey && strncmp(zVKey, "page:", 5) == 0 ? atol(zVKey + 5) : 0;
+      long lo = zVKey ? atol(zVKey + 5) : 0;
       resetPQExpBuffer(r);
       if (lo > 0) appendPQExpBuffer(r, "ctid >= '(%ld,0)'::pg_catalog.tid", lo);
       if (lo + nChunk < nPages) { /* the last chunk has no upper bound */
