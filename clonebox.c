@@ -119,9 +119,12 @@ typedef struct Options {
   double olderThan;      /* cancel --stale: only jobs idle this long */
   double wait;           /* seconds to wait for a live runner holding the job, 0 = none */
   double retryFor;       /* seconds to keep reconnecting after a lost connection */
+  int nJobs;             /* --jobs: worker threads (0: the default, eng_default_jobs()) */
 } Options;
 
-/* A running job: the one context every phase works on. */
+/* A running job as one thread sees it: the runner's (which holds the
+ * lease, the target's lock and the exported snapshot) or a worker's (its
+ * own state-file connection, its own connections to both servers). */
 typedef struct Job {
   const Options *pOpt;  /* command line (borrowed) */
   sqlite3 *db;          /* state store; closed by job_close() */
@@ -143,7 +146,11 @@ typedef struct Job {
   int phase;            /* PH_* of the item being run */
   double tLastBeat;     /* last time progress/heartbeat was written */
   long nCheckpoint;     /* checkpoints written by this run (retry budget) */
+  int nJobs;            /* workers that take items (1: the runner takes them itself) */
+  char zWorker[16];     /* this thread's name in item.worker (its claims): w1, w2, ... */
 } Job;
+
+#define MAX_JOBS 64 /* --jobs at most: two connections each */
 
 /* One row of the item table, as the engine sees it. */
 typedef struct Item {
@@ -163,18 +170,21 @@ typedef struct Item {
  * 2. Utilities: errors, logging, time, strings, row checksums
  * ==================================================================== */
 
-/* The error slot: the first failure is recorded here where it happens;
- * callers only propagate `false`. */
-static struct {
+/* The error slot, one per thread (the runner's, each worker's): the
+ * first failure is recorded here where it happens; callers only
+ * propagate `false`. */
+static _Thread_local struct {
   char zMsg[2048]; /* one line for people: object, cause, hint */
   int rc;          /* exit code to use */
   bool bSet;       /* a message is recorded */
   bool bTransient; /* worth a retry from the last checkpoint */
+  char zState[6];  /* the server's SQLSTATE, when the server said no */
 } g_err;
 
 static bool g_bQuiet;      /* --quiet: no progress */
 static bool g_bJson;       /* --json: errors go to stdout as JSON too */
 static bool g_bTty;        /* stderr is a terminal: redraw progress */
+static _Thread_local int g_iSlot; /* 0: the runner's thread; k: worker k, which draws no progress */
 
 /* Records an error (only the first one sticks) and returns false. */
 static bool fail(int rc, const char *zFmt, ...) __attribute__((format(printf, 2, 3)));
@@ -247,9 +257,10 @@ static void *xcalloc(size_t n, size_t sz) {
 }
 
 /* First line of a (libpq) message, without the trailing newline and
- * without the "ERROR:  " prefix.  Returns a pointer into a static buffer. */
+ * without the "ERROR:  " prefix.  Returns a pointer into a static
+ * buffer of the calling thread. */
 static const char *first_line(const char *zMsg) {
-  static char buf[1024];
+  static _Thread_local char buf[1024];
   if (!zMsg) zMsg = "";
   if (strncmp(zMsg, "ERROR:  ", 8) == 0) zMsg += 8;
   snprintf(buf, sizeof buf, "%s", zMsg);
@@ -499,6 +510,7 @@ static bool db_fail(PGconn *conn, const PGresult *res, const char *zWhat) {
   bool bFirst = !g_err.bSet;
   fail(EXIT_FAILED, "%s", b->data);
   if (bFirst) g_err.bTransient = db_transient(conn, res);
+  if (bFirst && zState) snprintf(g_err.zState, sizeof g_err.zState, "%s", zState);
   destroyPQExpBuffer(b);
   return false;
 }
@@ -748,8 +760,8 @@ done:
 
 /* The schema, one statement per entry; PRAGMA user_version tells its
  * revision (ST_VERSION; st_open migrates older ones, refuses newer). */
-#define ST_VERSION 4
-#define ST_VERSION_TEXT "4"
+#define ST_VERSION 5
+#define ST_VERSION_TEXT "5"
 static const char *const azStSchema[] = {
     "CREATE TABLE IF NOT EXISTS job("
     " id INTEGER PRIMARY KEY,"
@@ -769,7 +781,7 @@ static const char *const azStSchema[] = {
     " error TEXT,"                     /* last error, one line */
     " result TEXT,"                    /* PASS or FAIL once verified */
     " report TEXT,"                    /* JSON report once verified */
-    " lock_backend TEXT)",             /* pid/backend_start of the target session holding the lock */
+    " lock_backend TEXT)",             /* pid/backend_start of the runner's target sessions: the lock's, then its workers' */
     "CREATE INDEX IF NOT EXISTS job_ends ON job(src_id, dst_id)",
     "CREATE TABLE IF NOT EXISTS item("
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
@@ -782,6 +794,8 @@ static const char *const azStSchema[] = {
     " ddl TEXT, probe TEXT,"           /* SQL to run; SQL telling it ran */
     " status TEXT NOT NULL DEFAULT 'todo'," /* todo, running, done, excluded */
     " note TEXT, done_at REAL,"
+    " wave INTEGER,"                   /* items of a phase with the same wave may run at once; NULL: seq */
+    " worker TEXT,"                    /* the worker that claimed it in this run, or NULL */
     " PRIMARY KEY(job, seq))",
     "CREATE TABLE IF NOT EXISTS tbl("
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
@@ -928,7 +942,7 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
       return NULL;
     }
     struct stat sb;
-    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077))
+    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) && g_iSlot == 0) /* said once, not by each worker */
       warn("state file %s is readable by others (mode %03o); it holds no passwords, but chmod 600 keeps job "
            "details private", zPath, (unsigned)(sb.st_mode & 0777));
     close(fd);
@@ -968,14 +982,17 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
    * job.lock_backend (take-over of a dead runner's target session) and
    * tbl.copy_format (text COPY for types without binary I/O), 1-3 lack
    * tbl.copy_rows and copy_sum (a job begun without them verifies both
-   * sides, as it did), snap_writes and verify_writes. */
+   * sides, as it did), snap_writes and verify_writes, 1-4 lack item.wave
+   * (a job planned without it runs one item at a time) and item.worker. */
   if ((version == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) ||
       (version >= 1 && version <= 2 && (!st_run(db, "ALTER TABLE job ADD COLUMN lock_backend TEXT", NULL) ||
                                         !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_format TEXT", NULL))) ||
       (version >= 1 && version <= 3 && (!st_run(db, "ALTER TABLE tbl ADD COLUMN copy_rows INTEGER", NULL) ||
                                         !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_sum TEXT", NULL) ||
                                         !st_run(db, "ALTER TABLE tbl ADD COLUMN snap_writes INTEGER", NULL) ||
-                                        !st_run(db, "ALTER TABLE tbl ADD COLUMN verify_writes INTEGER", NULL)))) {
+                                        !st_run(db, "ALTER TABLE tbl ADD COLUMN verify_writes INTEGER", NULL))) ||
+      (version >= 1 && version <= 4 && (!st_run(db, "ALTER TABLE item ADD COLUMN wave INTEGER", NULL) ||
+                                        !st_run(db, "ALTER TABLE item ADD COLUMN worker TEXT", NULL)))) {
     sqlite3_close(db);
     return NULL;
   }
@@ -1150,20 +1167,26 @@ static void lease_catch_signals(void) {
   sigaction(SIGHUP, &sa, NULL);
 }
 
-/* The cancel handles of the runner's open connections, so that the
- * heartbeat thread can interrupt a statement that outlasts a stop
- * request. */
+/* The cancel handles of the open connections of the runner and of its
+ * workers, so that the heartbeat thread can interrupt a statement that
+ * outlasts a stop request. */
 static struct {
   pthread_mutex_t mu;    /* guards the rest */
-  PGcancel *aCancel[2];  /* source, target; PQfreeCancel by lease_track() */
+  PGcancel *aCancel[2 * (MAX_JOBS + 1)]; /* source, target of each thread (g_iSlot); PQfreeCancel by lease_track() */
   bool bSent;            /* cancel requests went out for this stop */
-} g_cancel = {PTHREAD_MUTEX_INITIALIZER, {NULL, NULL}, false};
+} g_cancel = {PTHREAD_MUTEX_INITIALIZER, {NULL}, false};
 
-/* Records (conn) or forgets (NULL) side 0 (source) or 1 (target). */
+/* Set when a worker ends for any reason but "no work left": the others
+ * stop at their next checkpoint, and the runner reports the first cause. */
+static atomic_bool g_bHalt;
+
+/* Records (conn) or forgets (NULL) the calling thread's side 0 (source)
+ * or 1 (target). */
 static void lease_track(int side, PGconn *conn) {
   pthread_mutex_lock(&g_cancel.mu);
-  PQfreeCancel(g_cancel.aCancel[side]);
-  g_cancel.aCancel[side] = conn ? PQgetCancel(conn) : NULL;
+  PGcancel **pp = &g_cancel.aCancel[2 * g_iSlot + side];
+  PQfreeCancel(*pp);
+  *pp = conn ? PQgetCancel(conn) : NULL;
   pthread_mutex_unlock(&g_cancel.mu);
 }
 
@@ -1186,7 +1209,7 @@ static void *lease_beat(void *pArg) {
       pthread_mutex_lock(&g_cancel.mu);
       if (!g_cancel.bSent) { /* the main thread is stuck in a statement */
         char zErr[256];
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < 2 * (MAX_JOBS + 1); k++)
           if (g_cancel.aCancel[k]) PQcancel(g_cancel.aCancel[k], zErr, sizeof zErr);
         g_cancel.bSent = true;
       }
@@ -1224,6 +1247,10 @@ static int run_should_stop(Job *j) {
     case STOP_LOST:
       fail(EXIT_BUSY, "job %lld was taken over by another runner; this one stops", (long long)j->id);
       return EXIT_BUSY;
+  }
+  if (atomic_load(&g_bHalt)) { /* the runner reports the worker that halted the others */
+    fail(EXIT_MORE, "worker %s stopped at a checkpoint because another one stopped", j->zWorker);
+    return EXIT_MORE;
   }
   /* A step always gets one unit of work done, however small its budget
    * (or long its connecting took), so a step loop cannot stall. */
@@ -2699,6 +2726,8 @@ static bool cat_plan_post(Job *j, sqlite3_int64 *pSeq) {
   free(zGrantees);
   if (!res) return false;
   bool ok = true;
+  int prevRank = -1;
+  sqlite3_int64 wave = 0;
   for (int i = 0; ok && i < PQntuples(res); i++) {
     char zName[600];
     if (!PQgetisnull(res, i, 3) && !PQgetvalue(res, i, 3)[0]) continue; /* nothing to do (--no-owner --no-privileges) */
@@ -2706,6 +2735,17 @@ static bool cat_plan_post(Job *j, sqlite3_int64 *pSeq) {
     ok = cat_add_item(j, pSeq, PH_POSTDATA, PQgetvalue(res, i, 0), zName, 0, atoll(PQgetvalue(res, i, 5)),
                       atoll(PQgetvalue(res, i, 6)), PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
                       PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4), "todo", NULL);
+    /* Waves: the keys (rank 10), the other indexes (11), the foreign keys
+     * and validations (13) and the refreshes of one depth (20 + depth) of
+     * different objects may be built at once, each rank after the one
+     * before; everything else runs one item at a time, in plan order.
+     * Two statements of one wave that lock the same tables wait for each
+     * other (a deadlock between two foreign keys is retried). */
+    int rank = atoi(PQgetvalue(res, i, 1));
+    bool bParallel = rank == 10 || rank == 11 || rank == 13 || (rank >= 20 && rank < 100);
+    if (!bParallel || rank != prevRank) wave = *pSeq;
+    else ok = ok && st_run(j->db, "UPDATE item SET wave = ? WHERE job = ? AND seq = ?", "iii", wave, j->id, *pSeq);
+    prevRank = bParallel ? rank : -1;
   }
   PQclear(res);
   /* Owners and privileges of an object the plan left out (a view on an
@@ -2961,6 +3001,9 @@ static bool cat_plan(Job *j) {
             (j->bVerifyOnly || (cat_plan_nodes(j, &seq) && cat_plan_post(j, &seq) && cat_plan_unsupported_post(j))) &&
             cat_plan_subscriptions(j, &seq) &&
             cat_plan_data_verify(j, &seq) &&
+            /* every copy (and the large objects) at once; every check too */
+            st_run(j->db, "UPDATE item SET wave = (SELECT min(seq) FROM item i WHERE i.job = item.job AND i.phase = item.phase)"
+                   " WHERE job = ? AND phase IN (?, ?)", "iii", j->id, (sqlite3_int64)PH_DATA, (sqlite3_int64)PH_VERIFY) &&
             (!j->pOpt->bClean || j->bVerifyOnly || (cat_plan_clean(j) && cat_confirm_clean(j))) &&
             st_run(j->db, "UPDATE job SET phase = ? WHERE id = ?", "ti",
                    azPhase[j->bVerifyOnly ? PH_VERIFY : PH_ENUMS], j->id) &&
@@ -2992,21 +3035,14 @@ static void clear_progress_line(void) {
   g_bLineShown = false;
 }
 
-/* Records what the job is doing (state file: current item, heartbeat) and
- * shows it on stderr: redrawn on a terminal, a plain line every 5 s (or
- * when bForce) otherwise. */
-static bool run_progress(Job *j, const char *zItem, bool bForce) {
+/* Shows what the job is doing on stderr: a line redrawn on a terminal at
+ * most 5 times a second; otherwise (a log, CI) a plain line every 10 s
+ * and at each phase ("Phase ..." items).  The facts are read only then:
+ * they cost a scan of the job's items and tables. */
+static void run_show(Job *j, const char *zItem) {
   double t = now();
-  if (!bForce && t - j->tLastBeat < 0.5) return true;
-  j->tLastBeat = t;
-  if (!st_run(j->db, "UPDATE job SET current_item = ?, updated_at = ?, heartbeat_at = ? WHERE id = ?",
-              "tddi", zItem, t, t, j->id))
-    return false;
-  /* A terminal line is redrawn at most 5 times a second; a plain line
-   * (a log, CI) goes out every 10 s and at each phase.  The facts are read
-   * only then: they cost a scan of the job's items and tables. */
   bool bPhase = strncmp(zItem, "Phase ", 6) == 0;
-  if (g_bQuiet || (g_bTty ? t - g_tLastLine < 0.2 && !bPhase : t - g_tLastLine < 10 && !bPhase)) return true;
+  if (g_bQuiet || (g_bTty ? t - g_tLastLine < 0.2 && !bPhase : t - g_tLastLine < 10 && !bPhase)) return;
   g_tLastLine = t;
   /* items done, rows copied of the total, the copy's rate since its first
    * table began, the job's elapsed time, and the data phase's ETA */
@@ -3017,7 +3053,7 @@ static bool run_progress(Job *j, const char *zItem, bool bForce) {
       "id", j->id, t);
   if (!p || sqlite3_step(p) != SQLITE_ROW) {
     sqlite3_finalize(p);
-    return true;
+    return;
   }
   int pct = sqlite3_column_int(p, 0);
   double nRows = sqlite3_column_double(p, 1), nTotal = sqlite3_column_double(p, 2);
@@ -3040,6 +3076,19 @@ static bool run_progress(Job *j, const char *zItem, bool bForce) {
   } else {
     fprintf(stderr, "clonebox: [%s %d%%] %s%s\n", azPhase[j->phase], pct, zItem, zFacts);
   }
+}
+
+/* Records what the job is doing (state file: current item, heartbeat),
+ * at most twice a second unless bForce, and shows it (the runner's thread
+ * only: with workers, the runner draws the line from the state file). */
+static bool run_progress(Job *j, const char *zItem, bool bForce) {
+  double t = now();
+  if (!bForce && t - j->tLastBeat < 0.5) return true;
+  j->tLastBeat = t;
+  if (!st_run(j->db, "UPDATE job SET current_item = ?, updated_at = ?, heartbeat_at = ? WHERE id = ?",
+              "tddi", zItem, t, t, j->id))
+    return false;
+  if (g_iSlot == 0) run_show(j, zItem);
   return true;
 }
 
@@ -3067,16 +3116,42 @@ static PGconn *run_dst(Job *j) {
     j->dst = NULL;
     return NULL;
   }
-  if (!j->bLockTarget) return j->dst;
+  static const char zMeSql[] = "SELECT pg_catalog.pg_backend_pid() || '/' || backend_start FROM pg_catalog.pg_stat_activity"
+                               " WHERE pid = pg_catalog.pg_backend_pid()";
+  if (!j->bLockTarget) {
+    /* A worker's session is recorded with the runner's, so that a runner
+     * taking over after this process dies ends it first. */
+    char *z = g_beat.bStarted && j->id ? db_scalar(j->dst, zMeSql, 0, NULL, "connecting a worker to the target") : NULL;
+    bool ok = !g_err.bSet && (!z || st_run(j->db, "UPDATE job SET lock_backend = coalesce(lock_backend || ' ', '') || ?"
+                                           " WHERE id = ? AND owner = ?", "tit", z, j->id, j->zOwner));
+    free(z);
+    return ok ? j->dst : NULL;
+  }
   /* The target-side fence: one clonebox writer per target database,
    * released by the server when this connection ends, however it ends.
    * A runner killed with -9 (or cut off by the network) can leave its
-   * session holding the lock until the server notices.  That session's
-   * pid and start time are in the state file; as this process holds the
-   * state file's lock, the runner that recorded it is dead, so its
-   * session is ended at once.  Any other holder is a live runner: wait
-   * up to --wait (default 10 s) for it, then report it busy. */
+   * sessions, the one holding the lock and its workers', on the server
+   * until it notices, and a statement they were running may still
+   * commit.  Their pids and start times are in the state file; as this
+   * process holds the state file's lock, the runner that recorded them is
+   * dead, so they are ended at once (and waited for) before anything
+   * else is written.  Any other holder is a live runner: wait up to
+   * --wait (default 10 s) for it, then report it busy. */
   char *zDead = j->id ? st_text(j->db, "SELECT lock_backend FROM job WHERE id = ?", "i", j->id) : NULL;
+  if (zDead && strchr(zDead, ' ')) {
+    const char *az[1] = {zDead};
+    PGresult *r = db_query(j->dst, "SELECT count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid, 5000))"
+                           " FROM pg_catalog.pg_stat_activity a WHERE a.pid <> pg_catalog.pg_backend_pid()"
+                           " AND a.pid || '/' || a.backend_start = ANY (pg_catalog.string_to_array($1, ' '))", 1, az,
+                           "ending the target sessions of a runner that is gone");
+    if (r && atoi(PQgetvalue(r, 0, 0)) > 0)
+      note("ended %s target session(s) of a runner that is gone", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (!r) {
+      free(zDead);
+      return NULL;
+    }
+  }
   static const char zHolderSql[] =
       "SELECT a.pid, a.pid || '/' || a.backend_start, format('backend pid %s, application %s, from %s, connected since %s',"
       " a.pid, a.application_name, coalesce(host(a.client_addr), 'local socket'), date_trunc('second', a.backend_start))"
@@ -3093,7 +3168,7 @@ static PGconn *run_dst(Job *j) {
     if (bLocked || g_err.bSet) break;
     PGresult *r = db_query(j->dst, zHolderSql, 0, NULL, "locking the target");
     if (!r) break;
-    bool bDead = PQntuples(r) > 0 && ((zDead && strcmp(PQgetvalue(r, 0, 1), zDead) == 0) ||
+    bool bDead = PQntuples(r) > 0 && ((zDead && strcmp(PQgetvalue(r, 0, 1), zDead) == 0) || /* one session */
                                       strcmp(PQgetvalue(r, 0, 1), j->zLockBackend) == 0);
     if (PQntuples(r) > 0) snprintf(zWho, sizeof zWho, "%s", PQgetvalue(r, 0, 2));
     if (bDead) {
@@ -3118,8 +3193,7 @@ static PGconn *run_dst(Job *j) {
   }
   free(zDead);
   if (bLocked) { /* remember our session, for the next runner should this one die */
-    char *z = db_scalar(j->dst, "SELECT pg_catalog.pg_backend_pid() || '/' || backend_start FROM pg_catalog.pg_stat_activity"
-                        " WHERE pid = pg_catalog.pg_backend_pid()", 0, NULL, "locking the target");
+    char *z = db_scalar(j->dst, zMeSql, 0, NULL, "locking the target");
     snprintf(j->zLockBackend, sizeof j->zLockBackend, "%s", z ? z : "");
     free(z);
     if (!g_err.bSet && g_beat.bStarted &&
@@ -3170,7 +3244,15 @@ static bool run_ddl(Job *j, const Item *it, bool bSecret) {
   if (!run_progress(j, it->zName, false)) return false;
   char zWhat[700];
   snprintf(zWhat, sizeof zWhat, "creating %s on the target", it->zName);
-  if (!db_exec(dst, it->zDdl, zWhat)) {
+  /* Two statements of a wave that lock the same two tables in opposite
+   * orders (foreign keys between them) deadlock; the server cancels one,
+   * which simply runs again. */
+  bool ok = db_exec(dst, it->zDdl, zWhat);
+  for (int iTry = 0; !ok && iTry < 5 && strcmp(g_err.zState, "40P01") == 0; iTry++) {
+    memset(&g_err, 0, sizeof g_err);
+    ok = db_exec(dst, it->zDdl, zWhat);
+  }
+  if (!ok) {
     /* the statement, cut and on one line, unless it may hold a secret */
     if (!bSecret && g_err.bSet) {
       size_t n = strlen(g_err.zMsg);
@@ -3342,10 +3424,10 @@ static long run_chunk_size(long nChunk, double dt, long nMin, long nMax) {
  * file $CLONEBOX_TEST_FAULT_DIR/paused and waits, up to two minutes, until
  * the test removes it: the test restarts a server meanwhile). */
 static void run_test_fault(Job *j) {
-  static int aCount[PH_DONE + 1];
+  static atomic_int aCount[PH_DONE + 1]; /* the process's checkpoints, all workers' */
   const char *zSpec = getenv("CLONEBOX_TEST_FAULT");
   if (!zSpec || j->phase < 0 || j->phase > PH_DONE) return;
-  int n = ++aCount[j->phase];
+  int n = atomic_fetch_add(&aCount[j->phase], 1) + 1;
   char zWant[64];
   snprintf(zWant, sizeof zWant, "%s:%d:", azPhase[j->phase], n);
   for (const char *p = zSpec; (p = strstr(p, zWant)) != NULL; p++) {
@@ -3514,7 +3596,7 @@ static bool run_write_counters(Job *j, PGconn *conn, const char *zCol, const cha
  * commits after each table, so that it does not hold a lock on every table
  * it has read: with thousands of tables that would exhaust the server's
  * lock table (max_locks_per_transaction). */
-static bool run_snapshot(Job *j, const char *zWhat) {
+static bool run_snapshot_export(Job *j, const char *zWhat) {
   if (!j->bSnapshot) {
     PQfinish(j->snap);
     j->snap = db_connect(j->zSrcInfo, "source");
@@ -3531,13 +3613,24 @@ static bool run_snapshot(Job *j, const char *zWhat) {
     j->bSnapshot = true;
     if (!run_write_counters(j, j->snap, "snap_writes", "status <> 'done'")) return false;
   }
+  return true;
+}
+
+/* Begins j->src's transaction in the run's snapshot, exported first if
+ * needed.  A worker imports the runner's; should that fail (its holder
+ * is gone), the retry exports one of the worker's own: the report counts
+ * the snapshots. */
+static bool run_snapshot(Job *j, const char *zWhat) {
+  if (!run_snapshot_export(j, zWhat)) return false;
   if (PQtransactionStatus(j->src) != PQTRANS_IDLE) return true;
   char *zLit = PQescapeLiteral(j->src, j->zSnapshot, strlen(j->zSnapshot));
   if (!zLit) return db_fail(j->src, NULL, zWhat);
   char zSql[160];
   snprintf(zSql, sizeof zSql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT %s", zLit);
   PQfreemem(zLit);
-  return db_exec(j->src, zSql, zWhat);
+  if (db_exec(j->src, zSql, zWhat)) return true;
+  if (!j->snap) g_err.bTransient = true; /* imported: retry with a snapshot of our own */
+  return false;
 }
 
 /* Ends the snapshot of the data phase (its holder session too). */
@@ -4025,6 +4118,7 @@ static const char zReportSql[] =
     "   OR EXISTS (SELECT 1 FROM tbl WHERE job = ?1 AND mode = 'copy'"
     "   AND verdict IS NOT 'ok') THEN 'FAIL' ELSE 'PASS' END,"
     "  'source', j.source, 'target', j.target, 'verified_at', datetime('now') || 'Z', 'runs', j.runs, 'snapshots', j.snapshots,"
+    "  'workers', (SELECT count(DISTINCT worker) FROM item WHERE job = ?1 AND status = 'done'),"
     "  'tables', (SELECT json_group_array(json_object('schema', schema_name, 'table', table_name, 'source_rows', src_rows,"
     "    'target_rows', dst_rows, 'source_checksum', src_sum, 'target_checksum', dst_sum,"
     "    'status', CASE WHEN mode = 'copy' THEN coalesce(verdict, 'unverified') ELSE 'excluded' END,"
@@ -4136,7 +4230,12 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
                           " WHEN 'counts' THEN 'row counts and objects only (--verify counts): values not compared'"
                           " ELSE 'none (--verify none): nothing compared' END || char(10) || 'RESULT: ' ||"
                           " coalesce(json_extract(?1, '$.result'), '?')", "t", zReport);
-  printf("\nVERIFICATION: %s\n", zResult ? zResult : "?");
+  char *zRuns = st_text(db, "SELECT coalesce(json_extract(?1, '$.runs'), '?') || ' run(s), ' ||"
+                        " coalesce(json_extract(?1, '$.snapshots'), '?') || ' source snapshot(s), ' ||"
+                        " coalesce(json_extract(?1, '$.workers'), '?') || ' worker(s)'", "t", zReport);
+  printf("\nJOB: %s\n", zRuns ? zRuns : "?");
+  free(zRuns);
+  printf("VERIFICATION: %s\n", zResult ? zResult : "?");
   free(zResult);
   fflush(stdout);
 }
@@ -4151,6 +4250,8 @@ static const char zStatusSql[] =
     " 'finished_at', datetime(j.finished_at, 'unixepoch') || 'Z',"
     " 'seconds_since_update', round(((julianday('now') - 2440587.5) * 86400.0) - coalesce(j.updated_at, j.created_at), 1),"
     " 'owner', j.owner, 'current_item', j.current_item, 'error', j.error, 'result', j.result,"
+    " 'working_on', (SELECT json_group_array(name) FROM (SELECT name FROM item WHERE job = j.id AND status IN ('todo', 'running')"
+    "  AND worker IS NOT NULL ORDER BY worker)),"
     " 'items_total', (SELECT count(*) FROM item WHERE job = j.id AND status <> 'excluded'),"
     " 'items_done', (SELECT count(*) FROM item WHERE job = j.id AND status = 'done'),"
     " 'rows_total', (SELECT coalesce(sum(coalesce(rows_total, rows_est)), 0) FROM tbl WHERE job = j.id AND mode = 'copy'),"
@@ -4228,14 +4329,23 @@ static void eng_item_free(Item *it) {
   memset(it, 0, sizeof *it);
 }
 
-/* Loads the job's next unfinished item; false when there is none (or on
- * error: check g_err.bSet). */
-static bool eng_next(Job *j, Item *it) {
-  sqlite3_stmt *p = st_prep(j->db, "SELECT seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status FROM item"
-                            " WHERE job = ? AND status IN ('todo', 'running') ORDER BY phase, seq LIMIT 1", "i", j->id);
-  if (!p) return false;
-  bool bGot = sqlite3_step(p) == SQLITE_ROW;
-  if (bGot) {
+/* Claims for this thread the job's next item that may run now: the first
+ * unfinished one of the earliest unfinished wave (phase, then wave: a
+ * wave begins when every item before it is done) that no other worker
+ * holds.  Its own claim it may take again (a retry).  Returns 1 with *it
+ * loaded, 0 when no item is left at all, -1 when those left are held by
+ * other workers or wait for them (ask again soon), -2 after an error. */
+static int eng_claim(Job *j, Item *it) {
+  sqlite3_stmt *p = st_prep(j->db,
+      "UPDATE item SET worker = ?2 WHERE job = ?1 AND seq = (SELECT i.seq FROM item i,"
+      " (SELECT phase, coalesce(wave, seq) AS w FROM item WHERE job = ?1 AND status IN ('todo', 'running')"
+      "  ORDER BY phase, seq LIMIT 1) g"
+      " WHERE i.job = ?1 AND i.status IN ('todo', 'running') AND i.phase = g.phase AND coalesce(i.wave, i.seq) = g.w"
+      " AND (i.worker IS NULL OR i.worker = ?2) ORDER BY i.seq LIMIT 1)"
+      " RETURNING seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status", "it", j->id, j->zWorker);
+  if (!p) return -2;
+  int rc = sqlite3_step(p);
+  if (rc == SQLITE_ROW) {
     it->seq = sqlite3_column_int64(p, 0);
     it->phase = sqlite3_column_int(p, 1);
     it->zKind = xstrdup((const char *)sqlite3_column_text(p, 2));
@@ -4244,15 +4354,29 @@ static bool eng_next(Job *j, Item *it) {
     it->zDdl = xstrdup((const char *)sqlite3_column_text(p, 5));
     it->zProbe = xstrdup((const char *)sqlite3_column_text(p, 6));
     it->zStatus = xstrdup((const char *)sqlite3_column_text(p, 7));
+    rc = sqlite3_step(p); /* ends the statement: the claim is committed */
   }
+  if (rc != SQLITE_DONE) fail(EXIT_FAILED, "state file: %s (claiming an item)", sqlite3_errmsg(j->db));
   sqlite3_finalize(p);
-  return bGot;
+  if (g_err.bSet) return -2;
+  if (it->zKind) return 1;
+  sqlite3_int64 nLeft = st_int(j->db, -1, "SELECT count(*) FROM (SELECT 1 FROM item WHERE job = ? AND status IN"
+                               " ('todo', 'running') LIMIT 1)", "i", j->id);
+  return nLeft < 0 ? -2 : nLeft ? -1 : 0;
+}
+
+/* Forgets the claims of unfinished items: those of a previous run (whose
+ * workers are gone, as this process holds the lease), or of this run's
+ * workers once they have ended. */
+static bool eng_unclaim(Job *j) {
+  return st_run(j->db, "UPDATE item SET worker = NULL WHERE job = ? AND status IN ('todo', 'running')"
+                " AND worker IS NOT NULL", "i", j->id);
 }
 
 /* Moves the job into the item's phase: ends the data snapshot when data
  * is over, records the phase, tells the user. */
 static bool eng_enter_phase(Job *j, int phase) {
-  if (j->bSnapshot && phase != PH_DATA) run_snapshot_end(j);
+  if (j->bSnapshot && phase > PH_DATA) run_snapshot_end(j); /* a worker's is the runner's until then */
   j->phase = phase;
   if (!st_run(j->db, "UPDATE job SET phase = ? WHERE id = ?", "ti", azPhase[phase], j->id)) return false;
   char z[64];
@@ -4396,24 +4520,210 @@ static bool eng_add_clean(Job *j) {
   return ok;
 }
 
-/* Runs the job from wherever it stands: the plan if not made yet, the
- * preflight before the first DDL, then every remaining item.  Returns
- * EXIT_OK when none is left, or the reason to stop: budget spent
- * (EXIT_MORE), a signal (EXIT_MORE), cancelled, lease lost, or an error.
- * A transient failure on either side, in any phase (lost connection,
- * server restart or failover, terminated backend, serialization failure)
- * is retried from the last checkpoint with growing pauses for up to
- * --retry-for since the last progress; a permanent one (wrong password,
- * missing database, permission) ends the run at once. */
-static int eng_run(Job *j, bool bPlan) {
-  int nRetry = 0;
-  long nCheckpointSeen = j->nCheckpoint;
-  double tFirstFailure = 0;
-  bool bChecked = false; /* plan made (or found) and preflight passed, this run */
+/* The retry budget of one thread's loop. */
+typedef struct Retry {
+  int nRetry;            /* retries since the last progress */
+  long nCheckpointSeen;  /* j->nCheckpoint at the last failure */
+  double tFirstFailure;  /* first failure since the last progress, 0 before any */
+} Retry;
+
+/* After a failure recorded in g_err: 0 to try again from the last
+ * checkpoint (after a pause, on fresh connections), or the exit code.  A
+ * transient failure on either side, in any phase (lost connection,
+ * server restart or failover, terminated backend, serialization failure,
+ * deadlock) is retried with growing pauses for up to --retry-for since the
+ * last progress; a permanent one (wrong password, missing database,
+ * permission) ends the run at once, and so does a stop request. */
+static int eng_retry(Job *j, Retry *r) {
+  int stop;
+  if ((atomic_load(&g_beat.stop) || atomic_load(&g_sig.n) || atomic_load(&g_bHalt)) && (stop = run_should_stop(j)))
+    return stop;
+  if (j->nCheckpoint != r->nCheckpointSeen || !r->tFirstFailure) { /* progress since the last failure */
+    r->nRetry = 0;
+    r->tFirstFailure = now();
+  }
+  r->nCheckpointSeen = j->nCheckpoint;
+  if (!g_err.bTransient || j->bDeclined) return g_err.rc ? g_err.rc : EXIT_FAILED;
+  double delay = r->nRetry < 5 ? (double)(1 << r->nRetry) : 30;
+  if (now() + delay - r->tFirstFailure > j->pOpt->retryFor) {
+    char zFor[32];
+    fmt_duration(zFor, sizeof zFor, now() - r->tFirstFailure);
+    warn("giving up after %s of retries (--retry-for)", zFor);
+    return g_err.rc ? g_err.rc : EXIT_FAILED;
+  }
+  if (j->deadline > 0 && now() + delay >= j->deadline) { /* step: the next step retries */
+    warn("%s; the step's budget is spent, the next step retries from the last checkpoint", g_err.zMsg);
+    run_disconnect(j);
+    return EXIT_MORE;
+  }
+  warn("%s; retrying in %.0f s from the last checkpoint", g_err.zMsg, delay);
+  memset(&g_err, 0, sizeof g_err);
+  run_disconnect(j);
+  for (double tEnd = now() + delay; now() < tEnd && !atomic_load(&g_sig.n) && !atomic_load(&g_beat.stop) &&
+                                    !atomic_load(&g_bHalt);) {
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  r->nRetry++;
+  return 0;
+}
+
+/* Claims and runs items until none is left (EXIT_OK) or a reason to stop
+ * (budget spent or a signal: EXIT_MORE; cancelled, lease lost, an error):
+ * the runner's loop when it works alone, each worker's otherwise.  A
+ * worker whose next item waits for the others' asks again every 10 ms. */
+static int eng_items(Job *j) {
+  Retry r = {.nCheckpointSeen = j->nCheckpoint};
   Item it = {0};
   for (;;) {
+    int stop, got = eng_claim(j, &it);
+    if (got == 0) return EXIT_OK;
+    if ((stop = run_should_stop(j))) {
+      eng_item_free(&it);
+      return stop;
+    }
+    if (got == -1) {
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    bool ok = got == 1 && (it.phase == j->phase || eng_enter_phase(j, it.phase)) && run_item(j, &it);
+    eng_item_free(&it);
+    if (ok) {
+      run_checkpoint(j);
+      continue;
+    }
+    if ((stop = eng_retry(j, &r))) return stop;
+  }
+}
+
+/* One worker thread of a parallel run: its own context (a copy of the
+ * runner's Job with its own state-file connection and, opened on first
+ * use, its own sessions on both servers), its own error slot. */
+typedef struct Worker {
+  Job job;             /* its context; job.db and connections closed by the worker */
+  int slot;            /* g_iSlot: 1..nJobs */
+  pthread_t thread;    /* valid once started */
+  int rc;              /* its exit code, once ended */
+  long ticket;         /* order in which workers stopped for a reason (first cause first) */
+  bool bTransient;     /* its error was transient */
+  char zErr[2048];     /* its error message when rc is not EXIT_OK */
+  atomic_bool bEnded;  /* the thread has ended */
+} Worker;
+
+static atomic_long g_nTicket; /* tickets for workers that stop */
+
+static void *eng_worker(void *pArg) {
+  Worker *w = pArg;
+  g_iSlot = w->slot;
+  w->job.db = st_open(w->job.pOpt->zState, false);
+  w->rc = w->job.db ? eng_items(&w->job) : g_err.rc;
+  if (w->rc != EXIT_OK) {
+    w->ticket = atomic_fetch_add(&g_nTicket, 1);
+    atomic_store(&g_bHalt, true); /* the others stop at their next checkpoint */
+    snprintf(w->zErr, sizeof w->zErr, "%s", g_err.bSet ? g_err.zMsg : "stopped");
+    w->bTransient = g_err.bTransient;
+  }
+  run_disconnect(&w->job);
+  sqlite3_close(w->job.db);
+  w->job.db = NULL;
+  atomic_store(&w->bEnded, true);
+  return NULL;
+}
+
+/* The default --jobs: the number of CPUs, at least 2 and at most 8 (two
+ * connections per worker on each server). */
+static int eng_default_jobs(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 2 ? 2 : n > 8 ? 8 : (int)n;
+}
+
+/* Runs the job's items with j->nJobs worker threads.  The runner keeps
+ * the lease, the target's lock and the data phase's exported snapshot,
+ * which every worker's copies import; it draws the progress from the
+ * state file, ends the snapshot when the data phase is over, and reports
+ * the first cause when workers stop: an error before a budget or a
+ * signal, the earliest of each. */
+static int eng_parallel(Job *j) {
+  bool bData = st_int(j->db, 0, "SELECT 1 FROM item WHERE job = ? AND phase = ? AND status IN ('todo', 'running')"
+                      " LIMIT 1", "ii", j->id, (sqlite3_int64)PH_DATA);
+  if (bData && !run_snapshot_export(j, "exporting the source's snapshot for the workers")) return g_err.rc;
+  if (g_err.bSet) return g_err.rc;
+  Worker *aW = xcalloc((size_t)j->nJobs, sizeof *aW);
+  int nStarted = 0;
+  atomic_store(&g_bHalt, false);
+  for (int k = 0; k < j->nJobs; k++) {
+    Worker *w = &aW[k];
+    w->job = *j;
+    w->job.src = w->job.dst = w->job.snap = NULL;
+    w->job.bLockTarget = false;
+    w->job.lockFd = -1;
+    w->job.tLastBeat = 0;
+    snprintf(w->job.zWorker, sizeof w->job.zWorker, "w%d", k + 1);
+    w->slot = k + 1;
+    w->job.db = NULL; /* the worker opens its own */
+    if (pthread_create(&w->thread, NULL, eng_worker, w) != 0) {
+      fail(EXIT_FAILED, "cannot start worker %d: %s", k + 1, strerror(errno));
+      break;
+    }
+    nStarted++;
+  }
+  if (nStarted < j->nJobs) atomic_store(&g_bHalt, true);
+  char zLastPhase[16] = "";
+  for (bool bAll = false; !bAll;) {
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    bAll = true;
+    for (int k = 0; k < nStarted; k++) bAll = bAll && atomic_load(&aW[k].bEnded);
+    /* the progress line, from what the workers record */
+    sqlite3_stmt *p = st_prep(j->db, "SELECT phase, coalesce(current_item, '') FROM job WHERE id = ?", "i", j->id);
+    if (p && sqlite3_step(p) == SQLITE_ROW) {
+      const char *zPhase = (const char *)sqlite3_column_text(p, 0);
+      for (int ph = 0; ph <= PH_DONE; ph++)
+        if (strcmp(zPhase, azPhase[ph]) == 0) j->phase = ph;
+      const char *zCur = (const char *)sqlite3_column_text(p, 1);
+      char zItem[64];
+      snprintf(zItem, sizeof zItem, "Phase %s", zPhase);
+      if (strcmp(zPhase, zLastPhase) != 0) run_show(j, zItem); /* a line at each phase */
+      else if (strncmp(zCur, "Phase ", 6) != 0) run_show(j, zCur);
+      snprintf(zLastPhase, sizeof zLastPhase, "%s", zPhase);
+    }
+    sqlite3_finalize(p);
+    /* the source's snapshot is held no longer than the data phase */
+    if (j->bSnapshot && j->phase > PH_DATA &&
+        !st_int(j->db, 1, "SELECT 1 FROM item WHERE job = ? AND phase = ? AND status IN ('todo', 'running') LIMIT 1",
+                "ii", j->id, (sqlite3_int64)PH_DATA))
+      run_snapshot_end(j);
+  }
+  Worker *pCause = NULL;
+  for (int k = 0; k < nStarted; k++) {
+    Worker *w = &aW[k];
+    pthread_join(w->thread, NULL);
+    if (w->rc == EXIT_OK) continue;
+    bool bMore = w->rc == EXIT_MORE, bCauseMore = pCause && pCause->rc == EXIT_MORE;
+    if (!pCause || (bCauseMore && !bMore) || (bCauseMore == bMore && w->ticket < pCause->ticket)) pCause = w;
+  }
+  atomic_store(&g_bHalt, false);
+  int rc = g_err.bSet ? g_err.rc : EXIT_OK;
+  if (!g_err.bSet && pCause) {
+    fail(pCause->rc, "%s", pCause->zErr);
+    g_err.bTransient = pCause->bTransient;
+    rc = pCause->rc;
+  }
+  free(aW);
+  return eng_unclaim(j) ? rc : g_err.rc;
+}
+
+/* Runs the job from wherever it stands: the plan if not made yet, the
+ * preflight before the first DDL, then every remaining item, by the
+ * runner alone or by workers.  Returns EXIT_OK when none is left, or the
+ * reason to stop: budget spent (EXIT_MORE), a signal (EXIT_MORE),
+ * cancelled, lease lost, or an error (eng_retry). */
+static int eng_run(Job *j, bool bPlan) {
+  Retry r = {.nCheckpointSeen = j->nCheckpoint};
+  for (;;) {
     bool ok;
-    int stop;
+    int rc;
     if (bPlan) {
       ok = run_progress(j, "Planning: reading the source's catalogs", true) && run_src(j) && run_dst(j) && cat_plan(j);
       if (ok) {
@@ -4421,51 +4731,13 @@ static int eng_run(Job *j, bool bPlan) {
         run_checkpoint(j); /* the plan is this run's unit of work if the budget is spent */
         continue;
       }
-    } else if (!bChecked) {
-      ok = (!j->pOpt->bClean || eng_add_clean(j)) && eng_preflight(j);
-      bChecked = ok;
-      if (ok) continue;
     } else {
-      if (!eng_next(j, &it)) return g_err.bSet ? g_err.rc : EXIT_OK;
-      if ((stop = run_should_stop(j))) {
-        eng_item_free(&it);
-        return stop;
-      }
-      ok = (it.phase == j->phase || eng_enter_phase(j, it.phase)) && run_item(j, &it);
-      eng_item_free(&it);
-      if (ok) {
-        run_checkpoint(j);
-        continue;
-      }
+      ok = (!j->pOpt->bClean || eng_add_clean(j)) && eng_preflight(j) && eng_unclaim(j);
+      if (ok) break;
     }
-    if ((atomic_load(&g_beat.stop) || atomic_load(&g_sig.n)) && (stop = run_should_stop(j))) return stop;
-    if (j->nCheckpoint != nCheckpointSeen || !tFirstFailure) { /* progress since the last failure */
-      nRetry = 0;
-      tFirstFailure = now();
-    }
-    nCheckpointSeen = j->nCheckpoint;
-    if (!g_err.bTransient || j->bDeclined) return g_err.rc ? g_err.rc : EXIT_FAILED;
-    double delay = nRetry < 5 ? (double)(1 << nRetry) : 30;
-    if (now() + delay - tFirstFailure > j->pOpt->retryFor) {
-      char zFor[32];
-      fmt_duration(zFor, sizeof zFor, now() - tFirstFailure);
-      warn("giving up after %s of retries (--retry-for)", zFor);
-      return g_err.rc ? g_err.rc : EXIT_FAILED;
-    }
-    if (j->deadline > 0 && now() + delay >= j->deadline) { /* step: the next step retries */
-      warn("%s; the step's budget is spent, the next step retries from the last checkpoint", g_err.zMsg);
-      run_disconnect(j);
-      return EXIT_MORE;
-    }
-    warn("%s; retrying in %.0f s from the last checkpoint", g_err.zMsg, delay);
-    memset(&g_err, 0, sizeof g_err);
-    run_disconnect(j);
-    for (double tEnd = now() + delay; now() < tEnd && !atomic_load(&g_sig.n) && !atomic_load(&g_beat.stop);) {
-      struct timespec ts = {0, 100 * 1000 * 1000};
-      nanosleep(&ts, NULL);
-    }
-    nRetry++;
+    if ((rc = eng_retry(j, &r))) return rc;
   }
+  return j->nJobs > 1 ? eng_parallel(j) : eng_items(j);
 }
 
 /* Ends a job whose items are all done: builds, stores and prints the
@@ -4557,6 +4829,12 @@ static int eng_drive(Job *j) {
   j->phase = PH_PLAN;
   int rc = eng_run(j, bPlan);
   clear_progress_line();
+  /* a cancel that came after the heartbeat's last look still counts */
+  if (rc == EXIT_OK && st_int(j->db, 0, "SELECT status = 'cancelled' FROM job WHERE id = ?", "i", j->id))
+  {
+    fail(EXIT_CANCELLED, "job %lld was cancelled; stopped before its report", (long long)j->id);
+    rc = EXIT_CANCELLED;
+  }
   if (rc == EXIT_OK) return eng_finish(j);
   if (rc == EXIT_MORE && atomic_load(&g_sig.n)) {
     char *zAt = st_text(j->db, "SELECT phase || ', ' || coalesce(current_item, '') FROM job WHERE id = ?", "i", j->id);
@@ -4617,6 +4895,8 @@ static const char zUsage[] =
     "  --role-map FROM=TO        objects owned by or granted to role FROM on the source go to role TO (repeatable)\n"
     "  --subscriptions MODE      exclude (default: not cloned nor compared, named in the report) or disabled\n"
     "                            (created with connect = false, enabled = false, and compared)\n"
+    "  -j, --jobs N              workers, each with a session on both servers (default: the number of CPUs,\n"
+    "                            at least 2, at most 8); tables are copied, indexes built, rows checked at once\n"
     "  --budget DURATION         step: stop at a checkpoint after about this long (20s, 5m)\n"
     "  --wait DURATION           wait this long for a live runner holding the job (default: exit 5)\n"
     "  --retry-for DURATION      keep reconnecting after lost connections this long (default 5m)\n"
@@ -4721,7 +5001,9 @@ static bool cmd_confirm_clean(const Options *o) {
 static int cmd_run(const Options *o) {
   const char *zCmd = o->zCmd;
   bool bVerify = strcmp(zCmd, "verify") == 0, bByJob = strcmp(zCmd, "resume") == 0 || strcmp(zCmd, "step") == 0;
-  Job j = {.pOpt = o, .bVerifyOnly = bVerify, .lockFd = -1};
+  Job j = {.pOpt = o, .bVerifyOnly = bVerify, .lockFd = -1, .zWorker = "main"};
+  /* a stand-alone verify keeps its state in memory, which one thread reads */
+  j.nJobs = bVerify ? 1 : o->nJobs ? o->nJobs : eng_default_jobs();
   char *zOptions = NULL, *zSrcId = NULL, *zDstId = NULL;
   int rc = EXIT_OK;
   if (!bByJob && (!o->zSource || !o->zSource[0])) return usage_error("no source: pass --source URL or set CLONEBOX_SOURCE");
@@ -4867,7 +5149,8 @@ static const struct option aLong[] = {
     {"state", required_argument, NULL, 'S'},
     {"exclude-table", required_argument, NULL, 'x'},
     {"exclude-table-data", required_argument, NULL, 'X'},
-    {"json", no_argument, NULL, 'j'},
+    {"json", no_argument, NULL, 'J'},
+    {"jobs", required_argument, NULL, 'j'},
     {"quiet", no_argument, NULL, 'q'},
     {"new", no_argument, NULL, 'n'},
     {"clean", no_argument, NULL, 'c'},
@@ -4899,7 +5182,8 @@ static int cmd_option_commands(int c) {
   switch (c) {
     case 's': case 't': case 'x': case 'X': case 'q': return C_RUNNER | C_VERIFY;
     case 'S': return C_RUNNER | C_STATUS | C_JOBS | C_CANCEL;
-    case 'j': return C_CLONE | C_VERIFY | C_STEP | C_RESUME | C_STATUS | C_JOBS;
+    case 'J': return C_CLONE | C_VERIFY | C_STEP | C_RESUME | C_STATUS | C_JOBS;
+    case 'j': return C_CLONE | C_STEP | C_RESUME;
     case 'n': return C_CLONE | C_START;
     case 'c': case 'y': return C_RUNNER;
     case 'w': return C_STATUS;
@@ -4948,6 +5232,9 @@ static void cmd_help(int cmd) {
   bool bOptions = false, bKeep = false;
   for (const char *z = zUsage; *z;) {
     size_t n = strcspn(z, "\n");
+    /* an option's line: "  --name ..." or "  -x, --name ..." */
+    const char *zLong = strncmp(z, "  --", 4) == 0 ? z + 4
+                        : strncmp(z, "  -", 3) == 0 && strncmp(z + 4, ", --", 4) == 0 ? z + 8 : NULL;
     if (strncmp(z, "Options:", 8) == 0) {
       printf("\nOptions:\n");
       bOptions = true;
@@ -4955,11 +5242,11 @@ static void cmd_help(int cmd) {
       printf("%.*s\n", (int)n, z);
     } else if (bOptions && n == 0) {
       break;
-    } else if (bOptions && strncmp(z, "  --", 4) == 0) {
-      size_t k = strcspn(z + 4, " ,\n");
+    } else if (bOptions && zLong) {
+      size_t k = strcspn(zLong, " ,\n");
       bKeep = false;
       for (int i = 0; aLong[i].name; i++)
-        if (strlen(aLong[i].name) == k && strncmp(aLong[i].name, z + 4, k) == 0)
+        if (strlen(aLong[i].name) == k && strncmp(aLong[i].name, zLong, k) == 0)
           bKeep = (cmd_option_commands(aLong[i].val) & cmd) != 0;
       if (bKeep) printf("%.*s\n", (int)n, z);
     } else if (bOptions && bKeep && strncmp(z, "      ", 6) == 0) {
@@ -5122,7 +5409,7 @@ int main(int argc, char **argv) {
   char *zSrcArg = NULL, *zDstArg = NULL; /* argv strings holding a password, scrubbed below */
   optind = 2;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", aLong, &iLong)) != -1) {
+  while ((c = getopt_long(argc, argv, "hj:", aLong, &iLong)) != -1) {
     if (c != '?' && c != 'h' && c != 'V' && !(cmd_option_commands(c) & cmd)) {
       const char *zName = "?";
       for (int i = 0; aLong[i].name; i++)
@@ -5146,7 +5433,17 @@ int main(int argc, char **argv) {
         }
         opt_push(&o.roleMap, optarg);
         break;
-      case 'j': o.bJson = true; break;
+      case 'J': o.bJson = true; break;
+      case 'j': {
+        char *zEnd = NULL;
+        long n = strtol(optarg, &zEnd, 10);
+        if (zEnd == optarg || *zEnd || n < 1 || n > MAX_JOBS) {
+          opt_free(&o);
+          return usage_error("--jobs takes a number of workers from 1 to 64");
+        }
+        o.nJobs = (int)n;
+        break;
+      }
       case 'q': o.bQuiet = true; break;
       case 'n': o.bNew = true; break;
       case 'c': o.bClean = true; break;

@@ -124,7 +124,9 @@ _PROGRESS='if .phase == "data" then 0.05 + 0.30 * (if .rows_total > 0 then .rows
 #   4. every table equals the source; background_tasks is empty; the job's
 #      run counter is >= the hits (the final run adds one unless a hit came
 #      after the job had finished).
-#   Sets KR_TGT_DB, KR_STATE, KR_KILLS.
+#   Sets KR_TGT_DB, KR_STATE, KR_KILLS.  KR_EXTRA (an array) holds options
+#   given to every clone (e.g. --jobs 4).
+KR_EXTRA=()
 kill_resume_scenario() {
     local srcdb=$1 kills_wanted=$2 seed=$3
     local src_conn tgt_conn scratch t0 T_ms hi1 n=0 kills=0 hits=0 job_hits=0 runs=0 prev_runs=0 rc ms ph maxruns left j prog=0
@@ -136,7 +138,7 @@ kill_resume_scenario() {
     # 1. uninterrupted duration
     scratch=$(new_db dst kscratch)
     t0=$(date +%s.%N)
-    assert_exit 0 cb clone --quiet --source "$src_conn" --target "$(pg_url dst "$scratch")" --state "$TEST_TMP/scratch.db"
+    assert_exit 0 cb clone --quiet "${KR_EXTRA[@]}" --source "$src_conn" --target "$(pg_url dst "$scratch")" --state "$TEST_TMP/scratch.db"
     T_ms=$(awk -v s="$(_secs_since "$t0")" 'BEGIN { printf "%d", s * 1000 }')
     echo "uninterrupted clone: ${T_ms} ms"
     assert_contains "$LAST_OUT" "RESULT: PASS"
@@ -158,7 +160,7 @@ kill_resume_scenario() {
             _rand_ms 50 "$T_ms"
         fi
         ms=$RAND_MS
-        bg_clone "$TEST_TMP/run" clone --source "$src_conn" --target "$tgt_conn" --state "$KR_STATE"
+        bg_clone "$TEST_TMP/run" clone "${KR_EXTRA[@]}" --source "$src_conn" --target "$tgt_conn" --state "$KR_STATE"
         sleep "$(_ms_to_s "$ms")"
         kill -9 "$BG_PID" 2>/dev/null || true
         rc=0; wait "$BG_PID" 2>/dev/null || rc=$?
@@ -202,7 +204,7 @@ kill_resume_scenario() {
     for ph in "${!hist[@]}"; do echo "  $ph: ${hist[$ph]}"; done
 
     # 3. once more: the stored report
-    assert_exit 0 cb clone --source "$src_conn" --target "$tgt_conn" --state "$KR_STATE"
+    assert_exit 0 cb clone "${KR_EXTRA[@]}" --source "$src_conn" --target "$tgt_conn" --state "$KR_STATE"
     assert_contains "$LAST_OUT" "RESULT: PASS" "clone after the kills must report RESULT: PASS"
     assert_contains "$LAST_ERR" "already finished" "clone of a finished job must print the stored report"
 
@@ -700,4 +702,88 @@ test_restart_takes_over_at_once() {
     assert_exit 0 cb resume "$id" --wait 30s --state "$state"
     assert_contains "$LAST_OUT" "RESULT: PASS"
     wait "$holder" || true
+}
+
+# ---------------------------------------------------------------------------
+# parallel workers (--jobs)
+# ---------------------------------------------------------------------------
+
+# Workers take the tables, indexes and checks at once, inside one exported
+# snapshot: the copies of two tables overlap in time, more than one worker
+# did the work of each wave, and the clone equals an uninterrupted one-worker
+# clone, checksum for checksum.
+test_jobs_parallel_clone() {
+    local db src_conn tgt state par one
+    db=$(scaled_source 20)
+    src_conn=$(pg_url src "$db")
+    tgt=$(new_db dst)
+    state="$TEST_TMP/state.db"
+    assert_exit 0 cb clone --json --jobs 3 --source "$src_conn" --target "$(pg_url dst "$tgt")" --state "$state"
+    par=$LAST_OUT
+    jq_assert "$par" '.result == "PASS" and .snapshots == 1 and .workers >= 2' "3 workers, one snapshot, PASS"
+    assert_eq 1 "$(sqlite3 "$state" "SELECT EXISTS (SELECT 1 FROM tbl a, tbl b WHERE a.job = b.job AND a.id < b.id
+        AND a.mode = 'copy' AND b.mode = 'copy' AND a.started_at < b.done_at AND b.started_at < a.done_at)")" \
+        "no two table copies overlapped in time: the workers did not copy at once"
+    assert_eq 1 "$(sqlite3 "$state" "SELECT count(DISTINCT worker) >= 2 FROM item WHERE phase = 3")" \
+        "the data phase's copies were all done by one worker"
+    assert_eq 1 "$(sqlite3 "$state" "SELECT count(DISTINCT worker) >= 2 FROM item WHERE kind IN ('index', 'primary key')")" \
+        "the keys and indexes were all built by one worker"
+    assert_eq 0 "$(sqlite3 "$state" "SELECT count(*) FROM item WHERE worker IS NOT NULL AND status IN ('todo', 'running')")" \
+        "claims of a finished run must be given back"
+    assert_tables_equal src "$db" dst "$tgt" public.background_tasks
+    tgt=$(new_db dst)
+    assert_exit 0 cb clone --json --jobs 1 --source "$src_conn" --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/one.db"
+    one=$LAST_OUT
+    jq_assert "$one" '.result == "PASS" and .workers == 1'
+    assert_eq "$(report_tables_digest "$one")" "$(report_tables_digest "$par")" \
+        "report tables of the 3-worker clone (+) differ from a one-worker clone (-)"
+    assert_exit 2 cb clone --jobs 0 --source "$src_conn" --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/x.db"
+    assert_contains "$LAST_ERR" "--jobs takes a number"
+    assert_exit 2 cb status --jobs 2 --state "$state"
+}
+
+# kill -9 at random instants of a clone with four workers: the kill-anywhere
+# guarantee holds with --jobs 4 (a dead run's claims are taken back; no row
+# lost or duplicated; the keyless table's duplicates survive).
+test_kill_resume_jobs4() {
+    local db seed=${KILL_SEED:-$RANDOM}
+    db=$(scaled_source "${KILL_SCALE:-20}")
+    KR_EXTRA=(--jobs 4)
+    kill_resume_scenario "$db" "${KILL_COUNT_JOBS:-12}" "$seed"
+    assert_exit 0 cb clone --json --jobs 4 --source "$(pg_url src "$db")" --target "$(pg_url dst "$KR_TGT_DB")" \
+        --state "$KR_STATE"
+    jq_assert "$LAST_OUT" '.result == "PASS" and .workers >= 2'
+}
+
+# A permanent error in one worker stops the others at their next checkpoint:
+# the run fails with that error (naming the table), the job records it, and
+# the same command finishes the job once the cause is gone.
+test_jobs_worker_error_stops_all() {
+    local src tgt state rc=0
+    src=$(new_db src)
+    load_fixture src "$src" 2
+    tgt=$(new_db dst)
+    state="$TEST_TMP/state.db"
+    export CLONEBOX_TEST_FAULT_DIR="$TEST_TMP/fault"
+    mkdir -p "$CLONEBOX_TEST_FAULT_DIR"
+    CLONEBOX_TEST_FAULT="plan:1:pause" "$CLONEBOX_BIN" clone --jobs 3 --source "$(pg_url src "$src")" \
+        --target "$(pg_url dst "$tgt")" --state "$state" >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" </dev/null &
+    BG_PID=$!
+    while pid_alive "$BG_PID" && [ ! -e "$CLONEBOX_TEST_FAULT_DIR/paused" ]; do sleep 0.05; done
+    # planned: now the copy of raw_events will find no such table
+    psqlq src "$src" -c "ALTER TABLE public.raw_events RENAME TO raw_events_gone" >/dev/null
+    rm -f "$CLONEBOX_TEST_FAULT_DIR/paused"
+    wait "$BG_PID" || rc=$?
+    cat "$TEST_TMP/c.err"
+    assert_eq 1 "$rc" "a missing table is a permanent error: exit 1"
+    assert_contains "$(cat "$TEST_TMP/c.err")" "raw_events"
+    assert_not_contains "$(cat "$TEST_TMP/c.err")" "because another one stopped"
+    assert_eq failed "$(job_field "$state" status)"
+    assert_contains "$(job_field "$state" error)" "raw_events"
+    assert_eq 0 "$(sqlite3 "$state" "SELECT count(*) FROM item WHERE worker IS NOT NULL AND status IN ('todo', 'running')")" \
+        "the stopped workers' claims must be given back"
+    psqlq src "$src" -c "ALTER TABLE public.raw_events_gone RENAME TO raw_events" >/dev/null
+    assert_exit 0 cb clone --jobs 3 --source "$(pg_url src "$src")" --target "$(pg_url dst "$tgt")" --state "$state"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    assert_tables_equal src "$src" dst "$tgt" public.background_tasks
 }
