@@ -781,7 +781,7 @@ static const char *const azStSchema[] = {
     " error TEXT,"                     /* last error, one line */
     " result TEXT,"                    /* PASS or FAIL once verified */
     " report TEXT,"                    /* JSON report once verified */
-    " lock_backend TEXT)",             /* pid/backend_start of the runner's target sessions: the lock's, then its workers' */
+    " lock_backend TEXT)",             /* pid/backend_start of the runner's target sessions, comma-separated: the lock's, then its workers' */
     "CREATE INDEX IF NOT EXISTS job_ends ON job(src_id, dst_id)",
     "CREATE TABLE IF NOT EXISTS item("
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
@@ -942,7 +942,7 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
       return NULL;
     }
     struct stat sb;
-    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) && g_iSlot == 0) /* said once, not by each worker */
+    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077))
       warn("state file %s is readable by others (mode %03o); it holds no passwords, but chmod 600 keeps job "
            "details private", zPath, (unsigned)(sb.st_mode & 0777));
     close(fd);
@@ -1005,6 +1005,22 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
       sqlite3_close(db);
       return NULL;
     }
+  return db;
+}
+
+/* Another connection to the state file st_open() opened (a worker's).
+ * Without an open() and close() of our own: closing any descriptor of the
+ * file would drop the POSIX locks SQLite holds on it for this process's
+ * other connections. */
+static sqlite3 *st_open_again(const char *zPath) {
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
+      sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK) {
+    fail(EXIT_FAILED, "state file %s: %s", zPath, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return NULL;
+  }
+  sqlite3_busy_timeout(db, 10000);
   return db;
 }
 
@@ -1341,7 +1357,7 @@ static int lease_take(Job *j, const char *zState) {
   return rc ? rc : EXIT_FAILED;
 }
 
-/* Gives the job back: stops the heartbeat, clears the owner, unlocks. */
+/* Gives the job back: stops the heartbeat, clears the owner. */
 static void lease_release(Job *j) {
   if (g_beat.bStarted) {
     atomic_store(&g_beat.bQuit, true);
@@ -1352,8 +1368,8 @@ static void lease_release(Job *j) {
   g_beat.db = NULL;
   if (j->id && j->zOwner[0])
     st_run(j->db, "UPDATE job SET owner = NULL, lock_backend = NULL WHERE id = ? AND owner = ?", "it", j->id, j->zOwner);
-  if (j->lockFd >= 0) close(j->lockFd); /* releases the flock */
-  j->lockFd = -1;
+  /* the flock goes with lockFd, closed by job_close() after the last
+   * SQLite connection: closing it now would drop SQLite's POSIX locks */
 }
 
 /* }==================================================================== */
@@ -3122,7 +3138,7 @@ static PGconn *run_dst(Job *j) {
     /* A worker's session is recorded with the runner's, so that a runner
      * taking over after this process dies ends it first. */
     char *z = g_beat.bStarted && j->id ? db_scalar(j->dst, zMeSql, 0, NULL, "connecting a worker to the target") : NULL;
-    bool ok = !g_err.bSet && (!z || st_run(j->db, "UPDATE job SET lock_backend = coalesce(lock_backend || ' ', '') || ?"
+    bool ok = !g_err.bSet && (!z || st_run(j->db, "UPDATE job SET lock_backend = coalesce(lock_backend || ',', '') || ?"
                                            " WHERE id = ? AND owner = ?", "tit", z, j->id, j->zOwner));
     free(z);
     return ok ? j->dst : NULL;
@@ -3138,11 +3154,11 @@ static PGconn *run_dst(Job *j) {
    * else is written.  Any other holder is a live runner: wait up to
    * --wait (default 10 s) for it, then report it busy. */
   char *zDead = j->id ? st_text(j->db, "SELECT lock_backend FROM job WHERE id = ?", "i", j->id) : NULL;
-  if (zDead && strchr(zDead, ' ')) {
+  if (zDead && strchr(zDead, ',')) {
     const char *az[1] = {zDead};
     PGresult *r = db_query(j->dst, "SELECT count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid, 5000))"
                            " FROM pg_catalog.pg_stat_activity a WHERE a.pid <> pg_catalog.pg_backend_pid()"
-                           " AND a.pid || '/' || a.backend_start = ANY (pg_catalog.string_to_array($1, ' '))", 1, az,
+                           " AND a.pid || '/' || a.backend_start = ANY (pg_catalog.string_to_array($1, ','))", 1, az,
                            "ending the target sessions of a runner that is gone");
     if (r && atoi(PQgetvalue(r, 0, 0)) > 0)
       note("ended %s target session(s) of a runner that is gone", PQgetvalue(r, 0, 0));
@@ -4616,7 +4632,7 @@ static atomic_long g_nTicket; /* tickets for workers that stop */
 static void *eng_worker(void *pArg) {
   Worker *w = pArg;
   g_iSlot = w->slot;
-  w->job.db = st_open(w->job.pOpt->zState, false);
+  w->job.db = st_open_again(w->job.pOpt->zState);
   w->rc = w->job.db ? eng_items(&w->job) : g_err.rc;
   if (w->rc != EXIT_OK) {
     w->ticket = atomic_fetch_add(&g_nTicket, 1);
@@ -4970,6 +4986,8 @@ static void job_close(Job *j) {
   PQfinish(j->dst);
   PQfinish(j->snap);
   sqlite3_close(j->db);
+  if (j->lockFd >= 0) close(j->lockFd); /* releases the flock */
+  j->lockFd = -1;
 }
 
 /* Prints a finished job's stored report; returns its exit code. */
