@@ -64,7 +64,7 @@ pkg_present() {
 	libsqlite3-dev) [[ -f /usr/lib/$ma/libsqlite3.a && -f /usr/include/sqlite3.h ]] && return 0 ;;
 	libssl-dev) [[ -f /usr/lib/$ma/libssl.a && -f /usr/lib/$ma/libcrypto.a ]] && return 0 ;;
 	"postgresql-server-dev-$PG_MAJOR")
-		[[ -f $PG_LIBDIR/libpgcommon_shlib.a && -f $PG_LIBDIR/libpgport_shlib.a ]] && return 0 ;;
+		[[ -f $PG_LIBDIR/libpgcommon_shlib.a && -f $PG_LIBDIR/libpgport_shlib.a && -f $PG_LIBDIR/libpgfeutils.a ]] && return 0 ;;
 	"postgresql-$PG_MAJOR") [[ -x $PG_BINDIR/postgres && -x $PG_BINDIR/initdb ]] && return 0 ;;
 	file | openssl | jq | sqlite3 | python3) command -v "$pkg" >/dev/null 2>&1 && return 0 ;;
 	coreutils) command -v timeout >/dev/null 2>&1 && return 0 ;;
@@ -153,7 +153,7 @@ build_static() {
 	say "building static ./clonebox"
 	compile clonebox "$CC" "${CFLAGS_COMMON[@]}" -O2 -static -I"$inc" \
 		clonebox.c vendor/pq_shims.c \
-		"/usr/lib/$ma/libpq.a" "$PG_LIBDIR/libpgcommon_shlib.a" "$PG_LIBDIR/libpgport_shlib.a" \
+		"$PG_LIBDIR/libpgfeutils.a" "/usr/lib/$ma/libpq.a" "$PG_LIBDIR/libpgcommon_shlib.a" "$PG_LIBDIR/libpgport_shlib.a" \
 		-lsqlite3 -lssl -lcrypto -lpthread -lm -ldl -o clonebox
 	local desc
 	desc=$(file -b clonebox)
@@ -174,7 +174,8 @@ build_asan() {
 	say "building ./clonebox-asan (AddressSanitizer + UndefinedBehaviorSanitizer)"
 	compile clonebox-asan "$CC" "${CFLAGS_COMMON[@]}" -O1 \
 		-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-		-I"$inc" clonebox.c -lpq -lsqlite3 -lssl -lcrypto -lpthread -lm -o clonebox-asan
+		-I"$inc" clonebox.c "$PG_LIBDIR/libpgfeutils.a" -lpq "$PG_LIBDIR/libpgcommon.a" "$PG_LIBDIR/libpgport.a" \
+		-lsqlite3 -lssl -lcrypto -lpthread -lm -o clonebox-asan
 	say "ok: ./clonebox-asan"
 }
 
@@ -273,7 +274,8 @@ cmd_fuzz() {
 		say "building $name"
 		compile "$tmp/$name" clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 			-fno-omit-frame-pointer -Wno-string-concatenation -I"$inc" "$src" \
-			-lpq -lsqlite3 -lssl -lcrypto -lpthread -lm -o "$tmp/$name"
+			"$PG_LIBDIR/libpgfeutils.a" -lpq "$PG_LIBDIR/libpgcommon.a" "$PG_LIBDIR/libpgport.a" \
+			-lsqlite3 -lssl -lcrypto -lpthread -lm -o "$tmp/$name"
 	done
 	for src in tests/fuzz/fuzz_*.c; do
 		name=$(basename "$src" .c)

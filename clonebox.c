@@ -58,6 +58,12 @@
 #define pg_attribute_printf(f, a) __attribute__((format(printf, f, a)))
 #include <internal/pqexpbuffer.h>
 #include <sqlite3.h>
+/* pg_dump's and psql's own name patterns, from PostgreSQL's libpgfeutils
+ * (fe_utils/string_utils.h, which needs the server's headers) */
+extern bool processSQLNamePattern(PGconn *conn, PQExpBuffer buf, const char *pattern, bool have_where,
+                                  bool force_escape, const char *schemavar, const char *namevar,
+                                  const char *altnamevar, const char *visibilityrule, PQExpBuffer dbnamebuf,
+                                  int *dotcnt);
 
 #define CLONEBOX_VERSION "0.2.0"
 #ifndef CLONEBOX_COMMIT /* build.sh passes the git commit it builds */
@@ -84,11 +90,21 @@ static const char *const azPhase[] = {"plan",     "enums",  "schema", "data",
                                       "postdata", "verify", "done"};
 enum { PH_PLAN, PH_ENUMS, PH_SCHEMA, PH_DATA, PH_POSTDATA, PH_VERIFY, PH_DONE };
 
-/* A name pattern list from --exclude-table / --exclude-table-data. */
+/* A list of patterns or other repeated values from the command line. */
 typedef struct PatList {
-  const char **azPat; /* borrowed from argv; array freed with free() */
+  const char **azPat; /* borrowed from argv or Options.azOwned; array freed with free() */
   int nPat;           /* number of patterns */
 } PatList;
+
+/* What to clone, as pg_dump selects it (-n, -N, -t, -T, ...): one pattern
+ * list each, stored in job.options under these keys. */
+enum {
+  SEL_SCHEMA, SEL_EXCL_SCHEMA, SEL_TABLE, SEL_TABLE_CHILDREN, SEL_EXCL_TABLE, SEL_EXCL_TABLE_CHILDREN, SEL_EXCL_DATA,
+  SEL_EXCL_DATA_CHILDREN, SEL_N
+};
+static const char *const azSelKey[SEL_N] = {
+    "schema", "exclude_schema", "table", "table_and_children", "exclude_table", "exclude_table_and_children",
+    "exclude_table_data", "exclude_table_data_and_children"};
 
 /* Everything the command line said.  Strings are borrowed from argv/env. */
 typedef struct Options {
@@ -97,11 +113,13 @@ typedef struct Options {
   const char *zTarget;   /* target conninfo */
   const char *zState;    /* path of the SQLite state file */
   const char *zJob;      /* JOB argument of status, or NULL */
-  PatList exclTable;     /* tables left out entirely */
-  PatList exclData;      /* tables created but left empty */
+  PatList aSel[SEL_N];   /* -n, -N, -t, -T, --exclude-table-data, ... (azSelKey) */
   PatList roleMap;       /* --role-map FROM=TO, each as given */
+  char **azOwned;        /* patterns read from --filter files; each and the array free() */
+  int nOwned;
   bool bJson;            /* machine-readable output on stdout */
   bool bQuiet;           /* no progress on stderr */
+  bool bVerbose;         /* a line on stderr for every item done */
   bool bNew;             /* clone: start a new job even if one matches */
   bool bClean;           /* drop and recreate the cloned schemas first */
   bool bNoOwner;         /* objects belong to the target role; owners not compared */
@@ -182,6 +200,7 @@ static _Thread_local struct {
 } g_err;
 
 static bool g_bQuiet;      /* --quiet: no progress */
+static bool g_bVerbose;    /* --verbose: a line for every item done */
 static bool g_bJson;       /* --json: errors go to stdout as JSON too */
 static bool g_bTty;        /* stderr is a terminal: redraw progress */
 static _Thread_local int g_iSlot; /* 0: the runner's thread; k: worker k, which draws no progress */
@@ -209,13 +228,15 @@ static void clear_progress_line(void);
 static void note(const char *zFmt, ...) __attribute__((format(printf, 1, 2)));
 static void note(const char *zFmt, ...) {
   if (g_bQuiet) return;
-  clear_progress_line();
+  char z[1200];
   va_list ap;
   va_start(ap, zFmt);
-  fputs("clonebox: ", stderr);
-  vfprintf(stderr, zFmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(z, sizeof z, zFmt, ap);
   va_end(ap);
+  if (g_iSlot == 0) clear_progress_line();
+  /* one write, so that workers' lines do not interleave; a worker's
+   * line wipes the progress line the runner draws on a terminal */
+  fprintf(stderr, "%sclonebox: %s\n", g_iSlot && g_bTty ? "\r\033[K" : "", z);
 }
 
 /* Warnings are printed even with --quiet. */
@@ -266,16 +287,6 @@ static const char *first_line(const char *zMsg) {
   snprintf(buf, sizeof buf, "%s", zMsg);
   buf[strcspn(buf, "\n")] = '\0';
   return buf;
-}
-
-/* Does "schema.table" or "table" match any pattern of the list? */
-static bool pat_match(const PatList *pl, const char *zSchema, const char *zTable) {
-  char zQual[512];
-  snprintf(zQual, sizeof zQual, "%s.%s", zSchema, zTable);
-  for (int i = 0; i < pl->nPat; i++)
-    if (fnmatch(pl->azPat[i], zQual, 0) == 0 || fnmatch(pl->azPat[i], zTable, 0) == 0)
-      return true;
-  return false;
 }
 
 /* A 128-bit hash of n bytes (MurmurHash3, x64, 128-bit variant): fast,
@@ -2412,10 +2423,11 @@ static const char zInventorySql[] =
     " 'security labels', (SELECT jsonb_object_agg(l.provider, l.label) FROM pg_seclabel l WHERE l.classoid = o.classid AND l.objoid = o.objid"
     " AND l.objsubid = o.subid)))::text AS def,"
     " (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = o.rel) AS rel,"
-    " (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = o.rel2) AS rel2"
+    " (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = o.rel2) AS rel2,"
+    " 'schema:' || quote_ident(io.schema) AS nsp"
     " FROM o, LATERAL pg_identify_object(o.classid, o.objid, o.subid) io"
     " WHERE (o.classid, o.objid) NOT IN (SELECT * FROM ext)"
-    " UNION ALL SELECT 'unsupported kind', c::regclass::text || ': ' || count(*) || ' objects', '{}', NULL, NULL FROM ("
+    " UNION ALL SELECT 'unsupported kind', c::regclass::text || ': ' || count(*) || ' objects', '{}', NULL, NULL, NULL FROM ("
     " SELECT classid, objid FROM pg_depend WHERE objid >= 16384"
     " UNION SELECT refclassid, refobjid FROM pg_depend WHERE refobjid >= 16384"
     " UNION SELECT classoid, objoid FROM pg_description WHERE objoid >= 16384"
@@ -2428,7 +2440,8 @@ static const char zInventorySql[] =
     " 'pg_statistic_ext', 'pg_am', 'pg_transform', 'pg_language', 'pg_largeobject', 'pg_largeobject_metadata', 'pg_default_acl',"
     " 'pg_attrdef', 'pg_subscription', 'pg_database', 'pg_authid', 'pg_tablespace']::regclass[])"
     " AND (c, x) NOT IN (SELECT classid, objid FROM ext) GROUP BY c"
-    " ) q WHERE (rel IS NULL OR rel <> ALL ($1::text[])) AND (rel2 IS NULL OR rel2 <> ALL ($1::text[])) AND name <> ALL ($1::text[])";
+    " ) q WHERE (rel IS NULL OR rel <> ALL ($1::text[])) AND (rel2 IS NULL OR rel2 <> ALL ($1::text[])) AND name <> ALL ($1::text[])"
+    " AND (nsp IS NULL OR nsp <> ALL ($1::text[]))";
 
 /* Kahn's topological sort of n nodes under edges aEdge[2*i] -> aEdge[2*i+1]
  * (first must come before second).  Among ready nodes the lowest index
@@ -2505,11 +2518,114 @@ static bool cat_add_item(Job *j, sqlite3_int64 *pSeq, int phase, const char *zKi
                 refrelid, zDdl, zProbe, zStatus, zNote);
 }
 
+/* Resolves the job's selection (-n, -N, -t, -T, --exclude-table-data and
+ * the and-children forms, as stored in job.options) on the source into
+ * the temporary table sel(kind, val): per SEL_* kind, the oids of the
+ * tables its patterns match, or the names of the schemas.  The patterns
+ * are pg_dump's, matched by its own code (processSQLNamePattern): quotes
+ * keep case and special characters, other letters are folded to lower
+ * case, * and ? are wildcards, and a name without a schema matches what
+ * the default search_path sees.  As with pg_dump, --table or --schema
+ * patterns that match nothing are an error. */
+static bool cat_select(Job *j) {
+  bool ok = st_run(j->db, "CREATE TEMP TABLE IF NOT EXISTS sel(kind INTEGER, val TEXT, PRIMARY KEY(kind, val))", NULL) &&
+            st_run(j->db, "DELETE FROM temp.sel", NULL) &&
+            db_exec(j->src, "RESET search_path", "resolving the selection's patterns");
+  for (int k = 0; ok && k < SEL_N; k++) {
+    bool bSchema = k == SEL_SCHEMA || k == SEL_EXCL_SCHEMA;
+    bool bChildren = k == SEL_TABLE_CHILDREN || k == SEL_EXCL_TABLE_CHILDREN || k == SEL_EXCL_DATA_CHILDREN;
+    char zOpt[64];
+    snprintf(zOpt, sizeof zOpt, "%s", azSelKey[k]);
+    for (char *c = zOpt; *c; c++)
+      if (*c == '_') *c = '-';
+    PQExpBuffer q = createPQExpBuffer(), all = createPQExpBuffer(), pats = createPQExpBuffer();
+    sqlite3_stmt *p = st_prep(j->db, "SELECT value FROM job, json_each(job.options, '$.' || ?) WHERE job.id = ?", "ti",
+                              azSelKey[k], j->id);
+    ok = p != NULL;
+    while (ok && sqlite3_step(p) == SQLITE_ROW) {
+      const char *zPat = (const char *)sqlite3_column_text(p, 0);
+      int nDot = 0;
+      appendPQExpBuffer(pats, "%s--%s '%s'", pats->len ? ", " : "", zOpt, zPat);
+      resetPQExpBuffer(q);
+      if (bSchema) {
+        appendPQExpBufferStr(q, "SELECT n.nspname::text FROM pg_catalog.pg_namespace n\n");
+        processSQLNamePattern(j->src, q, zPat, false, false, NULL, "n.nspname", NULL, NULL, NULL, &nDot);
+      } else {
+        appendPQExpBufferStr(q, "SELECT c.oid::text FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n"
+                             " ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'f')\n");
+        processSQLNamePattern(j->src, q, zPat, true, false, "n.nspname", "c.relname", NULL,
+                              "pg_catalog.pg_table_is_visible(c.oid)", NULL, &nDot);
+      }
+      if (nDot > (bSchema ? 0 : 1))
+        ok = fail(EXIT_USAGE, "--%s '%s': improper qualified name (too many dotted names; want %s)", zOpt, zPat,
+                  bSchema ? "a schema name" : "a table name or schema.table");
+      appendPQExpBuffer(all, "%s(%s)", all->len ? " UNION " : "", q->data);
+    }
+    sqlite3_finalize(p);
+    if (ok && all->len) {
+      resetPQExpBuffer(q);
+      if (bChildren) /* with the partitions and inheritance children, to any depth */
+        appendPQExpBuffer(q, "WITH RECURSIVE t(oid) AS (%s UNION SELECT i.inhrelid::text FROM pg_catalog.pg_inherits i"
+                          " JOIN t ON i.inhparent::text = t.oid) SELECT oid FROM t", all->data);
+      else
+        appendPQExpBufferStr(q, all->data);
+      PGresult *r = db_query(j->src, q->data, 0, NULL, "resolving the selection's patterns");
+      ok = r != NULL;
+      for (int i = 0; ok && i < PQntuples(r); i++)
+        ok = st_run(j->db, "INSERT OR IGNORE INTO temp.sel(kind, val) VALUES (?, ?)", "it", (sqlite3_int64)k,
+                    PQgetvalue(r, i, 0));
+      if (ok && PQntuples(r) == 0 && (k == SEL_SCHEMA || k == SEL_TABLE || k == SEL_TABLE_CHILDREN))
+        ok = fail(EXIT_USAGE, "no %s on the source matches %s; nothing was written. Hint: patterns follow pg_dump's "
+                  "rules: letters outside double quotes are folded to lower case, and a name without a schema only "
+                  "matches %s", bSchema ? "schema" : "table", pats->data,
+                  bSchema ? "that schema" : "tables in the search_path (write schema.table)");
+      PQclear(r);
+    }
+    destroyPQExpBuffer(q);
+    destroyPQExpBuffer(all);
+    destroyPQExpBuffer(pats);
+  }
+  return db_exec(j->src, "SELECT pg_catalog.set_config('search_path', '', false)", "resolving the selection's patterns") &&
+         ok;
+}
+
+/* Why the selection leaves a table out (malloc'd), or NULL when it keeps
+ * it.  As with pg_dump, --table selects tables regardless of --schema and
+ * --exclude-schema; --exclude-table applies last. */
+static char *cat_table_left_out(Job *j, const char *zOid, const char *zSchema) {
+  return st_text(j->db,
+                 "WITH s AS (SELECT kind, val FROM temp.sel) SELECT CASE"
+                 " WHEN EXISTS (SELECT 1 FROM s WHERE kind IN (?3, ?4)) AND NOT EXISTS (SELECT 1 FROM s WHERE kind IN"
+                 "  (?3, ?4) AND val = ?1) THEN 'not selected by --table'"
+                 " WHEN EXISTS (SELECT 1 FROM s WHERE kind IN (?7, ?8) AND val = ?1) THEN 'left out by --exclude-table'"
+                 " WHEN EXISTS (SELECT 1 FROM s WHERE kind IN (?3, ?4)) THEN NULL"
+                 " WHEN EXISTS (SELECT 1 FROM s WHERE kind = ?6 AND val = ?2) THEN 'in a schema left out by --exclude-schema'"
+                 " WHEN EXISTS (SELECT 1 FROM s WHERE kind = ?5) AND NOT EXISTS (SELECT 1 FROM s WHERE kind = ?5 AND val = ?2)"
+                 "  THEN 'not in a schema selected by --schema' END",
+                 "ttiiiiii", zOid, zSchema, (sqlite3_int64)SEL_TABLE, (sqlite3_int64)SEL_TABLE_CHILDREN,
+                 (sqlite3_int64)SEL_SCHEMA, (sqlite3_int64)SEL_EXCL_SCHEMA, (sqlite3_int64)SEL_EXCL_TABLE,
+                 (sqlite3_int64)SEL_EXCL_TABLE_CHILDREN);
+}
+
+/* Why the selection leaves a schema out (malloc'd), or NULL: -n and -N,
+ * unless --table selects the tables (then every schema stays, for the
+ * objects the tables need). */
+static char *cat_schema_left_out(Job *j, const char *zSchema) {
+  return st_text(j->db,
+                 "WITH s AS (SELECT kind, val FROM temp.sel) SELECT CASE"
+                 " WHEN EXISTS (SELECT 1 FROM s WHERE kind IN (?2, ?3)) THEN NULL"
+                 " WHEN EXISTS (SELECT 1 FROM s WHERE kind = ?5 AND val = ?1) THEN 'left out by --exclude-schema'"
+                 " WHEN EXISTS (SELECT 1 FROM s WHERE kind = ?4) AND NOT EXISTS (SELECT 1 FROM s WHERE kind = ?4 AND val = ?1)"
+                 "  THEN 'not selected by --schema' END",
+                 "tiiii", zSchema, (sqlite3_int64)SEL_TABLE, (sqlite3_int64)SEL_TABLE_CHILDREN, (sqlite3_int64)SEL_SCHEMA,
+                 (sqlite3_int64)SEL_EXCL_SCHEMA);
+}
+
 /* Lists the source's tables into tbl, deciding for each whether its rows
  * are copied (copy), left out (nodata: created empty) or the table is
  * left out entirely (skip). */
 static bool cat_plan_tables(Job *j) {
-  const Options *o = j->pOpt;
+  if (!cat_select(j)) return false;
   PGresult *res = db_query(j->src, zTablesSql, 0, NULL, "listing the source's tables");
   if (!res) return false;
   bool ok = true;
@@ -2517,21 +2633,27 @@ static bool cat_plan_tables(Job *j) {
     const char *zSchema = PQgetvalue(res, i, 1), *zTable = PQgetvalue(res, i, 2);
     const char *zKind = PQgetvalue(res, i, 4);
     const char *zMode = "copy", *zReason = NULL;
-    if (pat_match(&o->exclTable, zSchema, zTable)) {
+    char *zOut = cat_table_left_out(j, PQgetvalue(res, i, 0), zSchema);
+    if (g_err.bSet) {
+      ok = false;
+      break;
+    }
+    if (zOut) {
       zMode = "skip";
-      zReason = "left out by --exclude-table";
+      zReason = zOut;
     } else if (strcmp(zTable, "background_tasks") == 0) {
       zMode = "nodata";
       zReason = "rows never copied: background_tasks may hold connection strings with passwords";
-    } else if (pat_match(&o->exclData, zSchema, zTable)) {
+    } else if (st_int(j->db, 0, "SELECT 1 FROM temp.sel WHERE kind IN (?, ?) AND val = ?", "iit",
+                      (sqlite3_int64)SEL_EXCL_DATA, (sqlite3_int64)SEL_EXCL_DATA_CHILDREN, PQgetvalue(res, i, 0))) {
       zMode = "nodata";
       zReason = "rows left out by --exclude-table-data";
     } else if (zKind[0] == 'p') {
       zMode = "parent"; /* a partitioned table holds no rows of its own */
     } else if (PQgetvalue(res, i, 11)[0] != 't') {
       ok = fail(EXIT_FAILED, "the source role %s may not read table %s (no SELECT privilege); nothing was written. "
-                "Hint: GRANT SELECT ON %s TO %s, or leave it out with --exclude-table '%s.%s'", PQuser(j->src),
-                PQgetvalue(res, i, 3), PQgetvalue(res, i, 3), PQuser(j->src), zSchema, zTable);
+                "Hint: GRANT SELECT ON %s TO %s, or leave it out with --exclude-table '%s'", PQuser(j->src),
+                PQgetvalue(res, i, 3), PQgetvalue(res, i, 3), PQuser(j->src), PQgetvalue(res, i, 3));
       break;
     }
     ok = st_run(j->db,
@@ -2543,6 +2665,7 @@ static bool cat_plan_tables(Job *j) {
                 PQgetvalue(res, i, 6), zMode, zReason, (sqlite3_int64)atoll(PQgetvalue(res, i, 7)),
                 PQgetvalue(res, i, 8), PQgetvalue(res, i, 9), PQgetvalue(res, i, 10),
                 PQgetvalue(res, i, 12)[0] == 't' ? "binary" : "text");
+    free(zOut);
   }
   PQclear(res);
   return ok;
@@ -2674,6 +2797,11 @@ static bool cat_plan_nodes(Job *j, sqlite3_int64 *pSeq) {
     sqlite3_int64 relid = atoll(PQgetvalue(rn, i, 7));
     abExcl[i] = relid && st_int(j->db, 0, "SELECT 1 FROM tbl WHERE job = ? AND relid = ? AND mode = 'skip'",
                                 "ii", j->id, relid);
+    if (strcmp(PQgetvalue(rn, i, 1), "schema") == 0) { /* -n, -N: and everything in it, by its dependencies */
+      char *zOut = cat_schema_left_out(j, PQgetvalue(rn, i, 3));
+      abExcl[i] = zOut != NULL;
+      free(zOut);
+    }
   }
   abUnsup = xcalloc(n, sizeof(bool));
   if (!cat_mark_unsupported(j, rn, aByKey, n, abExcl, abUnsup)) goto done;
@@ -2701,8 +2829,13 @@ static bool cat_plan_nodes(Job *j, sqlite3_int64 *pSeq) {
                PQgetvalue(rn, aWhy[i], 4));
     else if (abUnsup[i])
       snprintf(zNote, sizeof zNote, "only a superuser can create it on the target; left out by --skip-unsupported");
-    else if (abExcl[i])
-      snprintf(zNote, sizeof zNote, "left out by --exclude-table");
+    else if (abExcl[i]) { /* the selection's reason: the table's, or the schema's */
+      char *zWhy = strcmp(zKind, "schema") == 0 ? cat_schema_left_out(j, PQgetvalue(rn, i, 3))
+                   : st_text(j->db, "SELECT reason FROM tbl WHERE job = ? AND relid = ?", "ii", j->id,
+                             (sqlite3_int64)atoll(PQgetvalue(rn, i, 7)));
+      snprintf(zNote, sizeof zNote, "%s", zWhy ? zWhy : "left out by the selection");
+      free(zWhy);
+    }
     ok = cat_add_item(j, pSeq, strcmp(zKind, "enum") == 0 ? PH_ENUMS : PH_SCHEMA, zKind, zName, 0,
                       atoll(PQgetvalue(rn, i, 7)), 0, PQgetvalue(rn, i, 5),
                       PQgetisnull(rn, i, 6) ? NULL : PQgetvalue(rn, i, 6),
@@ -2767,9 +2900,38 @@ static bool cat_plan_post(Job *j, sqlite3_int64 *pSeq) {
   /* Owners and privileges of an object the plan left out (a view on an
    * excluded table) go with it: the item names the object as its node. */
   ok = ok && st_run(j->db, "UPDATE item SET status = 'excluded', note = 'its object is left out'"
-                    " WHERE job = ?1 AND kind = 'owner and privileges' AND EXISTS (SELECT 1 FROM item x WHERE x.job = ?1"
+                    " WHERE job = ?1 AND kind IN ('owner and privileges', 'sequence owner', 'sequence value', 'refresh') AND EXISTS (SELECT 1 FROM item x WHERE x.job = ?1"
                     " AND x.status = 'excluded' AND x.phase < ?2 AND substr(x.name, length(x.kind) + 2) = substr(item.name, length(item.kind) + 2)"
                     " COLLATE BINARY)", "ii", j->id, (sqlite3_int64)PH_POSTDATA);
+  /* What needs a table left out goes with it: a policy whose expression
+   * reads it, a trigger, rule or constraint that names it (pg_depend), as
+   * the schema's objects do by the dependency graph. */
+  char *zSkipped = ok ? st_text(j->db, "SELECT '{' || coalesce(group_concat(relid), '') || '}' FROM tbl WHERE job = ?"
+                                " AND mode = 'skip'", "i", j->id) : NULL;
+  if (zSkipped && strcmp(zSkipped, "{}") != 0) {
+    const char *azS[1] = {zSkipped};
+    PGresult *rd = db_query(j->src, "SELECT DISTINCT io.identity, format('%I.%I', n.nspname, c.relname)"
+                            " FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace,"
+                            " LATERAL pg_identify_object(d.classid, d.objid, 0) io"
+                            " WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = ANY ($1::oid[])"
+                            " AND d.classid IN ('pg_policy'::regclass, 'pg_trigger'::regclass, 'pg_rewrite'::regclass,"
+                            " 'pg_constraint'::regclass)", 1, azS, "reading what needs the tables left out");
+    ok = rd != NULL;
+    for (int i = 0; ok && i < PQntuples(rd); i++) {
+      char zNote[600];
+      snprintf(zNote, sizeof zNote, "needs %s, which is left out", PQgetvalue(rd, i, 1));
+      ok = st_run(j->db, "UPDATE item SET status = 'excluded', note = ? WHERE job = ? AND phase = ? AND status <> 'excluded'"
+                  " AND substr(name, length(kind) + 2) = ?", "tiit", zNote, j->id, (sqlite3_int64)PH_POSTDATA,
+                  PQgetvalue(rd, i, 0));
+    }
+    PQclear(rd);
+  }
+  free(zSkipped);
+  /* Default privileges in a schema go with it (-n, -N). */
+  ok = ok && st_run(j->db, "UPDATE item SET status = 'excluded', note = 'its schema is left out' WHERE job = ?1"
+                    " AND kind = 'default privileges' AND EXISTS (SELECT 1 FROM item x WHERE x.job = ?1 AND x.kind = 'schema'"
+                    " AND x.status = 'excluded' AND substr(item.name, -length(' in schema ' || substr(x.name, 8)))"
+                    " = ' in schema ' || substr(x.name, 8))", "i", j->id);
   /* A user mapping goes with its server. */
   ok = ok && st_run(j->db, "UPDATE item SET status = 'excluded', note = 'its server is left out' WHERE job = ?1"
                     " AND kind = 'user mapping' AND EXISTS (SELECT 1 FROM item x WHERE x.job = ?1 AND x.kind = 'server'"
@@ -4048,7 +4210,9 @@ static bool run_vobjects(Job *j, const Item *it) {
   char *zSkip = st_text(j->db,
                         "SELECT '{' || coalesce(group_concat('\"' || replace(replace(n, '\\', '\\\\'), '\"', '\\\"')"
                         " || '\"', ','), '') || '}' FROM (SELECT qname AS n FROM tbl WHERE job = ?1 AND mode = 'skip'"
-                        " UNION SELECT substr(name, length(kind) + 2) FROM item WHERE job = ?1 AND status = 'excluded')",
+                        " UNION SELECT substr(name, length(kind) + 2) FROM item WHERE job = ?1 AND status = 'excluded'"
+                        " UNION SELECT 'schema:' || substr(name, 8) FROM item WHERE job = ?1 AND status = 'excluded'"
+                        " AND kind = 'schema')",
                         "i", j->id);
   if (!zSkip) return false;
   const char *az[1] = {zSkip};
@@ -4135,6 +4299,17 @@ static const char zReportSql[] =
     "   AND verdict IS NOT 'ok') THEN 'FAIL' ELSE 'PASS' END,"
     "  'source', j.source, 'target', j.target, 'verified_at', datetime('now') || 'Z', 'runs', j.runs, 'snapshots', j.snapshots,"
     "  'workers', (SELECT count(DISTINCT worker) FROM item WHERE job = ?1 AND status = 'done'),"
+    /* wall seconds per phase, from when the phase before ended (the job's
+     * start for the first) to its last item's end; with resumes, the time
+     * between runs counts too */
+    "  'phase_seconds', (SELECT json_group_object(ph, d) FROM (SELECT ph, round(t - coalesce(lag(t) OVER (ORDER BY phase),"
+    "   j.started_at), 2) AS d FROM (SELECT phase, CASE phase WHEN 0 THEN 'plan' WHEN 1 THEN 'enums' WHEN 2 THEN 'schema'"
+    "    WHEN 3 THEN 'data' WHEN 4 THEN 'postdata' WHEN 5 THEN 'verify' END AS ph, max(done_at) AS t FROM item WHERE job = ?1"
+    "    AND done_at IS NOT NULL GROUP BY phase) ORDER BY phase)),"
+    "  'seconds', round(coalesce(j.finished_at, (julianday('now') - 2440587.5) * 86400.0) - j.started_at, 2),"
+    "  'rows_copied', (SELECT coalesce(sum(rows_copied), 0) FROM tbl WHERE job = ?1 AND mode = 'copy'),"
+    "  'tables_copied', (SELECT count(*) FROM tbl WHERE job = ?1 AND mode = 'copy'),"
+    "  'items', (SELECT count(*) FROM item WHERE job = ?1 AND status = 'done'),"
     "  'tables', (SELECT json_group_array(json_object('schema', schema_name, 'table', table_name, 'source_rows', src_rows,"
     "    'target_rows', dst_rows, 'source_checksum', src_sum, 'target_checksum', dst_sum,"
     "    'status', CASE WHEN mode = 'copy' THEN coalesce(verdict, 'unverified') ELSE 'excluded' END,"
@@ -4248,7 +4423,12 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
                           " coalesce(json_extract(?1, '$.result'), '?')", "t", zReport);
   char *zRuns = st_text(db, "SELECT coalesce(json_extract(?1, '$.runs'), '?') || ' run(s), ' ||"
                         " coalesce(json_extract(?1, '$.snapshots'), '?') || ' source snapshot(s), ' ||"
-                        " coalesce(json_extract(?1, '$.workers'), '?') || ' worker(s)'", "t", zReport);
+                        " coalesce(json_extract(?1, '$.workers'), '?') || ' worker(s); ' ||"
+                        " coalesce(json_extract(?1, '$.rows_copied'), '?') || ' rows in ' ||"
+                        " coalesce(json_extract(?1, '$.tables_copied'), '?') || ' tables, ' ||"
+                        " coalesce(json_extract(?1, '$.items'), '?') || ' items; seconds: ' || coalesce((SELECT"
+                        " group_concat(key || ' ' || printf('%.1f', value), ', ') FROM json_each(?1, '$.phase_seconds')),"
+                        " '-')", "t", zReport);
   printf("\nJOB: %s\n", zRuns ? zRuns : "?");
   free(zRuns);
   printf("VERIFICATION: %s\n", zResult ? zResult : "?");
@@ -4603,7 +4783,9 @@ static int eng_items(Job *j) {
       nanosleep(&ts, NULL);
       continue;
     }
+    double t0 = now();
     bool ok = got == 1 && (it.phase == j->phase || eng_enter_phase(j, it.phase)) && run_item(j, &it);
+    if (ok && g_bVerbose) note("%s: %s in %.2f s (worker %s)", azPhase[it.phase], it.zName, now() - t0, j->zWorker);
     eng_item_free(&it);
     if (ok) {
       run_checkpoint(j);
@@ -4787,19 +4969,20 @@ static char *eng_end_id(PGconn *conn, const char *zSide) {
   return z;
 }
 
+/* A list as a JSON array (malloc'd). */
+static char *eng_json_list(sqlite3 *db, const PatList *pl) {
+  char *zA = xstrdup("[]");
+  for (int i = 0; i < pl->nPat; i++) {
+    char *z = st_text(db, "SELECT json_insert(?, '$[#]', ?)", "tt", zA, pl->azPat[i]);
+    free(zA);
+    zA = z ? z : xstrdup("[]");
+  }
+  return zA;
+}
+
 /* The job's options as JSON (malloc'd): the filters that shape the plan. */
 static char *eng_options_json(sqlite3 *db, const Options *o) {
-  char *zT = xstrdup("[]"), *zD = xstrdup("[]");
-  for (int i = 0; i < o->exclTable.nPat; i++) {
-    char *z = st_text(db, "SELECT json_insert(?, '$[#]', ?)", "tt", zT, o->exclTable.azPat[i]);
-    free(zT);
-    zT = z;
-  }
-  for (int i = 0; i < o->exclData.nPat; i++) {
-    char *z = st_text(db, "SELECT json_insert(?, '$[#]', ?)", "tt", zD, o->exclData.azPat[i]);
-    free(zD);
-    zD = z;
-  }
+  char *zT = eng_json_list(db, &o->aSel[SEL_EXCL_TABLE]), *zD = eng_json_list(db, &o->aSel[SEL_EXCL_DATA]);
   char *zMap = xstrdup("{}");
   for (int i = 0; i < o->roleMap.nPat; i++) {
     const char *zEq = strchr(o->roleMap.azPat[i], '=');
@@ -4819,6 +5002,14 @@ static char *eng_options_json(sqlite3 *db, const Options *o) {
                         o->bNoOwner ? "true" : "false", o->bNoPrivileges ? "true" : "false",
                         o->bSkipUnsupported ? "true" : "false", (sqlite3_int64)o->bSubscriptions, zMap, zMap,
                         o->zVerify ? o->zVerify : "full", o->zVerify ? o->zVerify : "full");
+  for (int k = 0; zJson && k < SEL_N; k++) {
+    if (k == SEL_EXCL_TABLE || k == SEL_EXCL_DATA || o->aSel[k].nPat == 0) continue;
+    char *zA = eng_json_list(db, &o->aSel[k]);
+    char *z = st_text(db, "SELECT json_set(?, '$.' || ?, json(?))", "ttt", zJson, azSelKey[k], zA);
+    free(zA);
+    free(zJson);
+    zJson = z;
+  }
   free(zMap);
   free(zT);
   free(zD);
@@ -4896,8 +5087,16 @@ static const char zUsage[] =
     "                            (default: $CLONEBOX_SOURCE)\n"
     "  --target URL              target database, same forms (default: $CLONEBOX_TARGET)\n"
     "  --state FILE              the job's state file (default: $CLONEBOX_STATE or ./" DEFAULT_STATE "), mode 0600\n"
-    "  --exclude-table PAT       leave tables matching PAT out entirely (repeatable)\n"
-    "  --exclude-table-data PAT  create tables matching PAT but copy none of their rows (repeatable)\n"
+    "  -n, --schema PAT          clone only the schemas matching PAT, with what is in them (repeatable)\n"
+    "  -N, --exclude-schema PAT  leave the schemas matching PAT out, with what is in them (repeatable)\n"
+    "  -t, --table PAT           copy only the tables matching PAT, whatever -n and -N say; other objects are\n"
+    "                            cloned unless they need a table left out (repeatable)\n"
+    "  -T, --exclude-table PAT   leave the tables matching PAT out entirely (repeatable)\n"
+    "  --exclude-table-data PAT  create the tables matching PAT but copy none of their rows (repeatable)\n"
+    "  --table-and-children PAT  like --table, with partitions and inheritance children; also\n"
+    "                            --exclude-table-and-children, --exclude-table-data-and-children\n"
+    "  --filter FILE             selection rules from FILE (- for stdin) as pg_dump 17 reads them, one a line:\n"
+    "                            include|exclude table|table_and_children|schema PAT, exclude table_data PAT\n"
     "  --new                     clone: start a new job even if one for this source and target exists\n"
     "  --refresh                 clone: clone again from scratch (--new --clean), keeping the old job's record\n"
     "  --clean                   drop and recreate the cloned schemas on the target first (asks; --yes)\n"
@@ -4921,9 +5120,12 @@ static const char zUsage[] =
     "  --watch                   status: redraw every second until the job ends\n"
     "  --all, --stale            cancel: every unfinished job / every stale job\n"
     "  --json                    print the report (or status) as JSON on stdout\n"
-    "  --quiet                   no progress on stderr\n"
+    "  -q, --quiet               no progress on stderr\n"
+    "  -v, --verbose             also a line for every item done: phase, object, seconds, worker\n"
     "\n"
-    "PAT is a shell glob matched against schema.table and against table, e.g. 'public.audit_*'.\n"
+    "PAT follows pg_dump: * and ? are wildcards, letters are folded to lower case outside double quotes,\n"
+    "and a table name without a schema matches the tables in the search_path: 'public.audit_*',\n"
+    "'billing.\"Customer Notes\"'.\n"
     "Rows of tables named background_tasks are never copied (they may hold credentials).\n"
     "Passwords: use PGPASSWORD, ~/.pgpass or the URL; they are never written to the state file.\n"
     "Running clone again with the same source, target and filters resumes the unfinished job,\n"
@@ -4942,9 +5144,10 @@ static const char zUsage[] =
 
 /* Frees the lists an Options holds (their strings are argv's). */
 static void opt_free(Options *o) {
-  free(o->exclTable.azPat);
-  free(o->exclData.azPat);
+  for (int i = 0; i < SEL_N; i++) free(o->aSel[i].azPat);
   free(o->roleMap.azPat);
+  for (int i = 0; i < o->nOwned; i++) free(o->azOwned[i]);
+  free(o->azOwned);
 }
 
 /* Adds a pattern to a list (the array is freed in main). */
@@ -4956,6 +5159,67 @@ static void opt_push(PatList *pl, const char *z) {
   }
   pl->azPat = a;
   pl->azPat[pl->nPat++] = z;
+}
+
+/* --filter FILE ("-": standard input), in pg_dump 17's format: one rule a
+ * line, "include|exclude KIND PATTERN"; '#' begins a comment, blank lines
+ * are skipped, and a pattern holds no whitespace outside double quotes.
+ * KIND: table, table_and_children, schema, and for exclude table_data and
+ * table_data_and_children too.  Returns false after recording an error
+ * that names the line. */
+static bool opt_filter_file(Options *o, const char *zFile) {
+  static const struct { const char *zVerb, *zKind; int sel; } aRule[] = {
+      {"include", "table", SEL_TABLE},
+      {"include", "table_and_children", SEL_TABLE_CHILDREN},
+      {"include", "schema", SEL_SCHEMA},
+      {"exclude", "table", SEL_EXCL_TABLE},
+      {"exclude", "table_and_children", SEL_EXCL_TABLE_CHILDREN},
+      {"exclude", "schema", SEL_EXCL_SCHEMA},
+      {"exclude", "table_data", SEL_EXCL_DATA},
+      {"exclude", "table_data_and_children", SEL_EXCL_DATA_CHILDREN},
+  };
+  FILE *f = strcmp(zFile, "-") == 0 ? stdin : fopen(zFile, "r");
+  if (!f) return fail(EXIT_USAGE, "--filter %s: %s", zFile, strerror(errno));
+  char *zLine = NULL, zVerb[16], zKind[32];
+  size_t nCap = 0;
+  bool ok = true;
+  for (int iLine = 1; ok && getline(&zLine, &nCap, f) >= 0; iLine++) {
+    char *p = zLine;
+    while (isspace((unsigned char)*p)) p++;
+    if (!*p || *p == '#') continue;
+    int k = 0, sel = -1;
+    if (sscanf(p, "%15s %31s %n", zVerb, zKind, &k) < 2 || k == 0) {
+      ok = fail(EXIT_USAGE, "--filter %s, line %d: want 'include|exclude KIND PATTERN'", zFile, iLine);
+      break;
+    }
+    char *zPat = p + k, *zEnd = zPat;
+    bool bQuoted = false;
+    for (; *zEnd && (bQuoted || !isspace((unsigned char)*zEnd)); zEnd++)
+      if (*zEnd == '"') bQuoted = !bQuoted;
+    for (p = zEnd; isspace((unsigned char)*p); p++) {}
+    for (size_t i = 0; i < sizeof aRule / sizeof *aRule; i++)
+      if (strcmp(zVerb, aRule[i].zVerb) == 0 && strcmp(zKind, aRule[i].zKind) == 0) sel = aRule[i].sel;
+    if (sel < 0)
+      ok = fail(EXIT_USAGE, "--filter %s, line %d: '%s %s' is not a rule clonebox takes (include table, "
+                "table_and_children or schema; exclude those or table_data, table_data_and_children)", zFile, iLine,
+                zVerb, zKind);
+    else if (bQuoted || zEnd == zPat || (*p && *p != '#'))
+      ok = fail(EXIT_USAGE, "--filter %s, line %d: %s", zFile, iLine, bQuoted ? "a double quote is not closed"
+                : zEnd == zPat ? "no pattern" : "text after the pattern (quote a pattern that holds spaces)");
+    if (!ok) break;
+    *zEnd = '\0';
+    char **a = realloc(o->azOwned, sizeof(char *) * (size_t)(o->nOwned + 1));
+    if (!a) {
+      fputs("clonebox: out of memory\n", stderr);
+      exit(EXIT_FAILED);
+    }
+    o->azOwned = a;
+    o->azOwned[o->nOwned] = xstrdup(zPat);
+    opt_push(&o->aSel[sel], o->azOwned[o->nOwned++]);
+  }
+  free(zLine);
+  if (f != stdin) fclose(f);
+  return ok;
 }
 
 static int usage_error(const char *zMsg) {
@@ -5047,7 +5311,9 @@ static int cmd_run(const Options *o) {
     }
     char *zOld = st_text(j.db, "SELECT options FROM job WHERE id = ?", "i", j.id);
     bool bSame = zOld && st_int(j.db, 0, "SELECT json(?) = json(?)", "tt", zOld, zOptions);
-    if (!bSame && (o->exclTable.nPat || o->exclData.nPat)) {
+    bool bFilters = false;
+    for (int k = 0; k < SEL_N; k++) bFilters = bFilters || o->aSel[k].nPat > 0;
+    if (!bSame && bFilters) {
       fail(EXIT_USAGE, "job %lld was planned with options %s, this command has %s. Hint: give the same filters "
            "(or none) to resume it, or start a new job with clone --new", (long long)j.id, zOld, zOptions);
       free(zOld);
@@ -5091,7 +5357,7 @@ static int cmd_run(const Options *o) {
         note("job %lld had written nothing to the target; a new job takes the new options", (long long)id);
       } else if (!bSame && !bDone)
         fail(EXIT_USAGE, "job %lld for this source and target is unfinished and was planned with other options "
-             "(--exclude-table, --exclude-table-data, --no-owner, --no-privileges). Hint: run it again with the same "
+             "(-n, -N, -t, -T, --exclude-table-data, --filter, --no-owner, --no-privileges). Hint: run it again with the same "
              "options to resume it, or 'clonebox cancel %lld' and clone --new --clean", (long long)id, (long long)id);
       else if (bDone && bSame) {
         sqlite3_finalize(p);
@@ -5141,7 +5407,8 @@ done:
 enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
   C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME, /* commands that write to a target */
-  OPT_WAIT = 256, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, OPT_VERIFY, OPT_REPORT, /* long-only */
+  OPT_WAIT = 256, OPT_TARGET, OPT_NEW, OPT_STALE_AFTER, OPT_TABLE_CHILDREN, OPT_EXCL_TABLE_CHILDREN, OPT_EXCL_DATA_CHILDREN,
+  OPT_FILTER, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, OPT_VERIFY, OPT_REPORT, /* long-only */
 };
 static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel"};
 
@@ -5163,21 +5430,29 @@ static const char *cmd_names(int mask) {
 /* The long options; which commands take each: cmd_option_commands(). */
 static const struct option aLong[] = {
     {"source", required_argument, NULL, 's'},
-    {"target", required_argument, NULL, 't'},
+    {"target", required_argument, NULL, OPT_TARGET},
     {"state", required_argument, NULL, 'S'},
-    {"exclude-table", required_argument, NULL, 'x'},
+    {"schema", required_argument, NULL, 'n'},
+    {"exclude-schema", required_argument, NULL, 'N'},
+    {"table", required_argument, NULL, 't'},
+    {"exclude-table", required_argument, NULL, 'T'},
     {"exclude-table-data", required_argument, NULL, 'X'},
+    {"table-and-children", required_argument, NULL, OPT_TABLE_CHILDREN},
+    {"exclude-table-and-children", required_argument, NULL, OPT_EXCL_TABLE_CHILDREN},
+    {"exclude-table-data-and-children", required_argument, NULL, OPT_EXCL_DATA_CHILDREN},
+    {"filter", required_argument, NULL, OPT_FILTER},
     {"json", no_argument, NULL, 'J'},
     {"jobs", required_argument, NULL, 'j'},
     {"quiet", no_argument, NULL, 'q'},
-    {"new", no_argument, NULL, 'n'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"new", no_argument, NULL, OPT_NEW},
     {"clean", no_argument, NULL, 'c'},
     {"yes", no_argument, NULL, 'y'},
     {"watch", no_argument, NULL, 'w'},
     {"all", no_argument, NULL, 'a'},
     {"stale", no_argument, NULL, 'A'},
     {"budget", required_argument, NULL, 'b'},
-    {"stale-after", required_argument, NULL, 'T'},
+    {"stale-after", required_argument, NULL, OPT_STALE_AFTER},
     {"older-than", required_argument, NULL, 'O'},
     {"wait", required_argument, NULL, OPT_WAIT},
     {"no-owner", no_argument, NULL, OPT_NO_OWNER},
@@ -5198,16 +5473,18 @@ static const struct option aLong[] = {
  * given to another command is an error, never silently ignored. */
 static int cmd_option_commands(int c) {
   switch (c) {
-    case 's': case 't': case 'x': case 'X': case 'q': return C_RUNNER | C_VERIFY;
+    case 's': case OPT_TARGET: case 'q': case 'v': return C_RUNNER | C_VERIFY;
+    case 'n': case 'N': case 't': case 'T': case 'X': case OPT_TABLE_CHILDREN: case OPT_EXCL_TABLE_CHILDREN:
+    case OPT_EXCL_DATA_CHILDREN: case OPT_FILTER: return C_CLONE | C_START | C_VERIFY;
     case 'S': return C_RUNNER | C_STATUS | C_JOBS | C_CANCEL;
     case 'J': return C_CLONE | C_VERIFY | C_STEP | C_RESUME | C_STATUS | C_JOBS;
     case 'j': return C_CLONE | C_STEP | C_RESUME;
-    case 'n': return C_CLONE | C_START;
+    case OPT_NEW: return C_CLONE | C_START;
     case 'c': case 'y': return C_RUNNER;
     case 'w': return C_STATUS;
     case 'a': case 'A': case 'O': return C_CANCEL;
     case 'b': return C_STEP;
-    case 'T': return C_STATUS | C_JOBS | C_CANCEL;
+    case OPT_STALE_AFTER: return C_STATUS | C_JOBS | C_CANCEL;
     case OPT_WAIT: return C_CLONE | C_STEP | C_RESUME;
     case OPT_NO_OWNER: case OPT_NO_PRIVILEGES: return C_RUNNER | C_VERIFY;
     case OPT_SKIP_UNSUPPORTED: return C_RUNNER;
@@ -5427,7 +5704,7 @@ int main(int argc, char **argv) {
   char *zSrcArg = NULL, *zDstArg = NULL; /* argv strings holding a password, scrubbed below */
   optind = 2;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "hj:", aLong, &iLong)) != -1) {
+  while ((c = getopt_long(argc, argv, "hqvj:n:N:t:T:", aLong, &iLong)) != -1) {
     if (c != '?' && c != 'h' && c != 'V' && !(cmd_option_commands(c) & cmd)) {
       const char *zName = "?";
       for (int i = 0; aLong[i].name; i++)
@@ -5440,10 +5717,22 @@ int main(int argc, char **argv) {
     }
     switch (c) {
       case 's': o.zSource = zSrcArg = optarg; break;
-      case 't': o.zTarget = zDstArg = optarg; break;
+      case OPT_TARGET: o.zTarget = zDstArg = optarg; break;
       case 'S': o.zState = optarg; break;
-      case 'x': opt_push(&o.exclTable, optarg); break;
-      case 'X': opt_push(&o.exclData, optarg); break;
+      case 'n': opt_push(&o.aSel[SEL_SCHEMA], optarg); break;
+      case 'N': opt_push(&o.aSel[SEL_EXCL_SCHEMA], optarg); break;
+      case 't': opt_push(&o.aSel[SEL_TABLE], optarg); break;
+      case 'T': opt_push(&o.aSel[SEL_EXCL_TABLE], optarg); break;
+      case 'X': opt_push(&o.aSel[SEL_EXCL_DATA], optarg); break;
+      case OPT_TABLE_CHILDREN: opt_push(&o.aSel[SEL_TABLE_CHILDREN], optarg); break;
+      case OPT_EXCL_TABLE_CHILDREN: opt_push(&o.aSel[SEL_EXCL_TABLE_CHILDREN], optarg); break;
+      case OPT_EXCL_DATA_CHILDREN: opt_push(&o.aSel[SEL_EXCL_DATA_CHILDREN], optarg); break;
+      case OPT_FILTER:
+        if (!opt_filter_file(&o, optarg)) {
+          opt_free(&o);
+          return die();
+        }
+        break;
       case OPT_ROLE_MAP:
         if (!strchr(optarg, '=') || optarg[0] == '=' || !strchr(optarg, '=')[1]) {
           opt_free(&o);
@@ -5463,7 +5752,8 @@ int main(int argc, char **argv) {
         break;
       }
       case 'q': o.bQuiet = true; break;
-      case 'n': o.bNew = true; break;
+      case 'v': o.bVerbose = true; break;
+      case OPT_NEW: o.bNew = true; break;
       case 'c': o.bClean = true; break;
       case 'y': o.bYes = true; break;
       case 'w': o.bWatch = true; break;
@@ -5487,7 +5777,7 @@ int main(int argc, char **argv) {
         o.bSubscriptions = strcmp(optarg, "disabled") == 0;
         break;
       case 'b':
-      case 'T':
+      case OPT_STALE_AFTER:
       case 'O':
       case OPT_WAIT:
       case OPT_RETRY: {
@@ -5499,7 +5789,7 @@ int main(int argc, char **argv) {
           opt_free(&o);
           return usage_error(z);
         }
-        *(c == 'b' ? &o.budget : c == 'T' ? &o.staleAfter : c == 'O' ? &o.olderThan : c == OPT_WAIT ? &o.wait
+        *(c == 'b' ? &o.budget : c == OPT_STALE_AFTER ? &o.staleAfter : c == 'O' ? &o.olderThan : c == OPT_WAIT ? &o.wait
                                                                                                : &o.retryFor) = v;
         break;
       }
@@ -5528,6 +5818,7 @@ int main(int argc, char **argv) {
     return usage_error("verify --verify none would compare nothing; use counts or full");
   }
   g_bQuiet = o.bQuiet;
+  g_bVerbose = o.bVerbose && !o.bQuiet;
   g_bJson = o.bJson;
   g_bTty = isatty(STDERR_FILENO);
   /* Passwords typed on the command line: keep a private copy, scrub

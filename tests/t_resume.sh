@@ -395,7 +395,8 @@ test_server_restart_every_phase() {
     mkdir -p "$CLONEBOX_TEST_FAULT_DIR"
     for server in src dst; do
         tgt=$(new_db dst)
-        CLONEBOX_TEST_FAULT="$spec" "$CLONEBOX_BIN" clone --source "$src_conn" --target "$(pg_url dst "$tgt")" \
+        # one worker: each fault point is then one pause (two workers could pause at once)
+        CLONEBOX_TEST_FAULT="$spec" "$CLONEBOX_BIN" clone --jobs 1 --source "$src_conn" --target "$(pg_url dst "$tgt")" \
             --state "$TEST_TMP/state-$server.db" >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" </dev/null &
         BG_PID=$!
         restarts=$(_restart_at_pauses "$server" "$BG_PID")
