@@ -36,7 +36,8 @@ usage: ./build.sh [COMMAND]
   fuzz [SECONDS] build the libFuzzer harnesses of tests/fuzz/ (clang, installed if
                  missing) and run each for SECONDS (default 60) on a copy of its
                  corpus; fails if any finds a crash, leak or undefined behaviour
-  clean          remove build and test outputs (clonebox, clonebox-asan, tests/tmp)
+  man [FILE]     write the man page, made from ./clonebox --help, to ./clonebox.1 (or FILE)
+  clean          remove build and test outputs (clonebox, clonebox-asan, clonebox.1, tests/tmp)
   help           show this help
 
 Missing Debian packages are installed with apt-get when run as root.
@@ -307,8 +308,38 @@ cmd_fuzz() {
 	say "ok: every harness ran $((10#$secs))s without a finding"
 }
 
+# The man page, made from ./clonebox --help so that the two cannot
+# disagree: usage, options (one .TP each, continuation lines joined),
+# notes and exit codes.  Writes ./clonebox.1 (or $1).
+cmd_man() {
+	local out=${1:-clonebox.1}
+	[[ -x ./clonebox ]] || build_static
+	./clonebox --help | awk -v date="$(date -u +%Y-%m-%d)" '
+		function esc(s) { gsub(/\\/, "\\e", s); gsub(/-/, "\\-", s); sub(/^[.'"'"']/, "\\\\\\&&", s); return s }
+		NR == 1 {
+			ver = $2; sub(/^clonebox [^ ]+ - /, "")
+			printf ".TH CLONEBOX 1 \"%s\" \"clonebox %s\" \"User Commands\"\n.SH NAME\nclonebox \\- %s\n", date, ver, esc($0)
+			next
+		}
+		NR == 2 { print esc($0); next }
+		/^Usage:/ { print ".SH SYNOPSIS\n.nf"; mode = "usage"; next }
+		/^Options:/ { print ".SH OPTIONS"; mode = "opt"; next }
+		/^Exit codes:/ { print ".SH EXIT STATUS"; mode = "exit"; next }
+		/^$/ { if (mode == "usage") print ".fi"; if (mode == "opt") print ".SH NOTES"; mode = ""; next }
+		mode == "usage" { sub(/^  /, ""); print esc($0); next }
+		mode == "opt" && /^  -/ {
+			line = substr($0, 3); i = index(line, "  "); d = substr(line, i + 2); sub(/^ +/, "", d)
+			printf ".TP\n.B %s\n%s\n", esc(substr(line, 1, i - 1)), esc(d); next
+		}
+		mode == "opt" { sub(/^ +/, ""); print esc($0); next }
+		mode == "exit" { sub(/^ +/, ""); c = $1; sub(/^[0-9]+ +/, ""); printf ".TP\n.B %s\n%s\n", c, esc($0); next }
+		{ print esc($0) }
+	' >"$out"
+	say "wrote $out"
+}
+
 cmd_clean() {
-	rm -f clonebox clonebox-asan ./*.o vendor/*.o
+	rm -f clonebox clonebox-asan clonebox.1 ./*.o vendor/*.o
 	rm -rf tests/tmp
 	say "cleaned"
 }
@@ -323,6 +354,7 @@ main() {
 	test) cmd_test "$@" ;;
 	demo) cmd_demo ;;
 	fuzz) cmd_fuzz "$@" ;;
+	man) cmd_man "$@" ;;
 	clean) cmd_clean ;;
 	help | -h | --help) usage ;;
 	*) printf 'build.sh: unknown command: %s\n\n' "$cmd" >&2; usage >&2; exit 2 ;;

@@ -5080,6 +5080,7 @@ static const char zUsage[] =
     "  clonebox status [JOB] [--watch] [--json]             progress of a job, from the state file alone\n"
     "  clonebox jobs   [--json]                             list the jobs in the state file\n"
     "  clonebox cancel JOB | --all | --stale [--older-than 10m]   mark jobs cancelled\n"
+    "  clonebox completion bash|zsh                         a completion script: source <(clonebox completion bash)\n"
     "  clonebox help | --help | --version\n"
     "\n"
     "Options:\n"
@@ -5497,6 +5498,40 @@ static int cmd_option_commands(int c) {
   return 0;
 }
 
+/* clonebox completion bash|zsh: a completion script made from the option
+ * table and cmd_option_commands(), so that it cannot drift from them
+ * (zsh runs it through bashcompinit). */
+static int cmd_completion(const char *zShell) {
+  bool bZsh = zShell && strcmp(zShell, "zsh") == 0;
+  if (!zShell || (!bZsh && strcmp(zShell, "bash") != 0)) return usage_error("completion takes bash or zsh");
+  if (bZsh) printf("autoload -U +X bashcompinit && bashcompinit\n");
+  printf("_clonebox() {\n"
+         "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} opts=\n"
+         "  if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
+         "    COMPREPLY=($(compgen -W 'clone verify start step resume status jobs cancel help completion --help --version'"
+         " -- \"$cur\"))\n"
+         "    return\n"
+         "  fi\n"
+         "  case $prev in\n"
+         "    --state|--filter|--report) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+         "    --verify) COMPREPLY=($(compgen -W 'full counts none' -- \"$cur\")); return ;;\n"
+         "    --subscriptions) COMPREPLY=($(compgen -W 'exclude disabled' -- \"$cur\")); return ;;\n"
+         "    help|completion) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return ;;\n"
+         "  esac\n"
+         "  case ${COMP_WORDS[1]} in\n", "clone verify start step resume status jobs cancel bash zsh");
+  for (int i = 0; i < 8; i++) {
+    printf("    %s) opts='", azCmdName[i]);
+    for (int k = 0; aLong[k].name; k++)
+      if (cmd_option_commands(aLong[k].val) & (1 << i)) printf("--%s ", aLong[k].name);
+    printf("--help' ;;\n");
+  }
+  printf("  esac\n"
+         "  COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
+         "}\n"
+         "complete -F _clonebox clonebox\n");
+  return EXIT_OK;
+}
+
 /* When a connection string from argv holds a password: sets *pzCopy to a
  * private copy (caller frees), overwrites the argv string with the
  * password-free description (cut to fit) and returns true. */
@@ -5689,6 +5724,8 @@ int main(int argc, char **argv) {
     fputs(zUsage, stdout);
     return EXIT_OK;
   }
+  if (strcmp(o.zCmd, "completion") == 0) return argc > 3 ? usage_error("completion takes one shell: bash or zsh")
+                                                         : cmd_completion(argc > 2 ? argv[2] : NULL);
   if (strcmp(o.zCmd, "--version") == 0) {
     cmd_version();
     return EXIT_OK;

@@ -85,3 +85,43 @@ test_build_help_per_command() {
         assert_match "$all" "(  |, )$opt([ ,]|\$)" "option $opt is in --help but in no command's help"
     done
 }
+
+# clonebox completion bash|zsh: a script made from the option table, so each
+# command completes exactly the options its --help lists.
+test_build_completion() {
+    assert_exit 0 cb completion bash
+    local script=$LAST_OUT cmd want got
+    printf '%s\n' "$script" | bash -n || _fail "the bash completion script does not parse"
+    for cmd in clone verify start step resume status jobs cancel; do
+        assert_exit 0 cb "$cmd" --help
+        # every --option named in the Options section (continuation lines name some)
+        want=$(printf '%s\n' "$LAST_OUT" | sed -n '/^Options:/,/^$/p' | grep -oE -- '--[a-z][a-z-]+' | LC_ALL=C sort -u)
+        got=$(bash -c 'source /dev/stdin; COMP_WORDS=(clonebox "$1" --); COMP_CWORD=2; _clonebox; printf "%s\n" "${COMPREPLY[@]}"' \
+            _ "$cmd" <<<"$script" | grep -v '^--help$' | LC_ALL=C sort -u)
+        assert_eq "$want" "$got" "completion of '$cmd' (+) must offer the options its --help lists (-)"
+    done
+    got=$(bash -c 'source /dev/stdin; COMP_WORDS=(clonebox clone --verify ""); COMP_CWORD=3; _clonebox; echo "${COMPREPLY[*]}"' <<<"$script")
+    assert_eq "full counts none" "$got"
+    assert_exit 0 cb completion zsh
+    assert_contains "$LAST_OUT" "bashcompinit"
+    assert_exit 2 cb completion fish
+}
+
+# ./build.sh man makes the man page from --help: every option and exit code
+# of --help is in it, and it renders without warnings.
+test_build_man_page() {
+    local page="$TEST_TMP/clonebox.1" o
+    assert_exit 0 "$REPO_DIR/build.sh" man "$page"
+    assert_exit 0 cb --help
+    for o in $(printf '%s\n' "$LAST_OUT" | grep -oE -- '--[a-z][a-z-]+' | LC_ALL=C sort -u); do
+        grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$page" || _fail "the man page lacks $o"
+    done
+    for o in 0 1 2 3 4 5 6 75; do grep -qx ".B $o" "$page" || _fail "the man page lacks exit code $o"; done
+    grep -q '^\.SH OPTIONS' "$page" && grep -q '^\.SH EXIT STATUS' "$page" || _fail "the man page lacks a section"
+    if command -v nroff >/dev/null; then
+        local warn
+        warn=$(nroff -man -ww "$page" 2>&1 >/dev/null)
+        assert_eq "" "$warn" "nroff warns about the man page"
+        nroff -man "$page" 2>/dev/null | grep -q 'pg_dump' || _fail "the rendered page lacks its notes"
+    fi
+}
