@@ -3180,8 +3180,10 @@ static bool cat_plan(Job *j) {
             cat_plan_subscriptions(j, &seq) &&
             cat_plan_data_verify(j, &seq) &&
             /* every copy (and the large objects) at once; every check too */
-            st_run(j->db, "UPDATE item SET wave = (SELECT min(seq) FROM item i WHERE i.job = item.job AND i.phase = item.phase)"
-                   " WHERE job = ? AND phase IN (?, ?)", "iii", j->id, (sqlite3_int64)PH_DATA, (sqlite3_int64)PH_VERIFY) &&
+            st_run(j->db, "UPDATE item SET wave = (SELECT min(seq) FROM item WHERE job = ?1 AND phase = ?2)"
+                   " WHERE job = ?1 AND phase = ?2", "ii", j->id, (sqlite3_int64)PH_DATA) &&
+            st_run(j->db, "UPDATE item SET wave = (SELECT min(seq) FROM item WHERE job = ?1 AND phase = ?2)"
+                   " WHERE job = ?1 AND phase = ?2", "ii", j->id, (sqlite3_int64)PH_VERIFY) &&
             (!j->pOpt->bClean || j->bVerifyOnly || (cat_plan_clean(j) && cat_confirm_clean(j))) &&
             st_run(j->db, "UPDATE job SET phase = ? WHERE id = ?", "ti",
                    azPhase[j->bVerifyOnly ? PH_VERIFY : PH_ENUMS], j->id) &&
@@ -4532,13 +4534,26 @@ static void eng_item_free(Item *it) {
  * loaded, 0 when no item is left at all, -1 when those left are held by
  * other workers or wait for them (ask again soon), -2 after an error. */
 static int eng_claim(Job *j, Item *it) {
-  sqlite3_stmt *p = st_prep(j->db,
-      "UPDATE item SET worker = ?2 WHERE job = ?1 AND seq = (SELECT i.seq FROM item i,"
-      " (SELECT phase, coalesce(wave, seq) AS w FROM item WHERE job = ?1 AND status IN ('todo', 'running')"
-      "  ORDER BY phase, seq LIMIT 1) g"
-      " WHERE i.job = ?1 AND i.status IN ('todo', 'running') AND i.phase = g.phase AND coalesce(i.wave, i.seq) = g.w"
-      " AND (i.worker IS NULL OR i.worker = ?2) ORDER BY i.seq LIMIT 1)"
-      " RETURNING seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status", "it", j->id, j->zWorker);
+  /* the wave, then an item of it: with both bound, the partial index
+   * item_todo walks the phase in seq order and stops at the first match
+   * (one statement over both read every unfinished item of the phase per
+   * claim).  The wave may be over by the second statement: nothing is
+   * claimed then, and the next call finds the next one. */
+  sqlite3_int64 phase = -1, wave = 0;
+  sqlite3_stmt *p = st_prep(j->db, "SELECT phase, coalesce(wave, seq) FROM item WHERE job = ? AND status IN ('todo', 'running')"
+                            " ORDER BY phase, seq LIMIT 1", "i", j->id);
+  if (!p) return -2;
+  if (sqlite3_step(p) == SQLITE_ROW) {
+    phase = sqlite3_column_int64(p, 0);
+    wave = sqlite3_column_int64(p, 1);
+  }
+  sqlite3_finalize(p);
+  if (phase < 0) return g_err.bSet ? -2 : 0;
+  p = st_prep(j->db,
+      "UPDATE item SET worker = ?2 WHERE job = ?1 AND seq = (SELECT seq FROM item WHERE job = ?1 AND phase = ?3"
+      " AND status IN ('todo', 'running') AND coalesce(wave, seq) = ?4 AND (worker IS NULL OR worker = ?2)"
+      " ORDER BY seq LIMIT 1)"
+      " RETURNING seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status", "itii", j->id, j->zWorker, phase, wave);
   if (!p) return -2;
   int rc = sqlite3_step(p);
   if (rc == SQLITE_ROW) {
@@ -4555,10 +4570,7 @@ static int eng_claim(Job *j, Item *it) {
   if (rc != SQLITE_DONE) fail(EXIT_FAILED, "state file: %s (claiming an item)", sqlite3_errmsg(j->db));
   sqlite3_finalize(p);
   if (g_err.bSet) return -2;
-  if (it->zKind) return 1;
-  sqlite3_int64 nLeft = st_int(j->db, -1, "SELECT count(*) FROM (SELECT 1 FROM item WHERE job = ? AND status IN"
-                               " ('todo', 'running') LIMIT 1)", "i", j->id);
-  return nLeft < 0 ? -2 : nLeft ? -1 : 0;
+  return it->zKind ? 1 : -1;
 }
 
 /* Forgets the claims of unfinished items: those of a previous run (whose
