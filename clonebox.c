@@ -9,9 +9,11 @@
  * catalogs are read and turned into a list of work items (one per DDL
  * object, one per table to copy, one per table to verify), ordered by the
  * dependency graph in pg_depend, and stored in a local SQLite state file.
- * The engine then takes the next unfinished item, runs it, and records it
- * as done.  Every item is idempotent or repaired on resume, so a run can be
- * killed at any instant and the same command finishes the job.
+ * Worker threads (--jobs) then claim the unfinished items, wave by wave
+ * (every table's copy at once, the indexes at once, ...), run them, and
+ * record them as done.  Every item is idempotent or repaired on resume, so
+ * a run can be killed at any instant and the same command finishes the
+ * job.
  *
  * Contents (each number is a section banner below; a section only calls
  * sections above it):
@@ -20,10 +22,10 @@
  *   3. PostgreSQL layer (db_): connect, session settings, exec, the target guard
  *   4. State store (st_): the SQLite schema and job records
  *   5. Runner control (lease_): fences, take-over, heartbeat, signals, cancel
- *   6. Catalog (cat_): objects, their DDL and order, the inventory, the plan
+ *   6. Catalog (cat_): the selection, objects, their DDL and order, the inventory, the plan
  *   7. Work items (run_): progress, DDL, the snapshot, chunked copy, large objects, verification
  *   8. Reports and status (rp_)
- *   9. Engine (eng_): preflight, the item loop, retries, job creation
+ *   9. Engine (eng_): preflight, claims, the item loop, retries, workers, job creation
  *  10. Command line and main (cmd_)
  */
 
@@ -1386,7 +1388,7 @@ static void lease_release(Job *j) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 6. Catalog (cat_): objects, their DDL and order, the inventory, the plan
+ * 6. Catalog (cat_): the selection, objects, their DDL and order, the inventory, the plan
  *
  * All DDL text is produced by the source server itself, from its catalogs
  * and pg_get_*def(), with format('%I') quoting.  Sessions run with an
@@ -4515,7 +4517,7 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 9. Engine (eng_): preflight, the item loop, retries, job creation
+ * 9. Engine (eng_): preflight, claims, the item loop, retries, workers, job creation
  * ==================================================================== */
 
 static void eng_item_free(Item *it) {
