@@ -37,6 +37,10 @@ usage: ./build.sh [COMMAND]
                  missing) and run each for SECONDS (default 60) on a copy of its
                  corpus; fails if any finds a crash, leak or undefined behaviour
   man [FILE]     write the man page, made from ./clonebox --help, to ./clonebox.1 (or FILE)
+  arm64          cross-build the static, stripped ./clonebox-arm64 (Debian's cross compiler and
+                 arm64 packages, fetched when missing)
+  sbom [ARCH]    print an SPDX 2.3 SBOM (JSON) of the amd64 (default) or arm64 binary: clonebox
+                 and the Debian packages linked into it, with their versions
   clean          remove build and test outputs (clonebox, clonebox-asan, clonebox.1, tests/tmp)
   help           show this help
 
@@ -97,7 +101,8 @@ ensure_pkgs() {
 }
 
 BUILD_PKGS=(gcc libc6-dev libpq-dev libsqlite3-dev libssl-dev "postgresql-server-dev-$PG_MAJOR" file)
-TEST_PKGS=("postgresql-$PG_MAJOR" openssl jq file coreutils procps sqlite3 python3)
+TEST_PKGS=("postgresql-$PG_MAJOR" openssl jq file coreutils procps sqlite3 python3 qemu-user-static gcc-aarch64-linux-gnu
+	libc6-dev-arm64-cross)
 
 # ---------------------------------------------------------------------------
 # Building
@@ -163,6 +168,58 @@ build_static() {
 		die "./clonebox is not statically linked: $desc"
 	fi
 	say "ok: ./clonebox ($(du -h clonebox | cut -f1), statically linked)"
+}
+
+# The arm64 build: Debian's cross compiler and C library, and the arm64
+# static archives of libpq, SQLite, OpenSSL and PostgreSQL's frontend
+# libraries taken from Debian's arm64 packages, unpacked into a cache
+# directory (not installed: postgresql-server-dev-15 cannot be installed
+# for two architectures at once).  Writes ./clonebox-arm64, stripped.
+ARM64_PKGS=(libpq-dev libsqlite3-dev libssl-dev postgresql-server-dev-15)
+arm64_root() {
+	local root=${CLONEBOX_ARM64_ROOT:-${TMPDIR:-/tmp}/clonebox-arm64-root} p missing=0
+	for p in usr/lib/aarch64-linux-gnu/libpq.a usr/lib/aarch64-linux-gnu/libsqlite3.a \
+		usr/lib/aarch64-linux-gnu/libssl.a usr/lib/postgresql/15/lib/libpgfeutils.a; do
+		[[ -f $root/$p ]] || missing=1
+	done
+	if ((missing)); then
+		[[ $(id -u) == 0 ]] || die "the arm64 libraries are missing in $root; run as root once to fetch them"
+		say "fetching Debian's arm64 packages: ${ARM64_PKGS[*]}"
+		dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
+		apt-get update -q >/dev/null || die "apt-get update failed"
+		local dl
+		dl=$(mktemp -d)
+		chmod 755 "$dl"
+		(cd "$dl" && apt-get download -q "${ARM64_PKGS[@]/%/:arm64}" >/dev/null 2>&1) ||
+			{ rm -rf "$dl"; die "apt-get download of the arm64 packages failed"; }
+		mkdir -p "$root"
+		for p in "$dl"/*.deb; do
+			dpkg-deb -x "$p" "$root"
+			printf '%s %s\n' "$(dpkg-deb -f "$p" Package)" "$(dpkg-deb -f "$p" Version)" >>"$root/versions.txt" # for the SBOM
+		done
+		rm -rf "$dl"
+	fi
+	printf '%s\n' "$root"
+}
+
+build_arm64() {
+	ensure_pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross file
+	check_sources
+	local r
+	r=$(arm64_root)
+	say "building static ./clonebox-arm64"
+	compile clonebox-arm64 aarch64-linux-gnu-gcc "${CFLAGS_COMMON[@]}" -O2 -static \
+		-I"$r/usr/include/postgresql" -I"$r/usr/include" -I"$r/usr/include/aarch64-linux-gnu" \
+		clonebox.c vendor/pq_shims.c \
+		"$r/usr/lib/postgresql/15/lib/libpgfeutils.a" "$r/usr/lib/aarch64-linux-gnu/libpq.a" \
+		"$r/usr/lib/postgresql/15/lib/libpgcommon_shlib.a" "$r/usr/lib/postgresql/15/lib/libpgport_shlib.a" \
+		"$r/usr/lib/aarch64-linux-gnu/libsqlite3.a" "$r/usr/lib/aarch64-linux-gnu/libssl.a" \
+		"$r/usr/lib/aarch64-linux-gnu/libcrypto.a" -lpthread -lm -ldl -o clonebox-arm64
+	aarch64-linux-gnu-strip clonebox-arm64
+	local desc
+	desc=$(file -b clonebox-arm64)
+	[[ $desc == *"ARM aarch64"*"statically linked"* ]] || { rm -f clonebox-arm64; die "./clonebox-arm64 is not a static arm64 binary: $desc"; }
+	say "ok: ./clonebox-arm64 ($(du -h clonebox-arm64 | cut -f1), statically linked, stripped)"
 }
 
 # Dynamic build with sanitizers, against the shared libpq/SQLite/OpenSSL.
@@ -338,8 +395,45 @@ cmd_man() {
 	say "wrote $out"
 }
 
+# An SPDX 2.3 SBOM (JSON on stdout) of a release binary: clonebox itself
+# and the Debian packages whose static archives are linked into it, with
+# their versions (ARCH: amd64, the default, or arm64 from ./build.sh arm64).
+cmd_sbom() {
+	local arch=${1:-amd64} ver commit pkgs=() p v i=0 now
+	ver=$(sed -n 's/^#define CLONEBOX_VERSION "\(.*\)"$/\1/p' clonebox.c)
+	commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	if [[ $arch == arm64 ]]; then
+		while read -r p v; do pkgs+=("$p $v"); done <"$(arm64_root)/versions.txt"
+		pkgs+=("libc6-dev-arm64-cross $(dpkg-query -W -f='${Version}' libc6-dev-arm64-cross)")
+	else
+		for p in libc6-dev libpq-dev libsqlite3-dev libssl-dev "postgresql-server-dev-$PG_MAJOR"; do
+			pkgs+=("$p $(dpkg-query -W -f='${Version}' "$p")")
+		done
+	fi
+	printf '{\n  "spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT",\n'
+	printf '  "name": "clonebox-%s-linux-%s", "documentNamespace": "https://spdx.org/spdxdocs/clonebox-%s-%s-%s",\n' \
+		"$ver" "$arch" "$ver" "$arch" "$commit"
+	printf '  "creationInfo": {"created": "%s", "creators": ["Tool: clonebox build.sh sbom"]},\n' "$now"
+	printf '  "packages": [\n    {"SPDXID": "SPDXRef-clonebox", "name": "clonebox", "versionInfo": "%s", "downloadLocation": "NOASSERTION",\n' "$ver"
+	printf '     "sourceInfo": "git commit %s", "licenseConcluded": "NOASSERTION", "copyrightText": "NOASSERTION"}' "$commit"
+	for p in "${pkgs[@]}"; do
+		i=$((i + 1))
+		printf ',\n    {"SPDXID": "SPDXRef-deb-%d", "name": "%s", "versionInfo": "%s", "downloadLocation": "NOASSERTION",\n' \
+			"$i" "${p%% *}" "${p#* }"
+		printf '     "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": "pkg:deb/debian/%s@%s?arch=%s"}],\n' \
+			"${p%% *}" "${p#* }" "$arch"
+		printf '     "licenseConcluded": "NOASSERTION", "copyrightText": "NOASSERTION"}'
+	done
+	printf '\n  ],\n  "relationships": [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": "SPDXRef-clonebox"}'
+	for ((p = 1; p <= i; p++)); do
+		printf ',\n    {"spdxElementId": "SPDXRef-clonebox", "relationshipType": "STATIC_LINK", "relatedSpdxElement": "SPDXRef-deb-%d"}' "$p"
+	done
+	printf '\n  ]\n}\n'
+}
+
 cmd_clean() {
-	rm -f clonebox clonebox-asan clonebox.1 ./*.o vendor/*.o
+	rm -f clonebox clonebox-asan clonebox-arm64 clonebox.1 ./*.o vendor/*.o
 	rm -rf tests/tmp
 	say "cleaned"
 }
@@ -355,6 +449,8 @@ main() {
 	demo) cmd_demo ;;
 	fuzz) cmd_fuzz "$@" ;;
 	man) cmd_man "$@" ;;
+	arm64) build_arm64 ;;
+	sbom) cmd_sbom "$@" ;;
 	clean) cmd_clean ;;
 	help | -h | --help) usage ;;
 	*) printf 'build.sh: unknown command: %s\n\n' "$cmd" >&2; usage >&2; exit 2 ;;

@@ -125,3 +125,20 @@ test_build_man_page() {
         nroff -man "$page" 2>/dev/null | grep -q 'pg_dump' || _fail "the rendered page lacks its notes"
     fi
 }
+
+# The arm64 release binary: cross-built static (./build.sh arm64), then run
+# under qemu-user for --version and a clone of the fixture, which must PASS
+# and equal the source.
+test_build_arm64_under_qemu() {
+    local bin="$REPO_DIR/clonebox-arm64" tgt
+    command -v qemu-aarch64-static >/dev/null || _fail "qemu-aarch64-static is missing (Debian package qemu-user-static)"
+    assert_exit 0 "$REPO_DIR/build.sh" arm64
+    assert_match "$(file -b "$bin")" 'ARM aarch64.*statically linked' "./clonebox-arm64 must be a static arm64 executable"
+    assert_exit 0 qemu-aarch64-static "$bin" --version
+    assert_contains "$LAST_OUT" "libpq 15."
+    tgt=$(new_db dst)
+    assert_exit 0 qemu-aarch64-static "$bin" clone --jobs 2 --source "$(pg_url src "$SRC_DB")" \
+        --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/arm64.db"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    assert_tables_equal src "$SRC_DB" dst "$tgt" public.background_tasks
+}
