@@ -244,13 +244,13 @@ static void note(const char *zFmt, ...) {
 /* Warnings are printed even with --quiet. */
 static void warn(const char *zFmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn(const char *zFmt, ...) {
-  clear_progress_line();
+  char z[2400];
   va_list ap;
   va_start(ap, zFmt);
-  fputs("clonebox: warning: ", stderr);
-  vfprintf(stderr, zFmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(z, sizeof z, zFmt, ap);
   va_end(ap);
+  if (g_iSlot == 0) clear_progress_line(); /* as note() */
+  fprintf(stderr, "%sclonebox: warning: %s\n", g_iSlot && g_bTty ? "\r\033[K" : "", z);
 }
 
 static double now(void) {
@@ -3422,7 +3422,7 @@ static bool run_ddl(Job *j, const Item *it, bool bSecret) {
     if (g_err.bSet) return false;
     if (bDone) return run_mark(j, it, "done", "found committed by an earlier run");
   }
-  if (it->zProbe && !run_mark(j, it, "running", NULL)) return false;
+  /* the claim marked it running (eng_claim) */
   if (!run_progress(j, it->zName, false)) return false;
   char zWhat[700];
   snprintf(zWhat, sizeof zWhat, "creating %s on the target", it->zName);
@@ -4551,14 +4551,16 @@ static int eng_claim(Job *j, Item *it) {
   }
   sqlite3_finalize(p);
   if (phase < 0) return g_err.bSet ? -2 : 0;
-  p = st_prep(j->db,
-      "UPDATE item SET worker = ?2 WHERE job = ?1 AND seq = (SELECT seq FROM item WHERE job = ?1 AND phase = ?3"
-      " AND status IN ('todo', 'running') AND coalesce(wave, seq) = ?4 AND (worker IS NULL OR worker = ?2)"
-      " ORDER BY seq LIMIT 1)"
-      " RETURNING seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status", "itii", j->id, j->zWorker, phase, wave);
+  /* Its first free item, then the claim, which fails if another worker
+   * took the item meanwhile (ask again).  An item with a probe is marked
+   * running by its claim, in the same write: from then on a run that
+   * finds it so asks the target whether it committed; *it keeps the
+   * status it had before, which says whether to ask now. */
+  p = st_prep(j->db, "SELECT seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status FROM item WHERE job = ?"
+              " AND phase = ? AND status IN ('todo', 'running') AND coalesce(wave, seq) = ? AND (worker IS NULL OR worker = ?)"
+              " ORDER BY seq LIMIT 1", "iiit", j->id, phase, wave, j->zWorker);
   if (!p) return -2;
-  int rc = sqlite3_step(p);
-  if (rc == SQLITE_ROW) {
+  if (sqlite3_step(p) == SQLITE_ROW) {
     it->seq = sqlite3_column_int64(p, 0);
     it->phase = sqlite3_column_int(p, 1);
     it->zKind = xstrdup((const char *)sqlite3_column_text(p, 2));
@@ -4567,12 +4569,17 @@ static int eng_claim(Job *j, Item *it) {
     it->zDdl = xstrdup((const char *)sqlite3_column_text(p, 5));
     it->zProbe = xstrdup((const char *)sqlite3_column_text(p, 6));
     it->zStatus = xstrdup((const char *)sqlite3_column_text(p, 7));
-    rc = sqlite3_step(p); /* ends the statement: the claim is committed */
   }
-  if (rc != SQLITE_DONE) fail(EXIT_FAILED, "state file: %s (claiming an item)", sqlite3_errmsg(j->db));
   sqlite3_finalize(p);
-  if (g_err.bSet) return -2;
-  return it->zKind ? 1 : -1;
+  if (!it->zKind) return g_err.bSet ? -2 : -1;
+  if (!st_run(j->db, "UPDATE item SET worker = ?, status = CASE WHEN probe IS NULL THEN status ELSE 'running' END"
+              " WHERE job = ? AND seq = ? AND status IN ('todo', 'running') AND (worker IS NULL OR worker = ?)", "tiit",
+              j->zWorker, j->id, it->seq,
+              j->zWorker))
+    return -2;
+  if (sqlite3_changes(j->db) == 1) return 1;
+  eng_item_free(it); /* another worker was faster */
+  return -1;
 }
 
 /* Forgets the claims of unfinished items: those of a previous run (whose

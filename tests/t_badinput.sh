@@ -715,7 +715,8 @@ _clone_with_change() {
     local srcdb=$1 tgtdb=$2 server=$3 db=$4 sql=$5 pid
     export CLONEBOX_TEST_FAULT_DIR="$TEST_TMP/fault"
     mkdir -p "$CLONEBOX_TEST_FAULT_DIR"
-    CLONEBOX_TEST_FAULT="data:1:pause" "$CLONEBOX_BIN" clone --source "$(pg_url src "$srcdb")" \
+    # one worker, so that the pause holds the whole run while the test changes a database
+    CLONEBOX_TEST_FAULT="data:1:pause" "$CLONEBOX_BIN" clone --jobs 1 --source "$(pg_url src "$srcdb")" \
         --target "$(pg_url dst "$tgtdb")" --state "$TEST_TMP/s.db" >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" </dev/null &
     pid=$!
     while pid_alive "$pid" && [ ! -e "$CLONEBOX_TEST_FAULT_DIR/paused" ]; do sleep 0.05; done
