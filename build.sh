@@ -287,14 +287,20 @@ cmd_demo() {
 		pg_start dst || die "could not start the target server"
 		# shellcheck disable=SC2154 # src_URL/dst_URL are set by pg_start
 		{
-			say "source: $src_URL"
-			say "target: $dst_URL"
+			# Both servers are copies of one initdb (one system identifier), so
+			# the clone goes into a database of another name: clonebox refuses a
+			# target with the source's system identifier, OID and name.
+			local src=${src_URL%/postgres}/app dst=${dst_URL%/postgres}/app_clone
+			psql "$src_URL" -q -X -c "CREATE DATABASE app" && psql "$dst_URL" -q -X -c "CREATE DATABASE app_clone" ||
+				die "creating the demo databases failed"
+			say "source: $src"
+			say "target: $dst"
 			say "loading tests/fixture.sql into the source"
-			psql "$src_URL" -q -X -v ON_ERROR_STOP=1 -f tests/fixture.sql >/dev/null ||
+			psql "$src" -q -X -v ON_ERROR_STOP=1 -f tests/fixture.sql >/dev/null ||
 				die "loading tests/fixture.sql failed"
 			say "cloning (progress on stderr, report on stdout)"
 			crc=0
-			./clonebox clone --source "$src_URL" --target "$dst_URL" --state "$tmp/demo.db" || crc=$?
+			./clonebox clone --source "$src" --target "$dst" --state "$tmp/demo.db" || crc=$?
 		}
 		echo
 		say "clonebox exit status: $crc"
