@@ -182,6 +182,7 @@ typedef struct Item {
   char *zDdl;           /* SQL to run on the target, or NULL; free() */
   char *zProbe;         /* SQL returning true if already applied; free() */
   char *zStatus;        /* todo or running (a previous run started it); free() */
+  bool bEarly;          /* a table's check taken while post-data runs: its phase is not entered */
 } Item;
 
 /* }==================================================================== */
@@ -4529,6 +4530,45 @@ static void eng_item_free(Item *it) {
   memset(it, 0, sizeof *it);
 }
 
+/* Claims the first free item of wave (phase, wave) for this thread (only
+ * a table's check when it->bEarly); 1, or -1 when there is none now, or -2
+ * after an error. */
+static int eng_claim_in(Job *j, Item *it, sqlite3_int64 phase, sqlite3_int64 wave) {
+  sqlite3_stmt *p;
+  /* Its first free item, then the claim, which fails if another worker
+   * took the item meanwhile (ask again).  An item with a probe is marked
+   * running by its claim, in the same write: from then on a run that
+   * finds it so asks the target whether it committed; *it keeps the
+   * status it had before, which says whether to ask now. */
+  p = st_prep(j->db, "SELECT seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status FROM item WHERE job = ?"
+              " AND phase = ? AND status IN ('todo', 'running') AND coalesce(wave, seq) = ? AND (worker IS NULL OR worker = ?)"
+              " AND (phase <> ? OR kind = 'vtable') ORDER BY seq LIMIT 1", "iiiti", j->id, phase, wave, j->zWorker,
+              (sqlite3_int64)(it->bEarly ? PH_VERIFY : -1));
+  if (!p) return -2;
+  if (sqlite3_step(p) == SQLITE_ROW) {
+    it->seq = sqlite3_column_int64(p, 0);
+    it->phase = sqlite3_column_int(p, 1);
+    it->zKind = xstrdup((const char *)sqlite3_column_text(p, 2));
+    it->zName = xstrdup((const char *)sqlite3_column_text(p, 3));
+    it->tbl = sqlite3_column_int64(p, 4);
+    it->zDdl = xstrdup((const char *)sqlite3_column_text(p, 5));
+    it->zProbe = xstrdup((const char *)sqlite3_column_text(p, 6));
+    it->zStatus = xstrdup((const char *)sqlite3_column_text(p, 7));
+  }
+  sqlite3_finalize(p);
+  if (!it->zKind) return g_err.bSet ? -2 : -1;
+  if (!st_run(j->db, "UPDATE item SET worker = ?, status = CASE WHEN probe IS NULL THEN status ELSE 'running' END"
+              " WHERE job = ? AND seq = ? AND status IN ('todo', 'running') AND (worker IS NULL OR worker = ?)", "tiit",
+              j->zWorker, j->id, it->seq,
+              j->zWorker))
+    return -2;
+  if (sqlite3_changes(j->db) == 1) return 1;
+  bool bEarly = it->bEarly;
+  eng_item_free(it); /* another worker was faster */
+  it->bEarly = bEarly;
+  return -1;
+}
+
 /* Claims for this thread the job's next item that may run now: the first
  * unfinished one of the earliest unfinished wave (phase, then wave: a
  * wave begins when every item before it is done) that no other worker
@@ -4551,35 +4591,20 @@ static int eng_claim(Job *j, Item *it) {
   }
   sqlite3_finalize(p);
   if (phase < 0) return g_err.bSet ? -2 : 0;
-  /* Its first free item, then the claim, which fails if another worker
-   * took the item meanwhile (ask again).  An item with a probe is marked
-   * running by its claim, in the same write: from then on a run that
-   * finds it so asks the target whether it committed; *it keeps the
-   * status it had before, which says whether to ask now. */
-  p = st_prep(j->db, "SELECT seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status FROM item WHERE job = ?"
-              " AND phase = ? AND status IN ('todo', 'running') AND coalesce(wave, seq) = ? AND (worker IS NULL OR worker = ?)"
-              " ORDER BY seq LIMIT 1", "iiit", j->id, phase, wave, j->zWorker);
-  if (!p) return -2;
-  if (sqlite3_step(p) == SQLITE_ROW) {
-    it->seq = sqlite3_column_int64(p, 0);
-    it->phase = sqlite3_column_int(p, 1);
-    it->zKind = xstrdup((const char *)sqlite3_column_text(p, 2));
-    it->zName = xstrdup((const char *)sqlite3_column_text(p, 3));
-    it->tbl = sqlite3_column_int64(p, 4);
-    it->zDdl = xstrdup((const char *)sqlite3_column_text(p, 5));
-    it->zProbe = xstrdup((const char *)sqlite3_column_text(p, 6));
-    it->zStatus = xstrdup((const char *)sqlite3_column_text(p, 7));
-  }
-  sqlite3_finalize(p);
-  if (!it->zKind) return g_err.bSet ? -2 : -1;
-  if (!st_run(j->db, "UPDATE item SET worker = ?, status = CASE WHEN probe IS NULL THEN status ELSE 'running' END"
-              " WHERE job = ? AND seq = ? AND status IN ('todo', 'running') AND (worker IS NULL OR worker = ?)", "tiit",
-              j->zWorker, j->id, it->seq,
-              j->zWorker))
-    return -2;
-  if (sqlite3_changes(j->db) == 1) return 1;
-  eng_item_free(it); /* another worker was faster */
-  return -1;
+  it->bEarly = false;
+  int got = eng_claim_in(j, it, phase, wave);
+  /* A worker that post-data leaves idle (one big index, or items that run
+   * one at a time) checks a copied table meanwhile: a check needs only
+   * the table's rows, all copied before post-data began. */
+  if (got != -1 || phase != PH_POSTDATA) return got;
+  wave = st_int(j->db, -1, "SELECT coalesce(wave, seq) FROM item WHERE job = ? AND phase = ? AND kind = 'vtable'"
+                " AND status IN ('todo', 'running') AND (worker IS NULL OR worker = ?) ORDER BY seq LIMIT 1", "iit", j->id,
+                (sqlite3_int64)PH_VERIFY, j->zWorker);
+  if (wave < 0) return g_err.bSet ? -2 : -1;
+  it->bEarly = true;
+  got = eng_claim_in(j, it, PH_VERIFY, wave);
+  if (got != 1) it->bEarly = false;
+  return got;
 }
 
 /* Forgets the claims of unfinished items: those of a previous run (whose
@@ -4805,7 +4830,7 @@ static int eng_items(Job *j) {
       continue;
     }
     double t0 = now();
-    bool ok = got == 1 && (it.phase == j->phase || eng_enter_phase(j, it.phase)) && run_item(j, &it);
+    bool ok = got == 1 && (it.phase == j->phase || it.bEarly || eng_enter_phase(j, it.phase)) && run_item(j, &it);
     if (ok && g_bVerbose) note("%s: %s in %.2f s (worker %s)", azPhase[it.phase], it.zName, now() - t0, j->zWorker);
     eng_item_free(&it);
     if (ok) {

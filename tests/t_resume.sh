@@ -355,7 +355,9 @@ test_connection_fault() {
         "plan:1:term-src,schema:2:term-dst,data:2:term-src,data:5:term-dst,postdata:2:term-src,postdata:4:term-dst,verify:2:term-dst,verify:5:term-src" \
         "schema:5:term-src,data:1:term-dst,data:9:term-src,postdata:7:term-dst,verify:1:term-src,verify:9:term-dst"; do
         tgt=$(new_db dst)
-        run_cmd env CLONEBOX_TEST_FAULT="$spec" timeout -k 5 120 "$CLONEBOX_BIN" clone --source "$src_conn" \
+        # one worker, so that each phase's fault points are counted in that phase (with more, an idle
+        # worker checks tables while post-data runs)
+        run_cmd env CLONEBOX_TEST_FAULT="$spec" timeout -k 5 120 "$CLONEBOX_BIN" clone --jobs 1 --source "$src_conn" \
             --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/state-$tgt.db"
         assert_eq 0 "$LAST_RC" "clone must survive terminated connections in a single invocation ($spec)"
         assert_contains "$LAST_OUT" "RESULT: PASS"
@@ -364,6 +366,18 @@ test_connection_fault() {
         assert_contains "$LAST_ERR" "retrying" "stderr should say it is retrying"
         assert_tables_equal src "$db" dst "$tgt" public.background_tasks
     done
+    # the same with three workers: each retries its own sessions; where the faults land depends on which
+    # worker reaches a checkpoint first
+    tgt=$(new_db dst)
+    spec="schema:2:term-dst,data:2:term-src,data:5:term-dst,postdata:3:term-src,postdata:6:term-dst"
+    run_cmd env CLONEBOX_TEST_FAULT="$spec" timeout -k 5 120 "$CLONEBOX_BIN" clone --jobs 3 --source "$src_conn" \
+        --target "$(pg_url dst "$tgt")" --state "$TEST_TMP/state-jobs3.db"
+    assert_eq 0 "$LAST_RC" "clone --jobs 3 must survive terminated connections"
+    assert_contains "$LAST_OUT" "RESULT: PASS"
+    n=$(printf '%s\n' "$LAST_ERR" | grep -c "test fault at" || true)
+    [ "$n" -ge 3 ] || _fail "only $n fault points were reached with three workers"
+    assert_contains "$LAST_ERR" "retrying"
+    assert_tables_equal src "$db" dst "$tgt" public.background_tasks
 }
 
 # _restart_at_pauses SERVER PID: while clonebox (PID) runs, restart SERVER

@@ -108,7 +108,8 @@ _steps_until_verify() {
     local i rc
     cb start --source "$1" --target "$2" --state "$3" >/dev/null
     for i in $(seq 1 400); do
-        rc=0; cb step --budget 1ms --state "$3" >/dev/null 2>&1 || rc=$?
+        # one worker: with more, an idle one checks copied tables while post-data runs
+        rc=0; cb step --jobs 1 --budget 1ms --state "$3" >/dev/null 2>&1 || rc=$?
         [ "$rc" = 75 ] || _fail "step exited $rc before verification"
         [ "$(sqlite3 "$3" "SELECT min(phase) FROM item WHERE status NOT IN ('done', 'excluded')")" = 5 ] && return 0
     done
