@@ -4494,6 +4494,9 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
   fmt_bar(zBar, 40, nCopied, nTotal);
   printf("  rows  [%s] %.0f/%.0f  %.0f rows/s  ETA %s\n", zBar, nCopied, nTotal, rate, zEta);
   if (sqlite3_column_text(p, 3)) printf("  now: %s\n", sqlite3_column_text(p, 3));
+  char *zHeld = st_text(db, "SELECT group_concat(value, ', ') FROM json_each(?, '$.working_on')", "t", zJson);
+  if (zHeld && strcmp(zStatus, "running") == 0) printf("  workers hold: %s\n", zHeld); /* several at once */
+  free(zHeld);
   printf("  last update %s ago\n", zAgo);
   if (strcmp(zStatus, "stale") == 0)
     printf("  WARNING: no heartbeat for %s; the runner is probably dead. Run the same clone command to resume.\n", zAgo);
