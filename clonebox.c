@@ -36,7 +36,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <sys/file.h>
@@ -3321,10 +3320,11 @@ static PGconn *run_dst(Job *j) {
    * else is written.  Any other holder is a live runner: wait up to
    * --wait (default 10 s) for it, then report it busy. */
   char *zDead = j->id ? st_text(j->db, "SELECT lock_backend FROM job WHERE id = ?", "i", j->id) : NULL;
-  if (zDead && strchr(zDead, ',')) {
+  if (zDead && zDead[0]) {
     const char *az[1] = {zDead};
     PGresult *r = db_query(j->dst, "SELECT count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid, 5000))"
                            " FROM pg_catalog.pg_stat_activity a WHERE a.pid <> pg_catalog.pg_backend_pid()"
+                           " AND a.usename = current_user" /* a role may end its own sessions */
                            " AND a.pid || '/' || a.backend_start = ANY (pg_catalog.string_to_array($1, ','))", 1, az,
                            "ending the target sessions of a runner that is gone");
     if (r && atoi(PQgetvalue(r, 0, 0)) > 0)
@@ -3335,6 +3335,7 @@ static PGconn *run_dst(Job *j) {
       return NULL;
     }
   }
+  free(zDead);
   static const char zHolderSql[] =
       "SELECT a.pid, a.pid || '/' || a.backend_start, format('backend pid %s, application %s, from %s, connected since %s',"
       " a.pid, a.application_name, coalesce(host(a.client_addr), 'local socket'), date_trunc('second', a.backend_start))"
@@ -3351,8 +3352,8 @@ static PGconn *run_dst(Job *j) {
     if (bLocked || g_err.bSet) break;
     PGresult *r = db_query(j->dst, zHolderSql, 0, NULL, "locking the target");
     if (!r) break;
-    bool bDead = PQntuples(r) > 0 && ((zDead && strcmp(PQgetvalue(r, 0, 1), zDead) == 0) || /* one session */
-                                      strcmp(PQgetvalue(r, 0, 1), j->zLockBackend) == 0);
+    /* our own earlier session (before a reconnect) may hold it still */
+    bool bDead = PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 1), j->zLockBackend) == 0;
     if (PQntuples(r) > 0) snprintf(zWho, sizeof zWho, "%s", PQgetvalue(r, 0, 2));
     if (bDead) {
       const char *az[1] = {PQgetvalue(r, 0, 0)};
@@ -3360,10 +3361,8 @@ static PGconn *run_dst(Job *j) {
                                   NULL, 0);
       bool bEnded = PQresultStatus(rt) == PGRES_TUPLES_OK && PQgetvalue(rt, 0, 0)[0] == 't';
       PQclear(rt);
-      if (bEnded) note("ended the target session of a runner that is gone (%s)", zWho);
-      free(zDead);
-      zDead = NULL; /* once */
-      j->zLockBackend[0] = '\0';
+      if (bEnded) note("ended this runner's earlier target session (%s)", zWho);
+      j->zLockBackend[0] = '\0'; /* once */
       PQclear(r);
       continue;
     }
@@ -3374,7 +3373,6 @@ static PGconn *run_dst(Job *j) {
     struct timespec ts = {0, 250 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
-  free(zDead);
   if (bLocked) { /* remember our session, for the next runner should this one die */
     char *z = db_scalar(j->dst, zMeSql, 0, NULL, "locking the target");
     snprintf(j->zLockBackend, sizeof j->zLockBackend, "%s", z ? z : "");
@@ -4534,9 +4532,9 @@ static void eng_item_free(Item *it) {
 }
 
 /* Claims the first free item of wave (phase, wave) for this thread (only
- * a table's check when it->bEarly); 1, or -1 when there is none now, or -2
+ * a table's check when bChecks); 1, or -1 when there is none now, or -2
  * after an error. */
-static int eng_claim_in(Job *j, Item *it, sqlite3_int64 phase, sqlite3_int64 wave) {
+static int eng_claim_in(Job *j, Item *it, sqlite3_int64 phase, sqlite3_int64 wave, bool bChecks) {
   sqlite3_stmt *p;
   /* Its first free item, then the claim, which fails if another worker
    * took the item meanwhile (ask again).  An item with a probe is marked
@@ -4545,8 +4543,8 @@ static int eng_claim_in(Job *j, Item *it, sqlite3_int64 phase, sqlite3_int64 wav
    * status it had before, which says whether to ask now. */
   p = st_prep(j->db, "SELECT seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status FROM item WHERE job = ?"
               " AND phase = ? AND status IN ('todo', 'running') AND coalesce(wave, seq) = ? AND (worker IS NULL OR worker = ?)"
-              " AND (phase <> ? OR kind = 'vtable') ORDER BY seq LIMIT 1", "iiiti", j->id, phase, wave, j->zWorker,
-              (sqlite3_int64)(it->bEarly ? PH_VERIFY : -1));
+              " AND (NOT ? OR kind = 'vtable') ORDER BY seq LIMIT 1", "iiiti", j->id, phase, wave, j->zWorker,
+              (sqlite3_int64)bChecks);
   if (!p) return -2;
   if (sqlite3_step(p) == SQLITE_ROW) {
     it->seq = sqlite3_column_int64(p, 0);
@@ -4566,9 +4564,7 @@ static int eng_claim_in(Job *j, Item *it, sqlite3_int64 phase, sqlite3_int64 wav
               j->zWorker))
     return -2;
   if (sqlite3_changes(j->db) == 1) return 1;
-  bool bEarly = it->bEarly;
   eng_item_free(it); /* another worker was faster */
-  it->bEarly = bEarly;
   return -1;
 }
 
@@ -4594,8 +4590,7 @@ static int eng_claim(Job *j, Item *it) {
   }
   sqlite3_finalize(p);
   if (phase < 0) return g_err.bSet ? -2 : 0;
-  it->bEarly = false;
-  int got = eng_claim_in(j, it, phase, wave);
+  int got = eng_claim_in(j, it, phase, wave, false);
   /* A worker that post-data leaves idle (one big index, or items that run
    * one at a time) checks a copied table meanwhile: a check needs only
    * the table's rows, all copied before post-data began. */
@@ -4604,9 +4599,8 @@ static int eng_claim(Job *j, Item *it) {
                 " AND status IN ('todo', 'running') AND (worker IS NULL OR worker = ?) ORDER BY seq LIMIT 1", "iit", j->id,
                 (sqlite3_int64)PH_VERIFY, j->zWorker);
   if (wave < 0) return g_err.bSet ? -2 : -1;
-  it->bEarly = true;
-  got = eng_claim_in(j, it, PH_VERIFY, wave);
-  if (got != 1) it->bEarly = false;
+  got = eng_claim_in(j, it, PH_VERIFY, wave, true);
+  it->bEarly = got == 1;
   return got;
 }
 
