@@ -107,6 +107,13 @@ static const char *const azSelKey[SEL_N] = {
     "schema", "exclude_schema", "table", "table_and_children", "exclude_table", "exclude_table_and_children",
     "exclude_table_data", "exclude_table_data_and_children"};
 
+/* One --table of `copy`: a source table, the rows to copy (--where, an
+ * SQL condition; NULL: all) and the target table (--into; NULL: the same
+ * name).  Strings borrowed from argv. */
+typedef struct CopySpec {
+  const char *zTable, *zWhere, *zInto;
+} CopySpec;
+
 /* Everything the command line said.  Strings are borrowed from argv/env. */
 typedef struct Options {
   const char *zCmd;      /* subcommand: clone, verify, status, jobs */
@@ -139,6 +146,11 @@ typedef struct Options {
   double wait;           /* seconds to wait for a live runner holding the job, 0 = none */
   double retryFor;       /* seconds to keep reconnecting after a lost connection */
   int nJobs;             /* --jobs: worker threads (0: the default, eng_default_jobs()) */
+  CopySpec *aCopy;       /* copy: each --table with its --where and --into; array free() */
+  int nCopy;
+  const char *zConflict; /* copy --conflict: error (default), skip, update or replace */
+  const char *zLabel;    /* --label: who started the job, shown by status and jobs */
+  const char *zOnDone;   /* --on-done CMD: run by /bin/sh when the job ends */
 } Options;
 
 /* A running job as one thread sees it: the runner's (which holds the
@@ -160,6 +172,7 @@ typedef struct Job {
   char zSnapshot[64];   /* its id (pg_export_snapshot) */
   bool bSnapshot;       /* snap holds the snapshot this run's copies read in */
   bool bVerifyOnly;     /* stand-alone `verify`: no DDL, no copy */
+  bool bPartial;        /* a copy job: rows of some tables into existing ones, no DDL */
   bool bLockTarget;     /* this runner holds the lease: fence the target too */
   bool bDeclined;       /* the user answered no to --clean's question */
   int phase;            /* PH_* of the item being run */
@@ -773,8 +786,8 @@ done:
 
 /* The schema, one statement per entry; PRAGMA user_version tells its
  * revision (ST_VERSION; st_open migrates older ones, refuses newer). */
-#define ST_VERSION 5
-#define ST_VERSION_TEXT "5"
+#define ST_VERSION 6
+#define ST_VERSION_TEXT "6"
 static const char *const azStSchema[] = {
     "CREATE TABLE IF NOT EXISTS job("
     " id INTEGER PRIMARY KEY,"
@@ -794,7 +807,9 @@ static const char *const azStSchema[] = {
     " error TEXT,"                     /* last error, one line */
     " result TEXT,"                    /* PASS or FAIL once verified */
     " report TEXT,"                    /* JSON report once verified */
-    " lock_backend TEXT)",             /* pid/backend_start of the runner's target sessions, comma-separated: the lock's, then its workers' */
+    " lock_backend TEXT,"              /* pid/backend_start of the runner's target sessions, comma-separated: the lock's, then its workers' */
+    " kind TEXT NOT NULL DEFAULT 'clone'," /* clone, or copy (rows of some tables into existing ones) */
+    " started_by TEXT)",               /* --label, else user@host of the command that created it */
     "CREATE INDEX IF NOT EXISTS job_ends ON job(src_id, dst_id)",
     "CREATE TABLE IF NOT EXISTS item("
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
@@ -838,6 +853,13 @@ static const char *const azStSchema[] = {
     " src_rows INTEGER, src_sum TEXT," /* checksum so far (to vkey), then whole */
     " dst_rows INTEGER, dst_sum TEXT,"
     " verdict TEXT,"                   /* ok, diff, excluded */
+    /* a copy job's table (copy): */
+    " where_sql TEXT,"                 /* the rows: --where, an SQL condition (clone: NULL, every row) */
+    " into_qname TEXT,"                /* the target table (--into), quoted */
+    " into_from TEXT,"                 /* how the target's rows are read: ONLY "s"."t", or "s"."t" when partitioned */
+    " conflict TEXT,"                  /* --conflict: error, skip, update, replace */
+    " conflict_sql TEXT,"              /* skip, update: the INSERT's ON CONFLICT clause, made from the target's primary key */
+    " pending TEXT,"                   /* JSON: a chunk sent and not yet known committed (xid) and its checkpoint */
     " PRIMARY KEY(job, id))",
     "CREATE TABLE IF NOT EXISTS vobj("    /* verification inventory */
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
@@ -996,7 +1018,9 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
    * tbl.copy_format (text COPY for types without binary I/O), 1-3 lack
    * tbl.copy_rows and copy_sum (a job begun without them verifies both
    * sides, as it did), snap_writes and verify_writes, 1-4 lack item.wave
-   * (a job planned without it runs one item at a time) and item.worker. */
+   * (a job planned without it runs one item at a time) and item.worker,
+   * 1-5 lack job.kind (every older job is a clone), job.started_by and
+   * the copy job's columns of tbl. */
   if ((version == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) ||
       (version >= 1 && version <= 2 && (!st_run(db, "ALTER TABLE job ADD COLUMN lock_backend TEXT", NULL) ||
                                         !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_format TEXT", NULL))) ||
@@ -1005,7 +1029,14 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
                                         !st_run(db, "ALTER TABLE tbl ADD COLUMN snap_writes INTEGER", NULL) ||
                                         !st_run(db, "ALTER TABLE tbl ADD COLUMN verify_writes INTEGER", NULL))) ||
       (version >= 1 && version <= 4 && (!st_run(db, "ALTER TABLE item ADD COLUMN wave INTEGER", NULL) ||
-                                        !st_run(db, "ALTER TABLE item ADD COLUMN worker TEXT", NULL)))) {
+                                        !st_run(db, "ALTER TABLE item ADD COLUMN worker TEXT", NULL))) ||
+      (version >= 1 && version <= 5 &&
+       sqlite3_exec(db, "ALTER TABLE job ADD COLUMN kind TEXT NOT NULL DEFAULT 'clone';"
+                    " ALTER TABLE job ADD COLUMN started_by TEXT;"
+                    " ALTER TABLE tbl ADD COLUMN where_sql TEXT; ALTER TABLE tbl ADD COLUMN into_qname TEXT;"
+                    " ALTER TABLE tbl ADD COLUMN into_from TEXT; ALTER TABLE tbl ADD COLUMN conflict TEXT;"
+                    " ALTER TABLE tbl ADD COLUMN conflict_sql TEXT; ALTER TABLE tbl ADD COLUMN pending TEXT",
+                    NULL, NULL, NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db)))) {
     sqlite3_close(db);
     return NULL;
   }
@@ -2673,6 +2704,166 @@ static bool cat_plan_tables(Job *j) {
   return ok;
 }
 
+/* A copy job's source table, as JSON of its columns for zCopyTargetSql:
+ * $1 its oid. */
+static const char zCopyColsSql[] =
+    "SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod),"
+    " 'gen', a.attgenerated <> '') ORDER BY a.attnum), '[]') FROM pg_catalog.pg_attribute a"
+    " WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped";
+
+/* A copy job's target table, checked against its source's columns before
+ * anything is written.  $1 its name (as the user wrote it, or the source's
+ * quoted name), $2 the source's columns (zCopyColsSql), $3 --conflict.
+ * One row if it exists: quoted name, relkind, what differs (NULL if
+ * nothing), the privileges this role lacks for that mode (NULL if none),
+ * and the INSERT's ON CONFLICT clause (skip; update, from the target's
+ * primary key: NULL if it has none). */
+static const char zCopyTargetSql[] =
+    "WITH c AS (SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS q, c.relkind FROM pg_catalog.pg_class c"
+    "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind IN ('r', 'p')),"
+    " s AS (SELECT * FROM pg_catalog.json_to_recordset($2::json) AS x(name text, type text, gen bool)),"
+    " d AS (SELECT a.attname::text AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,"
+    "  a.attgenerated <> '' AS gen, a.attnotnull AND NOT a.atthasdef AS req"
+    "  FROM pg_catalog.pg_attribute a JOIN c ON a.attrelid = c.oid WHERE a.attnum > 0 AND NOT a.attisdropped),"
+    " pk AS (SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols FROM c"
+    "  JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary"
+    "  CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)"
+    "  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum)"
+    " SELECT c.q, c.relkind,"
+    "  (SELECT string_agg(p, '; ') FROM ("
+    "   SELECT format('column %I is missing on the target', s.name) AS p FROM s"
+    "    WHERE NOT s.gen AND NOT EXISTS (SELECT 1 FROM d WHERE d.name = s.name)"
+    "   UNION ALL SELECT format('column %I is %s on the source but %s on the target', s.name, s.type, d.type)"
+    "    FROM s JOIN d USING (name) WHERE NOT s.gen AND s.type <> d.type"
+    "   UNION ALL SELECT format('column %I is generated on the target but not on the source', s.name)"
+    "    FROM s JOIN d USING (name) WHERE d.gen AND NOT s.gen"
+    "   UNION ALL SELECT format('column %I is generated on the source (its values are not copied) but not on the target',"
+    "    s.name) FROM s JOIN d USING (name) WHERE s.gen AND NOT d.gen"
+    "   UNION ALL SELECT format('column %I of the target is NOT NULL without a default, and the source has no such column',"
+    "    d.name) FROM d WHERE d.req AND NOT d.gen AND NOT EXISTS (SELECT 1 FROM s WHERE s.name = d.name AND NOT s.gen)) x),"
+    "  (SELECT string_agg(p, ', ') FROM unnest(ARRAY['INSERT'] || CASE $3 WHEN 'replace' THEN ARRAY['DELETE']"
+    "   WHEN 'update' THEN ARRAY['UPDATE'] ELSE '{}' END) p WHERE NOT pg_catalog.has_table_privilege(c.oid, p)),"
+    "  CASE $3 WHEN 'skip' THEN 'ON CONFLICT DO NOTHING' WHEN 'update' THEN"
+    "   (SELECT format('ON CONFLICT (%s) DO ', (SELECT string_agg(format('%I', x), ', ') FROM unnest(pk.cols) x)) ||"
+    "    coalesce('UPDATE SET ' || (SELECT string_agg(format('%I = EXCLUDED.%I', s.name, s.name), ', ') FROM s"
+    "    WHERE NOT s.gen AND s.name <> ALL (pk.cols)), 'NOTHING') FROM pk WHERE pk.cols IS NOT NULL) END"
+    " FROM c";
+
+/* The plan of a copy job (clonebox copy): one table row, copy and check
+ * item per --table, from the job's stored options.  Everything that could
+ * stop the copy is checked here, before anything is written: the source
+ * table, its --where on both servers (EXPLAIN: parsed and planned, not
+ * run), the target table, its columns, this role's privileges on it and,
+ * for --conflict update, its primary key. */
+static bool cat_plan_copy(Job *j) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT json_extract(value, '$.table'), coalesce(json_extract(value, '$.where'), 'true'),"
+                            " json_extract(value, '$.into'), json_extract(o.options, '$.conflict')"
+                            " FROM job o, json_each(o.options, '$.tables') WHERE o.id = ? ORDER BY key", "i", j->id);
+  bool ok = p != NULL;
+  PQExpBuffer q = createPQExpBuffer();
+  for (sqlite3_int64 id = 1; ok && sqlite3_step(p) == SQLITE_ROW; id++) {
+    const char *zTable = st_col(p, 0), *zWhere = st_col(p, 1), *zInto = (const char *)sqlite3_column_text(p, 2);
+    const char *zConflict = st_col(p, 3);
+    char zWhat[600];
+    snprintf(zWhat, sizeof zWhat, "planning the copy of %s", zTable);
+    const char *az[3] = {zTable};
+    char *zOid = db_scalar(j->src, "SELECT c.oid FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)"
+                           " AND c.relkind IN ('r', 'p')", 1, az, zWhat);
+    if (!zOid) {
+      ok = g_err.bSet ? false : fail(EXIT_USAGE, "copy: the source has no table %s; nothing was written. Hint: name it "
+                                     "as schema.table, quoted as in SQL where needed", zTable);
+      break;
+    }
+    resetPQExpBuffer(q);
+    appendPQExpBuffer(q, "SELECT * FROM (%s) t WHERE t.oid = $1::oid", zTablesSql);
+    az[0] = zOid;
+    PGresult *rs = db_query(j->src, q->data, 1, az, zWhat);
+    char *zCols = rs ? db_scalar(j->src, zCopyColsSql, 1, az, zWhat) : NULL;
+    PGresult *rd = NULL;
+    if (!zCols || PQntuples(rs) != 1) {
+      ok = g_err.bSet ? false : fail(EXIT_USAGE, "copy: table %s is not one clonebox copies (a system table?)", zTable);
+      goto next;
+    }
+    const char *zQ = PQgetvalue(rs, 0, 3);
+    if (strcmp(PQgetvalue(rs, 0, 2), "background_tasks") == 0) {
+      ok = fail(EXIT_USAGE, "copy: rows of %s are never copied (background_tasks may hold connection strings with "
+                "passwords)", zQ);
+      goto next;
+    }
+    if (PQgetvalue(rs, 0, 11)[0] != 't') {
+      ok = fail(EXIT_FAILED, "copy: the source role %s may not read table %s (no SELECT privilege); nothing was written. "
+                "Hint: GRANT SELECT ON %s TO %s", PQuser(j->src), zQ, zQ, PQuser(j->src));
+      goto next;
+    }
+    az[0] = zInto ? zInto : zQ;
+    az[1] = zCols;
+    az[2] = zConflict;
+    rd = db_query(j->dst, zCopyTargetSql, 3, az, zWhat);
+    if (!rd) {
+      ok = false;
+      goto next;
+    }
+    if (PQntuples(rd) != 1) {
+      ok = fail(EXIT_USAGE, "copy: the target has no table %s, and copy writes into existing tables; nothing was written. "
+                "Hint: create it first, say with clonebox clone -t '%s' --exclude-table-data '%s'", az[0], zQ, zQ);
+      goto next;
+    }
+    const char *zIntoQ = PQgetvalue(rd, 0, 0);
+    if (!PQgetisnull(rd, 0, 2)) {
+      ok = fail(EXIT_USAGE, "copy: target table %s does not match source table %s: %s; nothing was written. Hint: align "
+                "the target's columns (names, types, generated) with the source's", zIntoQ, zQ, PQgetvalue(rd, 0, 2));
+      goto next;
+    }
+    if (!PQgetisnull(rd, 0, 3)) {
+      ok = fail(EXIT_FAILED, "copy: the target role %s lacks %s on %s (needed by --conflict %s); nothing was written. "
+                "Hint: GRANT %s ON %s TO %s", PQuser(j->dst), PQgetvalue(rd, 0, 3), zIntoQ, zConflict,
+                PQgetvalue(rd, 0, 3), zIntoQ, PQuser(j->dst));
+      goto next;
+    }
+    if (strcmp(zConflict, "update") == 0 && PQgetisnull(rd, 0, 4)) {
+      ok = fail(EXIT_USAGE, "copy: --conflict update needs a primary key on target table %s, and it has none; nothing "
+                "was written. Hint: --conflict replace or skip", zIntoQ);
+      goto next;
+    }
+    /* --where: parsed and planned by each server, not run (EXPLAIN) */
+    for (int side = 0; ok && side < 2; side++) {
+      PGconn *conn = side ? j->dst : j->src;
+      resetPQExpBuffer(q);
+      appendPQExpBuffer(q, "EXPLAIN (COSTS OFF) SELECT 1 FROM %s WHERE (%s\n)", side ? zIntoQ : zQ, zWhere);
+      PGresult *re = PQexecParams(conn, q->data, 0, NULL, NULL, NULL, NULL, 0);
+      if (PQresultStatus(re) != PGRES_TUPLES_OK) {
+        char zW[700];
+        snprintf(zW, sizeof zW, "copy: --where '%s' on the %s's table %s (nothing was written)", zWhere,
+                 side ? "target" : "source", side ? zIntoQ : zQ);
+        ok = db_fail(conn, re, zW);
+      }
+      PQclear(re);
+    }
+    bool bPartitioned = PQgetvalue(rd, 0, 1)[0] == 'p';
+    ok = ok && st_run(j->db,
+                      "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, copy_cols, all_cols, mode,"
+                      " rows_est, key_cols, key_types, key_expr, copy_format, where_sql, into_qname, into_from, conflict,"
+                      " conflict_sql) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'copy', ?, nullif(?, ''), nullif(?, ''),"
+                      " nullif(?, ''), ?, ?, ?, ?, ?, ?)",
+                      "iiitttttti" "tttttttt" "t", j->id, id, (sqlite3_int64)atoll(zOid), PQgetvalue(rs, 0, 1),
+                      PQgetvalue(rs, 0, 2), zQ, PQgetvalue(rs, 0, 4), PQgetvalue(rs, 0, 5), PQgetvalue(rs, 0, 5),
+                      (sqlite3_int64)atoll(PQgetvalue(rs, 0, 7)), PQgetvalue(rs, 0, 8), PQgetvalue(rs, 0, 9),
+                      PQgetvalue(rs, 0, 10), PQgetvalue(rs, 0, 12)[0] == 't' ? "binary" : "text", zWhere, zIntoQ,
+                      bPartitioned ? zIntoQ : NULL, zConflict, PQgetisnull(rd, 0, 4) ? NULL : PQgetvalue(rd, 0, 4));
+    ok = ok && (bPartitioned || st_run(j->db, "UPDATE tbl SET into_from = 'ONLY ' || into_qname WHERE job = ? AND id = ?",
+                                       "ii", j->id, id));
+  next:
+    free(zOid);
+    free(zCols);
+    PQclear(rs);
+    PQclear(rd);
+  }
+  destroyPQExpBuffer(q);
+  sqlite3_finalize(p);
+  return ok && !g_err.bSet;
+}
+
 static int cat_keycmp(const void *a, const void *b, void *pRes) {
   return strcmp(PQgetvalue(pRes, *(const int *)a, 0), PQgetvalue(pRes, *(const int *)b, 0));
 }
@@ -3029,7 +3220,8 @@ static bool cat_plan_unsupported_post(Job *j) {
  * item per such table, and the schema inventory comparison. */
 static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
   bool bNone = j->pOpt->zVerify && strcmp(j->pOpt->zVerify, "none") == 0; /* --verify none */
-  sqlite3_stmt *p = st_prep(j->db, "SELECT id, qname FROM tbl WHERE job = ? AND mode = 'copy'"
+  sqlite3_stmt *p = st_prep(j->db, "SELECT id, qname || coalesce(' -> ' || nullif(into_qname, qname), '')"
+                            " || coalesce(' WHERE ' || where_sql, '') FROM tbl WHERE job = ? AND mode = 'copy'"
                             " ORDER BY rows_est DESC, id", "i", j->id);
   if (!p) return false;
   bool ok = true;
@@ -3047,7 +3239,7 @@ static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
   sqlite3_finalize(p);
   /* Large objects: one copy item, checkpointed by oid in a tbl row of
    * their own (mode lo); the inventory verifies each of them. */
-  char *zCount = ok && !j->bVerifyOnly ? db_scalar(j->src, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", 0,
+  char *zCount = ok && !j->bVerifyOnly && !j->bPartial ? db_scalar(j->src, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", 0,
                                                    NULL, "counting the source's large objects") : NULL;
   if (zCount && atoll(zCount) > 0) {
     sqlite3_int64 id = st_int(j->db, 0, "SELECT coalesce(max(id), 0) + 1 FROM tbl WHERE job = ?", "i", j->id);
@@ -3057,7 +3249,7 @@ static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
          cat_add_item(j, pSeq, PH_DATA, "large objects", "copy large objects", id, 0, 0, NULL, NULL, "todo", NULL);
   }
   free(zCount);
-  return ok && !g_err.bSet && (bNone || cat_add_item(j, pSeq, PH_VERIFY, "vobjects", "compare schema objects", 0, 0, 0,
+  return ok && !g_err.bSet && (bNone || j->bPartial || cat_add_item(j, pSeq, PH_VERIFY, "vobjects", "compare schema objects", 0, 0, 0,
                                                      NULL, NULL, "todo", NULL));
 }
 
@@ -3177,9 +3369,10 @@ static bool cat_plan(Job *j) {
             st_begin(j->db) &&
             st_run(j->db, "DELETE FROM item WHERE job = ?", "i", j->id) &&
             st_run(j->db, "DELETE FROM tbl WHERE job = ?", "i", j->id) &&
-            cat_plan_tables(j) &&
-            (j->bVerifyOnly || (cat_plan_nodes(j, &seq) && cat_plan_post(j, &seq) && cat_plan_unsupported_post(j))) &&
-            cat_plan_subscriptions(j, &seq) &&
+            (j->bPartial ? cat_plan_copy(j) : cat_plan_tables(j)) &&
+            (j->bVerifyOnly || j->bPartial ||
+             (cat_plan_nodes(j, &seq) && cat_plan_post(j, &seq) && cat_plan_unsupported_post(j))) &&
+            (j->bPartial || cat_plan_subscriptions(j, &seq)) &&
             cat_plan_data_verify(j, &seq) &&
             /* every copy (and the large objects) at once; every check too */
             st_run(j->db, "UPDATE item SET wave = (SELECT min(seq) FROM item WHERE job = ?1 AND phase = ?2)"
@@ -3188,7 +3381,7 @@ static bool cat_plan(Job *j) {
                    " WHERE job = ?1 AND phase = ?2", "ii", j->id, (sqlite3_int64)PH_VERIFY) &&
             (!j->pOpt->bClean || j->bVerifyOnly || (cat_plan_clean(j) && cat_confirm_clean(j))) &&
             st_run(j->db, "UPDATE job SET phase = ? WHERE id = ?", "ti",
-                   azPhase[j->bVerifyOnly ? PH_VERIFY : PH_ENUMS], j->id) &&
+                   azPhase[j->bVerifyOnly ? PH_VERIFY : j->bPartial ? PH_DATA : PH_ENUMS], j->id) &&
             st_commit(j->db);
   if (!ok) st_rollback(j->db);
   PGresult *r = PQexec(j->src, "COMMIT");
@@ -3499,22 +3692,35 @@ typedef struct TblInfo {
   sqlite3_int64 nDone;  /* rows committed on the target so far */
   RowSum copy;          /* checksum of the rows the copy streamed, to zLastKey */
   bool bCopySum;        /* copy holds one (the job copied the table with it) */
+  char *zSrcFrom;       /* the source's rows in a FROM: ONLY "s"."t" (a partitioned table of a copy job: "s"."t") */
+  /* a copy job's table (NULL in a clone): */
+  char *zFilter;        /* --where, parenthesised: (CONDITION) */
+  char *zInto;          /* the target table, quoted */
+  char *zIntoFrom;      /* its rows in a FROM */
+  char *zConflict;      /* error, skip, update, replace */
+  char *zConflictSql;   /* skip, update: ON CONFLICT ... */
+  char *zPending;       /* JSON: a chunk sent, not known to be committed (run_pending) */
 } TblInfo;
 
 static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
   sqlite3_stmt *p = st_prep(j->db, "SELECT qname, copy_cols, all_cols, key_cols, key_types, last_key, status, key_expr,"
+                            " CASE WHEN relkind = 'p' AND where_sql IS NOT NULL THEN '' ELSE 'ONLY ' END || qname,"
+                            " '(' || where_sql || char(10) || ')', into_qname, into_from, conflict, conflict_sql, pending,"
                             " coalesce(rows_total, -1), rows_copied, coalesce(copy_format, 'binary'), copy_rows, copy_sum"
                             " FROM tbl WHERE job = ? AND id = ?", "ii", j->id, id);
   if (!p) return false;
   bool ok = sqlite3_step(p) == SQLITE_ROW;
   if (ok) {
-    char **az[] = {&t->zQname, &t->zCopyCols, &t->zAllCols, &t->zKeyCols, &t->zKeyTypes, &t->zLastKey, &t->zStatus, &t->zKeyExpr};
-    for (int i = 0; i < 8; i++) *az[i] = xstrdup((const char *)sqlite3_column_text(p, i));
-    t->nTotal = sqlite3_column_int64(p, 8);
-    t->nDone = sqlite3_column_int64(p, 9);
-    t->zFormat = xstrdup((const char *)sqlite3_column_text(p, 10));
-    t->bCopySum = sqlite3_column_type(p, 11) != SQLITE_NULL;
-    sum_parse(&t->copy, sqlite3_column_int64(p, 11), (const char *)sqlite3_column_text(p, 12));
+    char **az[] = {&t->zQname,   &t->zCopyCols, &t->zAllCols, &t->zKeyCols,  &t->zKeyTypes,     &t->zLastKey,
+                   &t->zStatus,  &t->zKeyExpr,  &t->zSrcFrom, &t->zFilter,   &t->zInto,         &t->zIntoFrom,
+                   &t->zConflict, &t->zConflictSql, &t->zPending};
+    int n = (int)(sizeof az / sizeof *az);
+    for (int i = 0; i < n; i++) *az[i] = xstrdup((const char *)sqlite3_column_text(p, i));
+    t->nTotal = sqlite3_column_int64(p, n);
+    t->nDone = sqlite3_column_int64(p, n + 1);
+    t->zFormat = xstrdup((const char *)sqlite3_column_text(p, n + 2));
+    t->bCopySum = sqlite3_column_type(p, n + 3) != SQLITE_NULL;
+    sum_parse(&t->copy, sqlite3_column_int64(p, n + 3), (const char *)sqlite3_column_text(p, n + 4));
   } else {
     fail(EXIT_FAILED, "state file: table %lld of job %lld is missing", (long long)id, (long long)j->id);
   }
@@ -3523,8 +3729,9 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
 }
 
 static void run_tbl_free(TblInfo *t) {
-  char *az[] = {t->zQname, t->zCopyCols, t->zAllCols, t->zKeyCols, t->zKeyTypes, t->zLastKey, t->zStatus, t->zKeyExpr,
-                t->zFormat};
+  char *az[] = {t->zQname,   t->zCopyCols, t->zAllCols, t->zKeyCols,  t->zKeyTypes, t->zLastKey,   t->zStatus,
+                t->zKeyExpr, t->zFormat,   t->zSrcFrom, t->zFilter,   t->zInto,     t->zIntoFrom, t->zConflict,
+                t->zConflictSql, t->zPending};
   for (size_t i = 0; i < sizeof az / sizeof *az; i++) free(az[i]);
 }
 
@@ -3556,7 +3763,8 @@ static bool run_key_literal(Job *j, PGconn *conn, PQExpBuffer b, const char *zKe
  * *pzUpper to the chunk's last key as a JSON array, or NULL when the chunk
  * runs to the end of the table, so that it also takes rows the target has
  * beyond the source's last key.  The bounds come from conn's rows (any cut
- * will do for a checksum, whose parts add up). */
+ * will do for a checksum, whose parts add up); a copy job's from the rows
+ * its --where selects. */
 static bool run_chunk(Job *j, PGconn *conn, const TblInfo *t, const char *zLast, long nChunk, PQExpBuffer w,
                       PQExpBuffer r, char **pzUpper, const char *zWhat) {
   *pzUpper = NULL;
@@ -3568,8 +3776,9 @@ static bool run_chunk(Job *j, PGconn *conn, const TblInfo *t, const char *zLast,
     if (!run_key_literal(j, conn, w, zLast, t->zKeyTypes)) return false;
   }
   PQExpBuffer q = createPQExpBuffer();
-  appendPQExpBuffer(q, "SELECT %s::text FROM (SELECT %s FROM ONLY %s%s%s ORDER BY %s OFFSET %ld LIMIT 1) k",
-                    t->zKeyExpr, t->zKeyCols, t->zQname, w->len ? " WHERE " : "", w->data, t->zKeyCols, nChunk - 1);
+  appendPQExpBuffer(q, "SELECT %s::text FROM (SELECT %s FROM %s%s%s%s%s ORDER BY %s OFFSET %ld LIMIT 1) k",
+                    t->zKeyExpr, t->zKeyCols, t->zSrcFrom, t->zFilter || w->len ? " WHERE " : "",
+                    t->zFilter ? t->zFilter : "", t->zFilter && w->len ? " AND " : "", w->data, t->zKeyCols, nChunk - 1);
   *pzUpper = db_scalar(conn, q->data, 0, NULL, zWhat);
   destroyPQExpBuffer(q);
   if (g_err.bSet) return false;
@@ -3600,17 +3809,18 @@ static long run_chunk_size(long nChunk, double dt, long nMin, long nMax) {
 /* Test hook, for deterministic fault tests (tests/t_resume.sh): the
  * environment variable CLONEBOX_TEST_FAULT="PHASE:N:ACTION[,...]" acts at
  * this run's N-th checkpoint of PHASE (plan, enums, schema, data,
- * postdata, verify).  ACTION: kill (SIGKILL itself), term-src / term-dst
+ * postdata, verify), or, for PHASE "commit", right after the N-th
+ * COMMIT of a chunk on the target, before its checkpoint.  ACTION: kill (SIGKILL itself), term-src / term-dst
  * (its session on that server terminates itself), or pause (creates the
  * file $CLONEBOX_TEST_FAULT_DIR/paused and waits, up to two minutes, until
  * the test removes it: the test restarts a server meanwhile). */
-static void run_test_fault(Job *j) {
-  static atomic_int aCount[PH_DONE + 1]; /* the process's checkpoints, all workers' */
+static void run_test_fault(Job *j, bool bCommit) {
+  static atomic_int aCount[PH_DONE + 2]; /* the process's checkpoints, all workers', and chunk commits */
   const char *zSpec = getenv("CLONEBOX_TEST_FAULT");
   if (!zSpec || j->phase < 0 || j->phase > PH_DONE) return;
-  int n = atomic_fetch_add(&aCount[j->phase], 1) + 1;
+  int n = atomic_fetch_add(&aCount[bCommit ? PH_DONE + 1 : j->phase], 1) + 1;
   char zWant[64];
-  snprintf(zWant, sizeof zWant, "%s:%d:", azPhase[j->phase], n);
+  snprintf(zWant, sizeof zWant, "%s:%d:", bCommit ? "commit" : azPhase[j->phase], n);
   for (const char *p = zSpec; (p = strstr(p, zWant)) != NULL; p++) {
     if (p != zSpec && p[-1] != ',') continue;
     const char *zAct = p + strlen(zWant);
@@ -3635,7 +3845,7 @@ static void run_test_fault(Job *j) {
  * test hook its chance. */
 static void run_checkpoint(Job *j) {
   j->nCheckpoint++;
-  run_test_fault(j);
+  run_test_fault(j, false);
 }
 
 static bool run_chunk_done(Job *j, const Item *it, bool bLast, const char *zSql, const char *zTypes, ...) {
@@ -3677,7 +3887,8 @@ static void run_sum_message(RowSum *s, const char *p, int n) {
 static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOut, const char *zIn,
                        const char *zWhat, sqlite3_int64 *pnCopied, RowSum *pSum) {
   PGconn *src = j->src, *dst = j->dst;
-  PGresult *res = PQexec(dst, zIn);
+  /* one statement each (the extended protocol allows no more) */
+  PGresult *res = PQexecParams(dst, zIn, 0, NULL, NULL, NULL, NULL, 0);
   if (PQresultStatus(res) != PGRES_COPY_IN) {
     db_fail(dst, res, zWhat);
     PQclear(res);
@@ -3685,7 +3896,7 @@ static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOu
   }
   PQclear(res);
   const char *zAbort = "clonebox: the source side of the copy failed";
-  res = PQexec(src, zOut);
+  res = PQexecParams(src, zOut, 0, NULL, NULL, NULL, NULL, 0);
   bool ok = PQresultStatus(res) == PGRES_COPY_OUT;
   if (!ok) db_fail(src, res, zWhat);
   PQclear(res);
@@ -3739,16 +3950,6 @@ static void run_dst_rollback(Job *j) {
   }
 }
 
-/* Copies one table, in chunks cut along its key when it has one.
- *
- * Each chunk is one target transaction holding the rows with key in
- * (last, upper]; after its COMMIT the state file records upper as the
- * table's checkpoint.  kill -9 between the two leaves rows past the
- * checkpoint on the target: the next run deletes them before going on
- * (bRepair).  The first chunk truncates, so a table whose first chunk was
- * never recorded simply starts over.  A table without a usable key is
- * copied in one transaction and, if cut, started again from empty (the
- * report counts those restarts). */
 /* The source's statistics count the rows written to each table
  * (inserted, updated, deleted): stores them into zCol of the job's copied
  * tables that zWhere selects.  Taken when a snapshot is exported and again
@@ -3822,18 +4023,123 @@ static void run_snapshot_end(Job *j) {
   j->bSnapshot = false;
 }
 
+/* A copy job's chunk is not idempotent (--conflict error inserts, skip
+ * and update may meet rows of the target's own), so it is recorded twice:
+ * before the target's COMMIT, its transaction id with the checkpoint it
+ * leads to (tbl.pending); after it, the checkpoint.  A run that finds a
+ * pending chunk asks the target whether that transaction committed
+ * (pg_xact_status) and takes the checkpoint or drops it: each chunk lands
+ * exactly once, with or without a key, whatever the mode.  Returns 1 when
+ * the table turned out done, 0 to go on, -1 on error. */
+static int run_pending(Job *j, const Item *it, PGconn *dst, TblInfo *t) {
+  if (!t->zPending) return 0;
+  char *zXid = st_text(j->db, "SELECT json_extract(?, '$.xid')", "t", t->zPending);
+  const char *az[1] = {zXid};
+  char *zStatus = zXid ? db_scalar(dst, "SELECT pg_catalog.pg_xact_status($1::xid8)", 1, az, "asking the target whether "
+                                   "the last chunk committed") : NULL;
+  int rc = -1;
+  if (g_err.bSet) goto done;
+  if (!zStatus) { /* so old that the target no longer knows */
+    fail(EXIT_FAILED, "copying %s: the target no longer knows whether transaction %s, the job's last chunk, committed; "
+         "nothing more was written. Hint: 'clonebox cancel %lld', then copy --new --conflict replace (or skip)",
+         t->zQname, zXid, (long long)j->id);
+    goto done;
+  }
+  if (strcmp(zStatus, "in progress") == 0) { /* a session of ours the server has not ended yet */
+    fail(EXIT_FAILED, "copying %s: the target's transaction %s (the last chunk) is still in progress", t->zQname, zXid);
+    g_err.bTransient = true;
+    goto done;
+  }
+  bool bCommitted = strcmp(zStatus, "committed") == 0;
+  bool bLast = bCommitted && st_int(j->db, 0, "SELECT json_extract(?, '$.last')", "t", t->zPending);
+  bool ok = st_begin(j->db) &&
+            (!bCommitted || st_run(j->db, "UPDATE tbl SET last_key = json_extract(pending, '$.last_key'),"
+                                   " rows_copied = json_extract(pending, '$.rows'), copy_rows = json_extract(pending, '$.copy_rows'),"
+                                   " copy_sum = json_extract(pending, '$.copy_sum'), status = ?, done_at = ?"
+                                   " WHERE job = ? AND id = ?", "tdii", bLast ? "done" : "copying", bLast ? now() : 0.0,
+                                   j->id, it->tbl)) &&
+            st_run(j->db, "UPDATE tbl SET pending = NULL WHERE job = ? AND id = ?", "ii", j->id, it->tbl) &&
+            (!bLast || run_mark(j, it, "done", NULL)) && st_commit(j->db);
+  if (!ok) {
+    st_rollback(j->db);
+    goto done;
+  }
+  if (bLast) {
+    rc = 1;
+    goto done;
+  }
+  run_tbl_free(t);
+  *t = (TblInfo){0};
+  rc = run_tbl_load(j, it->tbl, t) ? 0 : -1;
+done:
+  free(zXid);
+  free(zStatus);
+  return rc;
+}
+
+/* The target side of one chunk of a copy job, up to its COPY: the
+ * statements that open it (q) and the COPY that loads it (qIn), per
+ * --conflict.  r: the chunk's key range, as the source's rows bound it.
+ * error: straight into the table, a key conflict stops the job; replace:
+ * first deletes the target's rows of the same range that --where selects
+ * there (the first chunk has no lower bound, the last no upper one, so
+ * the chunks together cover every such row), then straight in; skip and
+ * update: into a temporary table, then INSERT .. ON CONFLICT (run_copy). */
+static void run_copy_target(const TblInfo *t, sqlite3_int64 tblId, const char *zRange, PQExpBuffer q, PQExpBuffer qIn) {
+  bool bStage = strcmp(t->zConflict, "skip") == 0 || strcmp(t->zConflict, "update") == 0;
+  if (strcmp(t->zConflict, "replace") == 0)
+    appendPQExpBuffer(q, "DELETE FROM %s WHERE %s%s%s; ", t->zIntoFrom, t->zFilter, zRange[0] ? " AND " : "", zRange);
+  if (bStage)
+    appendPQExpBuffer(q, "CREATE TEMP TABLE IF NOT EXISTS clonebox_stage_%lld ON COMMIT DELETE ROWS AS SELECT %s FROM %s"
+                      " WITH NO DATA; ", (long long)tblId, t->zCopyCols, t->zInto);
+  if (bStage) appendPQExpBuffer(qIn, "COPY pg_temp.clonebox_stage_%lld (%s) FROM STDIN (FORMAT %s)", (long long)tblId,
+                                t->zCopyCols, t->zFormat);
+  else appendPQExpBuffer(qIn, "COPY %s (%s) FROM STDIN (FORMAT %s)", t->zInto, t->zCopyCols, t->zFormat);
+}
+
+/* skip and update: the staged chunk goes into the table. */
+static bool run_copy_merge(PGconn *dst, const TblInfo *t, sqlite3_int64 tblId, const char *zWhat) {
+  if (strcmp(t->zConflict, "skip") != 0 && strcmp(t->zConflict, "update") != 0) return true;
+  PQExpBuffer q = createPQExpBuffer();
+  appendPQExpBuffer(q, "INSERT INTO %s (%s) SELECT %s FROM pg_temp.clonebox_stage_%lld %s", t->zInto, t->zCopyCols,
+                    t->zCopyCols, (long long)tblId, t->zConflictSql);
+  bool ok = db_exec(dst, q->data, zWhat);
+  destroyPQExpBuffer(q);
+  return ok;
+}
+
+/* Copies one table, in chunks cut along its key when it has one.
+ *
+ * Each chunk is one target transaction holding the rows with key in
+ * (last, upper]; after its COMMIT the state file records upper as the
+ * table's checkpoint.  kill -9 between the two leaves rows past the
+ * checkpoint on the target: the next run deletes them before going on
+ * (bRepair).  The first chunk truncates, so a table whose first chunk was
+ * never recorded simply starts over.  A table without a usable key is
+ * copied in one transaction and, if cut, started again from empty (the
+ * report counts those restarts).  A copy job's chunks go into a table
+ * that holds other rows too: see run_pending and run_copy_target. */
 static bool run_copy(Job *j, const Item *it) {
   TblInfo t = {0};
   PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer(), qIn = createPQExpBuffer();
   bool ok = false;
   char zItem[700], zWhat[700];
+  bool bPart = false; /* a copy job's rows: into a table that has rows of its own */
   PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
   if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
   snprintf(zWhat, sizeof zWhat, "copying %s", t.zQname);
+  bPart = t.zFilter != NULL;
+  if (bPart) {
+    int rc = run_pending(j, it, dst, &t);
+    if (rc) {
+      ok = rc > 0;
+      goto done;
+    }
+  }
   if (!run_snapshot(j, zWhat)) goto done;
   bool bCounted = t.nTotal < 0; /* in this snapshot, just now */
   if (t.nTotal < 0) { /* counted once per job, kept for every later run */
-    appendPQExpBuffer(q, "SELECT count(*) FROM ONLY %s", t.zQname);
+    appendPQExpBuffer(q, "SELECT count(*) FROM %s%s%s", t.zSrcFrom, bPart ? " WHERE " : "", bPart ? t.zFilter : "");
     char *z = db_scalar(src, q->data, 0, NULL, zWhat);
     if (!z) goto done;
     t.nTotal = atoll(z);
@@ -3841,9 +4147,12 @@ static bool run_copy(Job *j, const Item *it) {
     if (!st_run(j->db, "UPDATE tbl SET rows_total = ? WHERE job = ? AND id = ?", "iii", t.nTotal, j->id, it->tbl))
       goto done;
   }
-  bool bRepair = strcmp(t.zStatus, "copying") == 0;
-  bool bFresh = strcmp(t.zStatus, "todo") == 0; /* never begun: the target's table is empty */
-  if (!t.zKeyCols) { /* no key: the whole table in one transaction */
+  /* A clone repairs its own table: it truncates it before the first chunk
+   * and deletes past the checkpoint after a kill.  A copy job's table
+   * holds rows that are not the job's: there, run_pending does it. */
+  bool bRepair = !bPart && strcmp(t.zStatus, "copying") == 0;
+  bool bFresh = bPart || strcmp(t.zStatus, "todo") == 0; /* never begun: the target's table is empty */
+  if (!t.zKeyCols && !bPart) { /* no key: the whole table in one transaction */
     t.nDone = 0;
     if (!st_run(j->db, "UPDATE tbl SET status = 'copying', rows_copied = 0, last_key = NULL,"
                 " restarts = restarts + ?, started_at = coalesce(started_at, ?) WHERE job = ? AND id = ?",
@@ -3859,8 +4168,13 @@ static bool run_copy(Job *j, const Item *it) {
    * COPY without a column list moves them (an empty list is a syntax
    * error), and skips generated columns by itself. */
   bool bNoCols = !t.zCopyCols || !t.zCopyCols[0];
-  if (bNoCols) appendPQExpBuffer(qIn, "COPY %s FROM STDIN (FORMAT %s)", t.zQname, t.zFormat);
-  else appendPQExpBuffer(qIn, "COPY %s (%s) FROM STDIN (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
+  if (bPart) {
+    /* the target's statements are made per chunk (its range) */
+  } else if (bNoCols) {
+    appendPQExpBuffer(qIn, "COPY %s FROM STDIN (FORMAT %s)", t.zQname, t.zFormat);
+  } else {
+    appendPQExpBuffer(qIn, "COPY %s (%s) FROM STDIN (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
+  }
 
   long nChunk = 10000;
   for (;;) {
@@ -3876,35 +4190,62 @@ static bool run_copy(Job *j, const Item *it) {
     /* The target: one transaction per chunk. */
     resetPQExpBuffer(q);
     appendPQExpBufferStr(q, "BEGIN; ");
-    if (!t.zLastKey && !bFresh) appendPQExpBuffer(q, "TRUNCATE ONLY %s", t.zQname);
-    else if (bRepair) appendPQExpBuffer(q, "DELETE FROM ONLY %s WHERE %s", t.zQname, w->data);
+    if (bPart) {
+      resetPQExpBuffer(qIn);
+      run_copy_target(&t, it->tbl, r->data, q, qIn);
+    } else if (!t.zLastKey && !bFresh) {
+      appendPQExpBuffer(q, "TRUNCATE ONLY %s", t.zQname);
+    } else if (bRepair) {
+      appendPQExpBuffer(q, "DELETE FROM ONLY %s WHERE %s", t.zQname, w->data);
+    }
     if (!db_exec(dst, q->data, zWhat)) { free(zUpper); goto done; }
     resetPQExpBuffer(q);
-    if (r->len)
+    if (bPart)
+      appendPQExpBuffer(q, "COPY (SELECT %s FROM %s WHERE %s%s%s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zSrcFrom,
+                        t.zFilter, r->len ? " AND " : "", r->data, t.zFormat);
+    else if (r->len)
       appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s WHERE %s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zQname,
                         r->data, t.zFormat);
     else if (bNoCols) appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
     else appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
     sqlite3_int64 nCopied = 0;
     RowSum chunk = {0};
-    if (!run_stream(j, it, &t, q->data, qIn->data, zWhat, &nCopied, &chunk) || !db_exec(dst, "COMMIT", zWhat)) {
+    if (!run_stream(j, it, &t, q->data, qIn->data, zWhat, &nCopied, &chunk) ||
+        (bPart && !run_copy_merge(dst, &t, it->tbl, zWhat))) {
       free(zUpper);
       goto done;
     }
-    /* kill -9 here: the target has the chunk, the state file not yet;
-     * the next run deletes past the last checkpoint (or truncates).  The
-     * checksum of what was streamed goes with the checkpoint, so it always
-     * describes exactly the rows up to it: the source side of the
-     * verification, read in the snapshot that copied them. */
     if (!t.zLastKey) t.copy = (RowSum){0};
     sum_add(&t.copy, &chunk);
     char zSum[33];
     sum_text(&t.copy, zSum);
     t.nDone += nCopied;
+    if (bPart) { /* the chunk's transaction id, and the checkpoint it leads to, before its COMMIT */
+      char *zXid = db_scalar(dst, "SELECT pg_catalog.pg_current_xact_id()::text", 0, NULL, zWhat);
+      ok = zXid && st_run(j->db, "UPDATE tbl SET pending = json_object('xid', ?, 'last_key', json(?), 'rows', ?,"
+                          " 'copy_rows', ?, 'copy_sum', ?, 'last', json(?)) WHERE job = ? AND id = ?", "ttiittii", zXid,
+                          zUpper ? zUpper : "null", t.nDone, t.copy.nRow, zSum, zUpper ? "false" : "true", j->id, it->tbl);
+      free(zXid);
+      if (!ok) {
+        free(zUpper);
+        goto done;
+      }
+    }
+    if (!db_exec(dst, "COMMIT", zWhat)) {
+      free(zUpper);
+      goto done;
+    }
+    run_test_fault(j, true);
+    /* kill -9 here: the target has the chunk, the state file not yet;
+     * the next run deletes past the last checkpoint (or truncates), or,
+     * in a copy job, finds the pending chunk committed.  The checksum of
+     * what was streamed goes with the checkpoint, so it always describes
+     * exactly the rows up to it: the source side of the verification,
+     * read in the snapshot that copied them. */
     bRepair = false;
     ok = run_chunk_done(j, it, !zUpper,
-                        "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ?, copy_rows = ?, copy_sum = ?"
-                        " WHERE job = ? AND id = ?", "titditii", zUpper ? zUpper : t.zLastKey, t.nDone,
+                        "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ?, copy_rows = ?, copy_sum = ?,"
+                        " pending = NULL WHERE job = ? AND id = ?", "titditii", zUpper ? zUpper : t.zLastKey, t.nDone,
                         zUpper ? "copying" : "done", zUpper ? 0.0 : now(), t.copy.nRow, zSum, j->id, it->tbl);
     if (!ok) {
       free(zUpper);
@@ -3922,6 +4263,11 @@ static bool run_copy(Job *j, const Item *it) {
   ok = ok && run_progress(j, zItem, true);
 done:
   if (!ok) run_dst_rollback(j);
+  if (!ok && bPart && strcmp(g_err.zState, "23505") == 0) /* a key the target has already */
+    snprintf(g_err.zMsg + strlen(g_err.zMsg), sizeof g_err.zMsg - strlen(g_err.zMsg), "%sHint: the target already has "
+             "rows with these keys; choose what to do with them: --conflict skip (keep the target's), update (take the "
+             "source's) or replace (delete the target's rows that --where selects first), with copy --new",
+             g_err.zMsg[0] && g_err.zMsg[strlen(g_err.zMsg) - 1] == '.' ? " " : ". ");
   destroyPQExpBuffer(q);
   destroyPQExpBuffer(w);
   destroyPQExpBuffer(r);
@@ -4023,7 +4369,7 @@ static bool run_large_objects(Job *j, const Item *it) {
 /* Streams "COPY (query) TO STDOUT" from conn into a checksum, one row in
  * memory at a time. */
 static bool run_sum_copy(PGconn *conn, const char *zCopy, RowSum *pSum, const char *zWhat) {
-  PGresult *res = PQexec(conn, zCopy);
+  PGresult *res = PQexecParams(conn, zCopy, 0, NULL, NULL, NULL, NULL, 0);
   bool ok = PQresultStatus(res) == PGRES_COPY_OUT;
   if (!ok) db_fail(conn, res, zWhat);
   PQclear(res);
@@ -4058,6 +4404,30 @@ static bool run_sum_copy(PGconn *conn, const char *zCopy, RowSum *pSum, const ch
  * where it ended (vkey) in one state-file transaction, so a resumed run
  * counts no chunk twice; the last chunk has no upper bound, so rows the
  * target has past it count too.  --verify counts compares row counts only. */
+/* Checks a copy job's table: the checksum of the rows the copy streamed
+ * (the source's, in its snapshot) against the target's rows that --where
+ * selects there, read in one COPY (--verify counts: counted). */
+static bool run_vrows(Job *j, const Item *it, PGconn *cd, const TblInfo *t, const char *zItem) {
+  RowSum dst = {0};
+  bool bCounts = st_int(j->db, 0, "SELECT json_extract(options, '$.verify') = 'counts' FROM job WHERE id = ?", "i", j->id);
+  PQExpBuffer q = createPQExpBuffer();
+  if (bCounts) appendPQExpBuffer(q, "SELECT count(*) FROM %s WHERE %s", t->zIntoFrom, t->zFilter);
+  else appendPQExpBuffer(q, "COPY (SELECT %s FROM %s WHERE %s) TO STDOUT (FORMAT %s)", t->zCopyCols, t->zIntoFrom,
+                         t->zFilter, t->zFormat);
+  char *zN = bCounts ? db_scalar(cd, q->data, 0, NULL, zItem) : NULL;
+  bool ok = bCounts ? zN != NULL : run_sum_copy(cd, q->data, &dst, zItem);
+  if (zN) dst.nRow = atoll(zN);
+  free(zN);
+  destroyPQExpBuffer(q);
+  char zSrc[33], zDst[33];
+  sum_text(&t->copy, zSrc);
+  sum_text(&dst, zDst);
+  return ok && run_chunk_done(j, it, true, "UPDATE tbl SET src_rows = ?3, src_sum = ?4, dst_rows = ?5, dst_sum = ?6,"
+                              " verdict = CASE WHEN ?3 = ?5 AND ?4 IS ?6 THEN 'ok' ELSE 'diff' END WHERE job = ?1 AND id = ?2",
+                              "iiitit", j->id, it->tbl, t->copy.nRow, bCounts ? NULL : zSrc, dst.nRow,
+                              bCounts ? NULL : zDst);
+}
+
 static bool run_vtable(Job *j, const Item *it) {
   TblInfo t = {0};
   PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer();
@@ -4069,6 +4439,12 @@ static bool run_vtable(Job *j, const Item *it) {
   if (!cd || !run_tbl_load(j, it->tbl, &t)) goto done;
   snprintf(zItem, sizeof zItem, "Verifying %s", t.zQname);
   if (!run_progress(j, zItem, false)) goto done;
+  /* A copy job compares the rows its --where selects on each side: as
+   * copied from the source, as they are in the target's table. */
+  if (t.zFilter) {
+    ok = run_vrows(j, it, cd, &t, zItem);
+    goto done;
+  }
   /* A table missing from the target is a finding, not an error; so is a
    * column missing there (dropped or renamed). */
   appendPQExpBuffer(q, "SELECT %s FROM ONLY %s LIMIT 0", t.zAllCols ? t.zAllCols : "", t.zQname);
@@ -4705,7 +5081,8 @@ static bool eng_preflight_roles(Job *j) {
  * Either failure stops the job before anything is written, naming the
  * objects and the way out.  Skipped once DDL has begun (a resumed job). */
 static bool eng_preflight(Job *j) {
-  if (j->bVerifyOnly || st_job_wrote(j->db, j->id)) return !g_err.bSet;
+  /* a copy job creates nothing: its plan checked its tables */
+  if (j->bVerifyOnly || j->bPartial || st_job_wrote(j->db, j->id)) return !g_err.bSet;
   bool bClean = st_int(j->db, 0, "SELECT 1 FROM item WHERE job = ? AND kind = 'clean'", "i", j->id);
   char *zSchemas = st_text(j->db, "SELECT json_group_array(substr(name, 8)) FROM item WHERE job = ? AND kind = 'schema'"
                            " AND status <> 'excluded'", "i", j->id);
@@ -5059,11 +5436,37 @@ static char *eng_options_json(sqlite3 *db, const Options *o) {
   return zJson;
 }
 
-/* Creates a job row (status running, phase plan). */
+/* A copy job's options as JSON (malloc'd): its tables, with their rows
+ * (--where) and target tables (--into), and --conflict. */
+static char *eng_copy_options_json(sqlite3 *db, const Options *o) {
+  char *zA = xstrdup("[]");
+  for (int i = 0; zA && i < o->nCopy; i++) {
+    char *z = st_text(db, "SELECT json_insert(?, '$[#]', json_object('table', ?, 'where', ?, 'into', ?))", "tttt", zA,
+                      o->aCopy[i].zTable, o->aCopy[i].zWhere, o->aCopy[i].zInto);
+    free(zA);
+    zA = z;
+  }
+  char *zJson = zA ? st_text(db, "SELECT json_patch(json_object('kind', 'copy', 'tables', json(?), 'conflict', ?),"
+                             " CASE WHEN ? <> 'full' THEN json_object('verify', ?) ELSE '{}' END)", "tttt", zA,
+                             o->zConflict ? o->zConflict : "error", o->zVerify ? o->zVerify : "full",
+                             o->zVerify ? o->zVerify : "full") : NULL;
+  free(zA);
+  return zJson;
+}
+
+/* Creates a job row (status running, phase plan), with who started it:
+ * --label, else user@host. */
 static bool eng_create(Job *j, const char *zSrcId, const char *zDstId, const char *zOptions) {
   char *zS = db_describe(j->zSrcInfo), *zD = db_describe(j->zDstInfo);
-  bool ok = st_run(j->db, "INSERT INTO job(src_id, dst_id, status, phase, source, target, options, created_at)"
-                   " VALUES (?, ?, 'running', 'plan', ?, ?, ?, ?)", "tttttd", zSrcId, zDstId, zS, zD, zOptions, now());
+  char zBy[300], zHost[256] = "?";
+  gethostname(zHost, sizeof zHost - 1);
+  const char *zUser = getenv("USER") ? getenv("USER") : getenv("LOGNAME");
+  if (j->pOpt->zLabel) snprintf(zBy, sizeof zBy, "%s", j->pOpt->zLabel);
+  else if (zUser && zUser[0]) snprintf(zBy, sizeof zBy, "%s@%s", zUser, zHost);
+  else snprintf(zBy, sizeof zBy, "uid %d@%s", (int)getuid(), zHost);
+  bool ok = st_run(j->db, "INSERT INTO job(src_id, dst_id, status, phase, source, target, options, created_at, kind,"
+                   " started_by) VALUES (?, ?, 'running', 'plan', ?, ?, ?, ?, ?, ?)", "tttttdtt", zSrcId, zDstId, zS, zD,
+                   zOptions, now(), j->bPartial ? "copy" : "clone", zBy);
   free(zS);
   free(zD);
   if (ok) j->id = sqlite3_last_insert_rowid(j->db);
@@ -5116,6 +5519,7 @@ static const char zUsage[] =
     "\n"
     "Usage:\n"
     "  clonebox clone  --source URL --target URL [options]   clone, verify, print the report\n"
+    "  clonebox copy   --source URL --target URL -t TABLE --where COND [options]   copy rows into existing tables\n"
     "  clonebox verify --source URL --target URL [options]   compare two databases, no state\n"
     "  clonebox start  --source URL --target URL [options]   create a job without running it (prints its id)\n"
     "  clonebox step   [JOB] --budget 20s [options]         work about that long, checkpoint; exit 0 done, 75 more\n"
@@ -5134,14 +5538,22 @@ static const char zUsage[] =
     "  -n, --schema PAT          clone only the schemas matching PAT, with what is in them (repeatable)\n"
     "  -N, --exclude-schema PAT  leave the schemas matching PAT out, with what is in them (repeatable)\n"
     "  -t, --table PAT           copy only the tables matching PAT, whatever -n and -N say; other objects are\n"
-    "                            cloned unless they need a table left out (repeatable)\n"
+    "                            cloned unless they need a table left out (repeatable).  copy: one source\n"
+    "                            table, by name, followed by its --where and --into (repeatable)\n"
+    "  --where COND              copy: the rows of the --table before it to copy, an SQL condition the source\n"
+    "                            evaluates in the job's snapshot (default: all rows), e.g. 'liquidation_id = 42'\n"
+    "  --into SCHEMA.TABLE       copy: the target table for the --table before it (default: the same name);\n"
+    "                            it must exist, with the source's columns\n"
+    "  --conflict MODE           copy: rows whose key the target has already: error (default: stop), skip (keep\n"
+    "                            the target's), update (take the source's) or replace (first delete the target's\n"
+    "                            rows that --where selects there, then insert; a re-run converges)\n"
     "  -T, --exclude-table PAT   leave the tables matching PAT out entirely (repeatable)\n"
     "  --exclude-table-data PAT  create the tables matching PAT but copy none of their rows (repeatable)\n"
     "  --table-and-children PAT  like --table, with partitions and inheritance children; also\n"
     "                            --exclude-table-and-children, --exclude-table-data-and-children\n"
     "  --filter FILE             selection rules from FILE (- for stdin) as pg_dump 17 reads them, one a line:\n"
     "                            include|exclude table|table_and_children|schema PAT, exclude table_data PAT\n"
-    "  --new                     clone: start a new job even if one for this source and target exists\n"
+    "  --new                     clone, copy: start a new job even if one for this source and target exists\n"
     "  --refresh                 clone: clone again from scratch (--new --clean), keeping the old job's record\n"
     "  --clean                   drop and recreate the cloned schemas on the target first (asks; --yes)\n"
     "  --yes                     do not ask (needed for --clean without a terminal)\n"
@@ -5150,13 +5562,17 @@ static const char zUsage[] =
     "  --skip-unsupported        leave out what the target role (no superuser) cannot create; named in the report\n"
     "  --verify MODE             full (default: every row's checksum, as copied, and every object), counts (row\n"
     "                            counts and objects) or none (no verification; the result says UNVERIFIED)\n"
-    "  --report FILE             also write the JSON report to FILE, whatever the output (clone, verify, step, resume)\n"
+    "  --report FILE             also write the JSON report to FILE, whatever the output (clone, copy, verify, step, resume)\n"
     "  --role-map FROM=TO        objects owned by or granted to role FROM on the source go to role TO (repeatable)\n"
     "  --subscriptions MODE      exclude (default: not cloned nor compared, named in the report) or disabled\n"
     "                            (created with connect = false, enabled = false, and compared)\n"
     "  -j, --jobs N              workers, each with a session on both servers (default: the number of CPUs,\n"
     "                            at least 2, at most 8); tables are copied, indexes built, rows checked at once\n"
-    "  --budget DURATION         step: stop at a checkpoint after about this long (20s, 5m)\n"
+    "  --budget DURATION         step, copy: stop at a checkpoint after about this long (20s, 5m)\n"
+    "  --label TEXT              who or what started the job, shown by status and jobs (default: user@host)\n"
+    "  --on-done CMD             when the job ends (done, failed, cancelled), run CMD with /bin/sh and\n"
+    "                            CLONEBOX_JOB, CLONEBOX_STATUS, CLONEBOX_EXIT, CLONEBOX_ROWS, CLONEBOX_REPORT\n"
+    "                            (the JSON report's file) in its environment; its failure is only reported\n"
     "  --wait DURATION           wait this long for a live runner holding the job (default: exit 5)\n"
     "  --retry-for DURATION      keep reconnecting after lost connections this long (default 5m)\n"
     "  --stale-after DURATION    status, jobs, cancel: a running job without heartbeat this long is stale (60s)\n"
@@ -5173,7 +5589,8 @@ static const char zUsage[] =
     "Rows of tables named background_tasks are never copied (they may hold credentials).\n"
     "Passwords: use PGPASSWORD, ~/.pgpass or the URL; they are never written to the state file.\n"
     "Running clone again with the same source, target and filters resumes the unfinished job,\n"
-    "or, if it finished, prints its report without touching the target.  step and resume use the\n"
+    "or, if it finished, prints its report without touching the target; so does copy with the same\n"
+    "tables, conditions and --conflict (each chunk lands once, however often it is killed).  step and resume use the\n"
     "job's stored connection strings (without password) unless --source/--target are given.\n"
     "\n"
     "Exit codes:\n"
@@ -5188,6 +5605,7 @@ static const char zUsage[] =
 
 /* Frees the lists an Options holds (their strings are argv's). */
 static void opt_free(Options *o) {
+  free(o->aCopy);
   for (int i = 0; i < SEL_N; i++) free(o->aSel[i].azPat);
   free(o->roleMap.azPat);
   for (int i = 0; i < o->nOwned; i++) free(o->azOwned[i]);
@@ -5203,6 +5621,64 @@ static void opt_push(PatList *pl, const char *z) {
   }
   pl->azPat = a;
   pl->azPat[pl->nPat++] = z;
+}
+
+/* A new --table of `copy`, to which --where and --into then belong. */
+static bool opt_copy_push(Options *o) {
+  CopySpec *a = realloc(o->aCopy, sizeof(CopySpec) * (size_t)(o->nCopy + 1));
+  if (!a) return false;
+  o->aCopy = a;
+  o->aCopy[o->nCopy++] = (CopySpec){0};
+  return true;
+}
+
+/* Is z one SQL condition that cannot leave the parentheses clonebox puts
+ * around it, "(z\n)": not empty, its parentheses balanced and never
+ * closed beyond the first, no ';' outside string literals, quoted names,
+ * dollar quotes and comments?  The servers parse it (EXPLAIN) when the
+ * job is planned; this only makes sure that what they parse is one
+ * condition in the place it was put. */
+static bool opt_condition_ok(const char *z) {
+  int depth = 0;
+  bool bAny = false;
+  for (const char *p = z; *p; p++) {
+    if (*p == '\'' || *p == '"') { /* 'literal' (E'..' with backslashes), "name"; doubled quotes stay inside */
+      char q = *p;
+      bool bE = q == '\'' && p > z && (p[-1] == 'E' || p[-1] == 'e');
+      for (p++; *p && !(*p == q && p[1] != q); p++)
+        if (*p == q || (bE && *p == '\\' && p[1])) p++;
+      if (!*p) return false;
+    } else if (*p == '$' && (p == z || !(isalnum((unsigned char)p[-1]) || p[-1] == '_'))) { /* $tag$ .. $tag$ */
+      size_t n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
+      if (p[1 + n] != '$' || isdigit((unsigned char)p[1])) continue; /* $1, not a quote */
+      char zTag[80];
+      if (n + 2 >= sizeof zTag) return false;
+      memcpy(zTag, p, n + 2);
+      zTag[n + 2] = '\0';
+      const char *e = strstr(p + n + 2, zTag);
+      if (!e) return false;
+      p = e + n + 1;
+    } else if (p[0] == '-' && p[1] == '-') {
+      p += strcspn(p, "\n");
+      if (!*p) break;
+    } else if (p[0] == '/' && p[1] == '*') {
+      int nest = 1;
+      for (p += 2; *p && nest; p++) {
+        if (p[0] == '/' && p[1] == '*') nest++, p++;
+        else if (p[0] == '*' && p[1] == '/') nest--, p++;
+      }
+      if (nest) return false;
+      p--;
+    } else if (*p == ';') {
+      return false;
+    } else if (*p == '(') {
+      depth++;
+    } else if (*p == ')' && --depth < 0) {
+      return false;
+    }
+    if (!isspace((unsigned char)*p)) bAny = true;
+  }
+  return depth == 0 && bAny;
 }
 
 /* --filter FILE ("-": standard input), in pg_dump 17's format: one rule a
@@ -5327,7 +5803,8 @@ static bool cmd_confirm_clean(const Options *o) {
 static int cmd_run(const Options *o) {
   const char *zCmd = o->zCmd;
   bool bVerify = strcmp(zCmd, "verify") == 0, bByJob = strcmp(zCmd, "resume") == 0 || strcmp(zCmd, "step") == 0;
-  Job j = {.pOpt = o, .bVerifyOnly = bVerify, .lockFd = -1, .zWorker = "main"};
+  bool bCopy = strcmp(zCmd, "copy") == 0;
+  Job j = {.pOpt = o, .bVerifyOnly = bVerify, .bPartial = bCopy, .lockFd = -1, .zWorker = "main"};
   /* a stand-alone verify keeps its state in memory, which one thread reads */
   j.nJobs = bVerify ? 1 : o->nJobs ? o->nJobs : eng_default_jobs();
   char *zOptions = NULL, *zSrcId = NULL, *zDstId = NULL;
@@ -5337,7 +5814,7 @@ static int cmd_run(const Options *o) {
   if (!cmd_confirm_clean(o)) return die();
   if (!bVerify) lease_catch_signals();
   j.db = st_open(bVerify ? ":memory:" : o->zState, true);
-  if (!j.db || !(zOptions = eng_options_json(j.db, o))) goto failed;
+  if (!j.db || !(zOptions = bCopy ? eng_copy_options_json(j.db, o) : eng_options_json(j.db, o))) goto failed;
   if (bByJob) { /* the job: JOB, else the newest unfinished one */
     j.id = o->zJob ? st_int(j.db, 0, "SELECT id FROM job WHERE id = ?", "i", (sqlite3_int64)atoll(o->zJob))
                    : st_int(j.db, 0, "SELECT max(id) FROM job WHERE status NOT IN ('done', 'cancelled')", NULL);
@@ -5348,6 +5825,7 @@ static int cmd_run(const Options *o) {
     }
     char *zStatus = st_text(j.db, "SELECT status FROM job WHERE id = ?", "i", j.id);
     bool bDone = zStatus && strcmp(zStatus, "done") == 0;
+    j.bPartial = st_int(j.db, 0, "SELECT kind = 'copy' FROM job WHERE id = ?", "i", j.id);
     free(zStatus);
     if (bDone) {
       rc = cmd_print_stored(&j);
@@ -5386,8 +5864,12 @@ static int cmd_run(const Options *o) {
     }
     free(zWant);
   } else if (!bVerify && !o->bNew) {
-    sqlite3_stmt *p = st_prep(j.db, "SELECT id, status, json(options) = json(?) FROM job WHERE src_id = ? AND dst_id = ?"
-                              " AND status <> 'cancelled' ORDER BY id DESC LIMIT 1", "ttt", zOptions, zSrcId, zDstId);
+    /* the job of this command: a clone's is the last one between these
+     * databases; a copy's the last one that copies the same rows (others,
+     * finished or not, are other copies) */
+    sqlite3_stmt *p = st_prep(j.db, "SELECT id, status, json(options) = json(?1) FROM job WHERE src_id = ?2 AND dst_id = ?3"
+                              " AND status <> 'cancelled' AND kind = ?4 AND (?4 = 'clone' OR json(options) = json(?1))"
+                              " ORDER BY id DESC LIMIT 1", "tttt", zOptions, zSrcId, zDstId, bCopy ? "copy" : "clone");
     if (p && sqlite3_step(p) == SQLITE_ROW) {
       sqlite3_int64 id = sqlite3_column_int64(p, 0);
       bool bDone = strcmp((const char *)sqlite3_column_text(p, 1), "done") == 0, bSame = sqlite3_column_int(p, 2);
@@ -5429,7 +5911,7 @@ static int cmd_run(const Options *o) {
     if (!run_dst(&j)) goto failed;
     if ((rc = lease_take(&j, o->zState)) != EXIT_OK) goto failed;
   }
-  if (strcmp(zCmd, "step") == 0 && o->budget > 0) j.deadline = now() + o->budget;
+  if ((strcmp(zCmd, "step") == 0 || bCopy) && o->budget > 0) j.deadline = now() + o->budget;
   rc = eng_drive(&j);
   lease_release(&j);
   if (rc != EXIT_OK && rc != EXIT_VERIFY && rc != EXIT_MORE) die();
@@ -5450,14 +5932,16 @@ done:
 /* The commands, one bit each, and the options each accepts. */
 enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
-  C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME, /* commands that write to a target */
-  OPT_WAIT = 256, OPT_TARGET, OPT_NEW, OPT_STALE_AFTER, OPT_TABLE_CHILDREN, OPT_EXCL_TABLE_CHILDREN, OPT_EXCL_DATA_CHILDREN,
+  C_COPY = 256,
+  C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME | C_COPY, /* commands that write to a target */
+  OPT_WAIT = 1000, OPT_INTO, OPT_WHERE, OPT_CONFLICT, OPT_LABEL, OPT_ON_DONE, OPT_TARGET, OPT_NEW, OPT_STALE_AFTER, OPT_TABLE_CHILDREN, OPT_EXCL_TABLE_CHILDREN, OPT_EXCL_DATA_CHILDREN,
   OPT_FILTER, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, OPT_VERIFY, OPT_REPORT, /* long-only */
 };
-static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel"};
+static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel", "copy"};
+#define N_CMD ((int)(sizeof azCmdName / sizeof *azCmdName))
 
 static int cmd_lookup(const char *zName) {
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < N_CMD; i++)
     if (strcmp(zName, azCmdName[i]) == 0) return 1 << i;
   return 0;
 }
@@ -5466,7 +5950,7 @@ static int cmd_lookup(const char *zName) {
 static const char *cmd_names(int mask) {
   static char z[100];
   z[0] = '\0';
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < N_CMD; i++)
     if (mask & (1 << i)) snprintf(z + strlen(z), sizeof z - strlen(z), "%s%s", z[0] ? ", " : "", azCmdName[i]);
   return z;
 }
@@ -5508,6 +5992,11 @@ static const struct option aLong[] = {
     {"verify", required_argument, NULL, OPT_VERIFY},
     {"report", required_argument, NULL, OPT_REPORT},
     {"retry-for", required_argument, NULL, OPT_RETRY},
+    {"into", required_argument, NULL, OPT_INTO},
+    {"where", required_argument, NULL, OPT_WHERE},
+    {"conflict", required_argument, NULL, OPT_CONFLICT},
+    {"label", required_argument, NULL, OPT_LABEL},
+    {"on-done", required_argument, NULL, OPT_ON_DONE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -5518,25 +6007,29 @@ static const struct option aLong[] = {
 static int cmd_option_commands(int c) {
   switch (c) {
     case 's': case OPT_TARGET: case 'q': case 'v': return C_RUNNER | C_VERIFY;
-    case 'n': case 'N': case 't': case 'T': case 'X': case OPT_TABLE_CHILDREN: case OPT_EXCL_TABLE_CHILDREN:
+    case 't': return C_CLONE | C_START | C_VERIFY | C_COPY;
+    case 'n': case 'N': case 'T': case 'X': case OPT_TABLE_CHILDREN: case OPT_EXCL_TABLE_CHILDREN:
     case OPT_EXCL_DATA_CHILDREN: case OPT_FILTER: return C_CLONE | C_START | C_VERIFY;
     case 'S': return C_RUNNER | C_STATUS | C_JOBS | C_CANCEL;
-    case 'J': return C_CLONE | C_VERIFY | C_STEP | C_RESUME | C_STATUS | C_JOBS;
-    case 'j': return C_CLONE | C_STEP | C_RESUME;
-    case OPT_NEW: return C_CLONE | C_START;
-    case 'c': case 'y': return C_RUNNER;
+    case 'J': return C_CLONE | C_VERIFY | C_STEP | C_RESUME | C_STATUS | C_JOBS | C_COPY;
+    case 'j': return C_CLONE | C_STEP | C_RESUME | C_COPY;
+    case OPT_NEW: return C_CLONE | C_START | C_COPY;
+    case 'c': case 'y': return C_CLONE | C_START | C_STEP | C_RESUME;
     case 'w': return C_STATUS;
     case 'a': case 'A': case 'O': return C_CANCEL;
-    case 'b': return C_STEP;
+    case 'b': return C_STEP | C_COPY;
     case OPT_STALE_AFTER: return C_STATUS | C_JOBS | C_CANCEL;
-    case OPT_WAIT: return C_CLONE | C_STEP | C_RESUME;
-    case OPT_NO_OWNER: case OPT_NO_PRIVILEGES: return C_RUNNER | C_VERIFY;
-    case OPT_SKIP_UNSUPPORTED: return C_RUNNER;
-    case OPT_SUBSCRIPTIONS: case OPT_ROLE_MAP: return C_RUNNER | C_VERIFY;
-    case OPT_VERIFY: return C_CLONE | C_START | C_VERIFY;
-    case OPT_REPORT: return C_CLONE | C_VERIFY | C_STEP | C_RESUME;
+    case OPT_WAIT: return C_CLONE | C_STEP | C_RESUME | C_COPY;
+    case OPT_NO_OWNER: case OPT_NO_PRIVILEGES: return C_CLONE | C_START | C_STEP | C_RESUME | C_VERIFY;
+    case OPT_SKIP_UNSUPPORTED: return C_CLONE | C_START | C_STEP | C_RESUME;
+    case OPT_SUBSCRIPTIONS: case OPT_ROLE_MAP: return C_CLONE | C_START | C_STEP | C_RESUME | C_VERIFY;
+    case OPT_VERIFY: return C_CLONE | C_START | C_VERIFY | C_COPY;
+    case OPT_REPORT: return C_CLONE | C_VERIFY | C_STEP | C_RESUME | C_COPY;
     case OPT_REFRESH: return C_CLONE;
-    case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY;
+    case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY | C_COPY;
+    case OPT_INTO: case OPT_WHERE: case OPT_CONFLICT: return C_COPY;
+    case OPT_LABEL: return C_CLONE | C_START | C_COPY;
+    case OPT_ON_DONE: return C_CLONE | C_STEP | C_RESUME | C_COPY;
   }
   return 0;
 }
@@ -5562,7 +6055,7 @@ static int cmd_completion(const char *zShell) {
          "    help|completion) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return ;;\n"
          "  esac\n"
          "  case ${COMP_WORDS[1]} in\n", "clone verify start step resume status jobs cancel bash zsh");
-  for (int i = 0; i < 8; i++) {
+  for (int i = 0; i < N_CMD; i++) {
     printf("    %s) opts='", azCmdName[i]);
     for (int k = 0; aLong[k].name; k++)
       if (cmd_option_commands(aLong[k].val) & (1 << i)) printf("--%s ", aLong[k].name);
@@ -5776,7 +6269,7 @@ int main(int argc, char **argv) {
   int cmd = cmd_lookup(o.zCmd);
   if (!cmd) {
     char z[200];
-    snprintf(z, sizeof z, "unknown command '%s' (commands: clone, verify, start, step, resume, status, jobs, cancel)",
+    snprintf(z, sizeof z, "unknown command '%s' (commands: clone, copy, verify, start, step, resume, status, jobs, cancel)",
              o.zCmd);
     return usage_error(z);
   }
@@ -5801,7 +6294,40 @@ int main(int argc, char **argv) {
       case 'S': o.zState = optarg; break;
       case 'n': opt_push(&o.aSel[SEL_SCHEMA], optarg); break;
       case 'N': opt_push(&o.aSel[SEL_EXCL_SCHEMA], optarg); break;
-      case 't': opt_push(&o.aSel[SEL_TABLE], optarg); break;
+      case 't':
+        if (cmd == C_COPY && !opt_copy_push(&o)) return usage_error("out of memory");
+        if (cmd == C_COPY) o.aCopy[o.nCopy - 1].zTable = optarg;
+        else opt_push(&o.aSel[SEL_TABLE], optarg);
+        break;
+      case OPT_WHERE:
+      case OPT_INTO: {
+        const char **pz = o.nCopy == 0 ? NULL : c == OPT_WHERE ? &o.aCopy[o.nCopy - 1].zWhere : &o.aCopy[o.nCopy - 1].zInto;
+        const char *zName = c == OPT_WHERE ? "where" : "into";
+        char z[300];
+        if (!pz || *pz)
+          snprintf(z, sizeof z, "--%s belongs to the --table before it, and each --table takes one: copy --table "
+                   "SCHEMA.TABLE [--into SCHEMA.TABLE] --where 'CONDITION' ...", zName);
+        else if (c == OPT_WHERE && !opt_condition_ok(optarg))
+          snprintf(z, sizeof z, "--where must be one SQL condition, with its parentheses balanced and no ';' outside quotes: "
+                   "'%.150s'", optarg);
+        else
+          z[0] = '\0';
+        if (z[0]) {
+          opt_free(&o);
+          return usage_error(z);
+        }
+        *pz = optarg;
+        break;
+      }
+      case OPT_CONFLICT:
+        if (strcmp(optarg, "error") && strcmp(optarg, "skip") && strcmp(optarg, "update") && strcmp(optarg, "replace")) {
+          opt_free(&o);
+          return usage_error("--conflict takes error (the default), skip, update or replace");
+        }
+        o.zConflict = optarg;
+        break;
+      case OPT_LABEL: o.zLabel = optarg; break;
+      case OPT_ON_DONE: o.zOnDone = optarg; break;
       case 'T': opt_push(&o.aSel[SEL_EXCL_TABLE], optarg); break;
       case 'X': opt_push(&o.aSel[SEL_EXCL_DATA], optarg); break;
       case OPT_TABLE_CHILDREN: opt_push(&o.aSel[SEL_TABLE_CHILDREN], optarg); break;
@@ -5893,6 +6419,10 @@ int main(int argc, char **argv) {
     opt_free(&o);
     return usage_error(z);
   }
+  if (cmd == C_COPY && o.nCopy == 0) {
+    opt_free(&o);
+    return usage_error("copy needs at least one --table SCHEMA.TABLE (with --where 'CONDITION' for some of its rows)");
+  }
   if (cmd == C_VERIFY && o.zVerify && strcmp(o.zVerify, "none") == 0) {
     opt_free(&o);
     return usage_error("verify --verify none would compare nothing; use counts or full");
@@ -5910,7 +6440,7 @@ int main(int argc, char **argv) {
     warn("a password on the command line is visible in the process list while clonebox starts; use PGPASSWORD, "
          "a password file (PGPASSFILE or ~/.pgpass) or CLONEBOX_SOURCE/CLONEBOX_TARGET instead");
   int rc;
-  if (cmd & (C_CLONE | C_VERIFY | C_START | C_STEP | C_RESUME)) rc = cmd_run(&o);
+  if (cmd & (C_CLONE | C_VERIFY | C_START | C_STEP | C_RESUME | C_COPY)) rc = cmd_run(&o);
   else if (cmd == C_CANCEL) rc = cmd_cancel(&o);
   else if (cmd == C_STATUS) rc = cmd_status(&o);
   else rc = cmd_jobs(&o);
