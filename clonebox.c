@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -2837,6 +2838,7 @@ static bool cat_plan_copy(Job *j) {
         snprintf(zW, sizeof zW, "copy: --where '%s' on the %s's table %s (nothing was written)", zWhere,
                  side ? "target" : "source", side ? zIntoQ : zQ);
         ok = db_fail(conn, re, zW);
+        g_err.rc = EXIT_USAGE; /* the command line's condition */
       }
       PQclear(re);
     }
@@ -4670,7 +4672,7 @@ static const char zReportSql[] =
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'extra' ORDER BY name)) AS extra,"
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'different' ORDER BY name)) AS different"
     "  FROM kinds k ORDER BY k.kind)"
-    " SELECT json_object('format', 1, 'job', j.id,"
+    " SELECT json_object('format', 1, 'job', j.id, 'kind', j.kind, 'started_by', j.started_by,"
     "  'verify', coalesce(json_extract(j.options, '$.verify'), 'full'),"
     "  'result', CASE WHEN json_extract(j.options, '$.verify') = 'none' THEN 'UNVERIFIED'"
     "   WHEN EXISTS (SELECT 1 FROM diffs) OR EXISTS (SELECT 1 FROM kinds WHERE kind = 'unsupported kind')"
@@ -4689,11 +4691,12 @@ static const char zReportSql[] =
     "  'rows_copied', (SELECT coalesce(sum(rows_copied), 0) FROM tbl WHERE job = ?1 AND mode = 'copy'),"
     "  'tables_copied', (SELECT count(*) FROM tbl WHERE job = ?1 AND mode = 'copy'),"
     "  'items', (SELECT count(*) FROM item WHERE job = ?1 AND status = 'done'),"
-    "  'tables', (SELECT json_group_array(json_object('schema', schema_name, 'table', table_name, 'source_rows', src_rows,"
+    "  'tables', (SELECT json_group_array(json_patch(json_object('schema', schema_name, 'table', table_name, 'source_rows', src_rows,"
     "    'target_rows', dst_rows, 'source_checksum', src_sum, 'target_checksum', dst_sum,"
     "    'status', CASE WHEN mode = 'copy' THEN coalesce(verdict, 'unverified') ELSE 'excluded' END,"
     "    'reason', coalesce(reason, CASE WHEN restarts > 0 THEN 'no usable key: copy restarted from empty ' || restarts || ' time(s)' END),"
-    "    'restarts', restarts, 'copy_key', key_cols))"
+    "    'restarts', restarts, 'copy_key', key_cols),"
+    "    json_object('where', where_sql, 'into', nullif(into_qname, qname), 'conflict', conflict)))" /* a copy job's (nulls add nothing) */
     "   FROM (SELECT * FROM tbl WHERE job = ?1 AND mode NOT IN ('parent', 'lo') ORDER BY schema_name, table_name)),"
     "  'objects', (SELECT json_group_array(json_object('kind', kind, 'source', ns, 'target', nd,"
     "    'status', CASE WHEN missing = '[]' AND extra = '[]' AND different = '[]' THEN 'ok' ELSE 'diff' END,"
@@ -4741,20 +4744,25 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
   }
   char *zSrc = st_text(db, "SELECT coalesce(json_extract(?1, '$.source'), '?') || char(10) || 'target: ' ||"
                        " coalesce(json_extract(?1, '$.target'), '?')", "t", zReport);
-  printf("clonebox verification report (job %lld)\nsource: %s\n\n",
+  bool bCopy = st_int(db, 0, "SELECT json_extract(?, '$.kind') = 'copy'", "t", zReport);
+  printf("clonebox %s report (job %lld)\nsource: %s\n\n", bCopy ? "copy" : "verification",
          (long long)st_int(db, 0, "SELECT json_extract(?, '$.job')", "t", zReport), zSrc ? zSrc : "");
   free(zSrc);
   printf("%-44s %12s %12s  %s\n", "TABLE", "SOURCE ROWS", "TARGET ROWS", "STATUS");
   sqlite3_stmt *p = st_prep(db,
       "SELECT coalesce(json_extract(value, '$.schema') || '.' || json_extract(value, '$.table'), '?'),"
       " coalesce(json_extract(value, '$.source_rows'), '-'), coalesce(json_extract(value, '$.target_rows'), '-'),"
-      " coalesce(upper(json_extract(value, '$.status')), '?') || coalesce(' (' || json_extract(value, '$.reason') || ')', '')"
+      " coalesce(upper(json_extract(value, '$.status')), '?') || coalesce(' (' || json_extract(value, '$.reason') || ')', ''),"
+      " coalesce('    ' || coalesce('into ' || json_extract(value, '$.into') || ' ', '') || 'where '"
+      " || json_extract(value, '$.where') || coalesce(', on conflict ' || json_extract(value, '$.conflict'), ''), '')"
       " FROM json_each(?, '$.tables')", "t", zReport);
-  while (p && sqlite3_step(p) == SQLITE_ROW)
+  while (p && sqlite3_step(p) == SQLITE_ROW) {
     printf("%-44s %12s %12s  %s\n", sqlite3_column_text(p, 0), sqlite3_column_text(p, 1),
            sqlite3_column_text(p, 2), sqlite3_column_text(p, 3));
+    if (st_col(p, 4)[0]) printf("%s\n", st_col(p, 4));
+  }
   sqlite3_finalize(p);
-  printf("\n%-44s %12s %12s  %s\n", "OBJECTS", "SOURCE", "TARGET", "STATUS");
+  if (!bCopy) printf("\n%-44s %12s %12s  %s\n", "OBJECTS", "SOURCE", "TARGET", "STATUS");
   p = st_prep(db, "SELECT coalesce(json_extract(value, '$.kind'), '?'), json_extract(value, '$.source'),"
               " json_extract(value, '$.target'), coalesce(upper(json_extract(value, '$.status')), '?')"
               " FROM json_each(?, '$.objects')", "t", zReport);
@@ -4796,7 +4804,9 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
                        zChanged);
   free(zChanged);
   char *zResult = st_text(db, "SELECT CASE coalesce(json_extract(?1, '$.verify'), 'full') WHEN 'full' THEN"
-                          " 'every row checksummed as copied (target read once), every object compared'"
+                          " CASE json_extract(?1, '$.kind') WHEN 'copy' THEN 'the rows copied, checksummed as the source"
+                          " sent them, against the target''s rows that each --where selects there' ELSE"
+                          " 'every row checksummed as copied (target read once), every object compared' END"
                           " WHEN 'counts' THEN 'row counts and objects only (--verify counts): values not compared'"
                           " ELSE 'none (--verify none): nothing compared' END || char(10) || 'RESULT: ' ||"
                           " coalesce(json_extract(?1, '$.result'), '?')", "t", zReport);
@@ -4820,7 +4830,8 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
 static const char zStatusSql[] =
     "SELECT json_object('format', 1, 'id', j.id, 'status', CASE WHEN j.status = 'running' AND"
     "  ((julianday('now') - 2440587.5) * 86400.0) - coalesce(j.heartbeat_at, j.created_at) > ?2 THEN 'stale' ELSE j.status END,"
-    " 'phase', j.phase, 'source', j.source, 'target', j.target, 'runs', j.runs, 'snapshots', j.snapshots,"
+    " 'phase', j.phase, 'kind', j.kind, 'started_by', j.started_by,"
+    " 'source', j.source, 'target', j.target, 'runs', j.runs, 'snapshots', j.snapshots,"
     " 'created_at', datetime(j.created_at, 'unixepoch') || 'Z', 'started_at', datetime(j.started_at, 'unixepoch') || 'Z',"
     " 'finished_at', datetime(j.finished_at, 'unixepoch') || 'Z',"
     " 'seconds_since_update', round(((julianday('now') - 2440587.5) * 86400.0) - coalesce(j.updated_at, j.created_at), 1),"
@@ -4834,9 +4845,10 @@ static const char zStatusSql[] =
     " 'rows_per_second', (SELECT round(coalesce(sum(rows_copied), 0) / max(1, CASE WHEN j.status = 'running' OR max(done_at) IS NULL"
     "   THEN ((julianday('now') - 2440587.5) * 86400.0) ELSE max(done_at) END - min(started_at)))"
     "   FROM tbl WHERE job = j.id AND mode = 'copy' AND started_at IS NOT NULL),"
-    " 'tables', (SELECT json_group_array(json_object('table', qname, 'mode', mode, 'status', status,"
+    " 'tables', (SELECT json_group_array(json_patch(json_object('table', qname, 'mode', mode, 'status', status,"
     "   'rows_total', coalesce(rows_total, rows_est), 'rows_copied', rows_copied,"
-    "   'rows_verified', CASE WHEN vkey IS NOT NULL OR verdict IS NOT NULL THEN coalesce(dst_rows, 0) ELSE 0 END))"
+    "   'rows_verified', CASE WHEN vkey IS NOT NULL OR verdict IS NOT NULL THEN coalesce(dst_rows, 0) ELSE 0 END),"
+    "   json_object('where', where_sql, 'into', nullif(into_qname, qname), 'conflict', conflict)))"
     "   FROM (SELECT * FROM tbl WHERE job = j.id AND mode <> 'parent' ORDER BY schema_name, table_name)))"
     " FROM job j WHERE j.id = ?1";
 
@@ -4847,7 +4859,10 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
       " json_extract(?1, '$.current_item'), json_extract(?1, '$.seconds_since_update'), json_extract(?1, '$.error'),"
       " json_extract(?1, '$.rows_total'), json_extract(?1, '$.rows_copied'), json_extract(?1, '$.rows_per_second'),"
       " json_extract(?1, '$.items_total'), json_extract(?1, '$.items_done'), json_extract(?1, '$.result'),"
-      " coalesce(json_extract(?1, '$.source'), '?'), coalesce(json_extract(?1, '$.target'), '?'), json_extract(?1, '$.runs')",
+      " coalesce(json_extract(?1, '$.source'), '?'), coalesce(json_extract(?1, '$.target'), '?'), json_extract(?1, '$.runs'),"
+      " coalesce(json_extract(?1, '$.kind'), 'clone') || coalesce(', started by ' || json_extract(?1, '$.started_by'), '')"
+      " || coalesce(', ' || json_extract(?1, '$.started_at') || ' to ' || json_extract(?1, '$.finished_at'),"
+      " ', since ' || json_extract(?1, '$.started_at'), '')",
       "t", zJson);
   if (!p || sqlite3_step(p) != SQLITE_ROW) {
     sqlite3_finalize(p);
@@ -4862,6 +4877,7 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
   printf("job %lld: %s, phase %s%s%s (runs: %d)\n", (long long)sqlite3_column_int64(p, 0), zStatus,
          sqlite3_column_text(p, 2), sqlite3_column_text(p, 11) ? ", result " : "",
          sqlite3_column_text(p, 11) ? (const char *)sqlite3_column_text(p, 11) : "", sqlite3_column_int(p, 14));
+  printf("  %s\n", st_col(p, 15));
   printf("  %s -> %s\n", sqlite3_column_text(p, 12), sqlite3_column_text(p, 13));
   fmt_bar(zBar, 40, nDone, nItems);
   printf("  items [%s] %.0f/%.0f\n", zBar, nDone, nItems);
@@ -4878,7 +4894,8 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
   sqlite3_finalize(p);
   p = st_prep(db, "SELECT coalesce(json_extract(value, '$.table'), '?'), coalesce(json_extract(value, '$.mode'), '?'),"
               " coalesce(json_extract(value, '$.status'), '?'), json_extract(value, '$.rows_total'),"
-              " json_extract(value, '$.rows_copied') FROM json_each(?, '$.tables')",
+              " json_extract(value, '$.rows_copied'), coalesce('    ' || coalesce('into ' || json_extract(value, '$.into')"
+              " || ' ', '') || 'where ' || json_extract(value, '$.where'), '') FROM json_each(?, '$.tables')",
               "t", zJson);
   while (p && sqlite3_step(p) == SQLITE_ROW) {
     double t = sqlite3_column_double(p, 3), c = sqlite3_column_double(p, 4);
@@ -4888,6 +4905,7 @@ static void rp_print_status(sqlite3 *db, const char *zJson) {
     }
     fmt_bar(zBar, 20, c, t);
     printf("  %-40s [%s] %.0f/%.0f %s\n", sqlite3_column_text(p, 0), zBar, c, t, sqlite3_column_text(p, 2));
+    if (st_col(p, 5)[0]) printf("  %s\n", st_col(p, 5));
   }
   sqlite3_finalize(p);
 }
@@ -5539,7 +5557,7 @@ static const char zUsage[] =
     "  -N, --exclude-schema PAT  leave the schemas matching PAT out, with what is in them (repeatable)\n"
     "  -t, --table PAT           copy only the tables matching PAT, whatever -n and -N say; other objects are\n"
     "                            cloned unless they need a table left out (repeatable).  copy: one source\n"
-    "                            table, by name, followed by its --where and --into (repeatable)\n"
+    "                            table, by name, and the condition and target table given after it (repeatable)\n"
     "  --where COND              copy: the rows of the --table before it to copy, an SQL condition the source\n"
     "                            evaluates in the job's snapshot (default: all rows), e.g. 'liquidation_id = 42'\n"
     "  --into SCHEMA.TABLE       copy: the target table for the --table before it (default: the same name);\n"
@@ -5571,8 +5589,9 @@ static const char zUsage[] =
     "  --budget DURATION         step, copy: stop at a checkpoint after about this long (20s, 5m)\n"
     "  --label TEXT              who or what started the job, shown by status and jobs (default: user@host)\n"
     "  --on-done CMD             when the job ends (done, failed, cancelled), run CMD with /bin/sh and\n"
-    "                            CLONEBOX_JOB, CLONEBOX_STATUS, CLONEBOX_EXIT, CLONEBOX_ROWS, CLONEBOX_REPORT\n"
-    "                            (the JSON report's file) in its environment; its failure is only reported\n"
+    "                            CLONEBOX_JOB, CLONEBOX_STATUS, CLONEBOX_RESULT, CLONEBOX_EXIT, CLONEBOX_ROWS\n"
+    "                            and CLONEBOX_REPORT (the JSON report's file) in its environment; its failure\n"
+    "                            is reported and changes nothing\n"
     "  --wait DURATION           wait this long for a live runner holding the job (default: exit 5)\n"
     "  --retry-for DURATION      keep reconnecting after lost connections this long (default 5m)\n"
     "  --stale-after DURATION    status, jobs, cancel: a running job without heartbeat this long is stale (60s)\n"
@@ -5790,6 +5809,70 @@ static int cmd_print_stored(Job *j) {
   return rc;
 }
 
+/* --on-done CMD, after a run that ended its job (done, failed or
+ * cancelled): runs CMD with /bin/sh -c and waits for it.  Its environment
+ * says how the job ended, and CLONEBOX_REPORT names a file (mode 0600)
+ * holding the JSON report (--report's file when given), or the status
+ * JSON with the error of a job that did not finish; a file of its own is
+ * removed after CMD.  CMD's failure is reported and changes nothing. */
+static void cmd_on_done(Job *j, int rc) {
+  const char *zCmd = j->pOpt->zOnDone;
+  char *zStatus = zCmd ? st_text(j->db, "SELECT status FROM job WHERE id = ?", "i", j->id) : NULL;
+  if (!zStatus || (strcmp(zStatus, "done") && strcmp(zStatus, "failed") && strcmp(zStatus, "cancelled"))) {
+    free(zStatus);
+    return;
+  }
+  char *zJson = strcmp(zStatus, "done") == 0 ? st_text(j->db, "SELECT report FROM job WHERE id = ?", "i", j->id)
+                                             : st_text(j->db, zStatusSql, "id", j->id, j->pOpt->staleAfter);
+  char zFile[4096] = "";
+  bool bOwn = !j->pOpt->zReport || strcmp(zStatus, "done") != 0;
+  if (!bOwn) {
+    snprintf(zFile, sizeof zFile, "%s", j->pOpt->zReport);
+  } else {
+    const char *zDir = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
+    snprintf(zFile, sizeof zFile, "%s/clonebox-job-%lld-XXXXXX", zDir, (long long)j->id);
+    int fd = mkstemp(zFile);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f && fd >= 0) close(fd);
+    bool ok = f && fputs(zJson ? zJson : "{}", f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = false;
+    if (!ok) {
+      warn("--on-done: cannot write the report for it into %s: %s", zFile, strerror(errno));
+      if (fd >= 0) unlink(zFile);
+      zFile[0] = '\0';
+    }
+  }
+  char zJob[32], zExit[16], zRows[32];
+  char *zResult = st_text(j->db, "SELECT coalesce(result, '') FROM job WHERE id = ?", "i", j->id);
+  snprintf(zJob, sizeof zJob, "%lld", (long long)j->id);
+  snprintf(zExit, sizeof zExit, "%d", rc);
+  snprintf(zRows, sizeof zRows, "%lld", (long long)st_int(j->db, 0, "SELECT coalesce(sum(rows_copied), 0) FROM tbl"
+                                                          " WHERE job = ? AND mode = 'copy'", "i", j->id));
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("CLONEBOX_JOB", zJob, 1);
+    setenv("CLONEBOX_STATUS", zStatus, 1);
+    setenv("CLONEBOX_EXIT", zExit, 1);
+    setenv("CLONEBOX_ROWS", zRows, 1);
+    setenv("CLONEBOX_REPORT", zFile, 1);
+    if (zResult) setenv("CLONEBOX_RESULT", zResult, 1);
+    execl("/bin/sh", "sh", "-c", zCmd, (char *)NULL);
+    fprintf(stderr, "clonebox: --on-done: cannot run /bin/sh: %s\n", strerror(errno));
+    _exit(127);
+  }
+  int st = 0;
+  if (pid < 0) warn("--on-done: cannot start it: %s", strerror(errno));
+  else if (waitpid(pid, &st, 0) < 0) warn("--on-done: %s", strerror(errno));
+  else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    warn("--on-done command failed (%s %d); job %lld's outcome stands", WIFEXITED(st) ? "exit code" : "signal",
+         WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), (long long)j->id);
+  if (bOwn && zFile[0]) unlink(zFile);
+  free(zResult);
+  free(zJson);
+  free(zStatus);
+}
+
 /* --clean asks on a terminal (cat_confirm_clean); without one it needs
  * --yes, and that is known before connecting. */
 static bool cmd_confirm_clean(const Options *o) {
@@ -5914,6 +5997,7 @@ static int cmd_run(const Options *o) {
   if ((strcmp(zCmd, "step") == 0 || bCopy) && o->budget > 0) j.deadline = now() + o->budget;
   rc = eng_drive(&j);
   lease_release(&j);
+  cmd_on_done(&j, rc);
   if (rc != EXIT_OK && rc != EXIT_VERIFY && rc != EXIT_MORE) die();
   goto done;
 failed:
@@ -6044,7 +6128,7 @@ static int cmd_completion(const char *zShell) {
   printf("_clonebox() {\n"
          "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} opts=\n"
          "  if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
-         "    COMPREPLY=($(compgen -W 'clone verify start step resume status jobs cancel help completion --help --version'"
+         "    COMPREPLY=($(compgen -W 'clone copy verify start step resume status jobs cancel help completion --help --version'"
          " -- \"$cur\"))\n"
          "    return\n"
          "  fi\n"
@@ -6052,6 +6136,7 @@ static int cmd_completion(const char *zShell) {
          "    --state|--filter|--report) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
          "    --verify) COMPREPLY=($(compgen -W 'full counts none' -- \"$cur\")); return ;;\n"
          "    --subscriptions) COMPREPLY=($(compgen -W 'exclude disabled' -- \"$cur\")); return ;;\n"
+         "    --conflict) COMPREPLY=($(compgen -W 'error skip update replace' -- \"$cur\")); return ;;\n"
          "    help|completion) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return ;;\n"
          "  esac\n"
          "  case ${COMP_WORDS[1]} in\n", "clone verify start step resume status jobs cancel bash zsh");
@@ -6211,7 +6296,8 @@ static int cmd_jobs(const Options *o) {
   if (!db) return die();
   sqlite3_stmt *p = st_prep(db, "SELECT id FROM job ORDER BY id", NULL);
   if (o->bJson) fputs("[", stdout);
-  else printf("%-6s %-10s %-9s %-6s %-22s %s\n", "JOB", "STATUS", "PHASE", "RESULT", "UPDATED", "SOURCE -> TARGET");
+  else printf("%-6s %-6s %-10s %-9s %-6s %-22s %-21s %s\n", "JOB", "KIND", "STATUS", "PHASE", "RESULT", "UPDATED", "ROWS",
+              "SOURCE -> TARGET");
   for (int n = 0; p && sqlite3_step(p) == SQLITE_ROW; n++) {
     char *zJson = st_text(db, zStatusSql, "id", sqlite3_column_int64(p, 0), o->staleAfter);
     if (!zJson) continue;
@@ -6220,13 +6306,23 @@ static int cmd_jobs(const Options *o) {
     } else {
       sqlite3_stmt *q = st_prep(db, "SELECT json_extract(?1, '$.id'), json_extract(?1, '$.status'), json_extract(?1, '$.phase'),"
                                 " coalesce(json_extract(?1, '$.result'), '-'), json_extract(?1, '$.seconds_since_update'),"
-                                " json_extract(?1, '$.source') || ' -> ' || json_extract(?1, '$.target')", "t", zJson);
+                                " json_extract(?1, '$.source') || ' -> ' || json_extract(?1, '$.target'),"
+                                " json_extract(?1, '$.kind'), json_extract(?1, '$.rows_copied') || '/' || json_extract(?1, '$.rows_total'),"
+                                /* a copy's tables and conditions, who started it, its error */
+                                " coalesce((SELECT group_concat(json_extract(value, '$.table') || coalesce(' -> ' || nullif("
+                                "  json_extract(value, '$.into'), json_extract(value, '$.table')), '') || coalesce(' where '"
+                                "  || json_extract(value, '$.where'), ''), '; ') FROM json_each(?1, '$.tables')"
+                                "  WHERE json_extract(?1, '$.kind') = 'copy'), ''),"
+                                " coalesce(json_extract(?1, '$.started_by'), ''), coalesce(json_extract(?1, '$.error'), '')", "t", zJson);
       if (q && sqlite3_step(q) == SQLITE_ROW) {
         char zAgo[32], zUpd[48];
         fmt_duration(zAgo, sizeof zAgo, sqlite3_column_double(q, 4));
         snprintf(zUpd, sizeof zUpd, "%s ago", zAgo);
-        printf("%-6lld %-10s %-9s %-6s %-22s %s\n", (long long)sqlite3_column_int64(q, 0), st_col(q, 1), st_col(q, 2),
-               st_col(q, 3), zUpd, st_col(q, 5));
+        printf("%-6lld %-6s %-10s %-9s %-6s %-22s %-21s %s\n", (long long)sqlite3_column_int64(q, 0), st_col(q, 6),
+               st_col(q, 1), st_col(q, 2), st_col(q, 3), zUpd, st_col(q, 7), st_col(q, 5));
+        if (st_col(q, 8)[0]) printf("       rows of: %s\n", st_col(q, 8));
+        if (st_col(q, 9)[0]) printf("       started by: %s\n", st_col(q, 9));
+        if (st_col(q, 10)[0]) printf("       error: %s\n", st_col(q, 10));
       }
       sqlite3_finalize(q);
     }

@@ -65,7 +65,7 @@ test_build_no_unsafe_string_functions() {
 # command's usage line, and only the options that command takes.
 test_build_help_per_command() {
     local c a b
-    for c in clone verify start step resume status jobs cancel; do
+    for c in clone copy verify start step resume status jobs cancel; do
         assert_exit 0 cb help "$c"; a=$LAST_OUT
         assert_exit 0 cb "$c" --help; b=$LAST_OUT
         assert_eq "$a" "$b" "help $c and $c --help differ"
@@ -80,7 +80,7 @@ test_build_help_per_command() {
     # every option the global help names is accepted by some command
     assert_exit 0 cb --help
     local opt all
-    all=$(for c in clone verify start step resume status jobs cancel; do cb help "$c"; done)
+    all=$(for c in clone copy verify start step resume status jobs cancel; do cb help "$c"; done)
     for opt in $(printf '%s\n' "$LAST_OUT" | grep -oE '^  --[a-z-]+' | sed 's/^  //'); do
         assert_match "$all" "(  |, )$opt([ ,]|\$)" "option $opt is in --help but in no command's help"
     done
@@ -92,7 +92,7 @@ test_build_completion() {
     assert_exit 0 cb completion bash
     local script=$LAST_OUT cmd want got
     printf '%s\n' "$script" | bash -n || _fail "the bash completion script does not parse"
-    for cmd in clone verify start step resume status jobs cancel; do
+    for cmd in clone copy verify start step resume status jobs cancel; do
         assert_exit 0 cb "$cmd" --help
         # every --option named in the Options section (continuation lines name some)
         want=$(printf '%s\n' "$LAST_OUT" | sed -n '/^Options:/,/^$/p' | grep -oE -- '--[a-z][a-z-]+' | LC_ALL=C sort -u)
