@@ -152,6 +152,8 @@ typedef struct Options {
   const char *zConflict; /* copy --conflict: error (default), skip, update or replace */
   const char *zLabel;    /* --label: who started the job, shown by status and jobs */
   const char *zOnDone;   /* --on-done CMD: run by /bin/sh when the job ends */
+  PatList masks;         /* --mask TABLE.COLUMN=MASK, each as given (or from --filter) */
+  const char *zMaskSeed; /* --mask-seed: the masks' seed (default: random, kept with the job) */
 } Options;
 
 /* A running job as one thread sees it: the runner's (which holds the
@@ -380,6 +382,17 @@ static void sum_parse(RowSum *s, sqlite3_int64 nRow, const char *zHex) {
   s->nRow = nRow;
   s->a = a;
   s->b = b;
+}
+
+/* Where a --mask's column ends: its first '=' outside double quotes, or
+ * NULL. */
+static const char *mask_eq(const char *z) {
+  bool bQuoted = false;
+  for (; *z; z++) {
+    if (*z == '"') bQuoted = !bQuoted;
+    else if (*z == '=' && !bQuoted) return z;
+  }
+  return NULL;
 }
 
 /* A text progress bar of width w for done/total. */
@@ -810,7 +823,8 @@ static const char *const azStSchema[] = {
     " report TEXT,"                    /* JSON report once verified */
     " lock_backend TEXT,"              /* pid/backend_start of the runner's target sessions, comma-separated: the lock's, then its workers' */
     " kind TEXT NOT NULL DEFAULT 'clone'," /* clone, or copy (rows of some tables into existing ones) */
-    " started_by TEXT)",               /* --label, else user@host of the command that created it */
+    " started_by TEXT,"                /* --label, else user@host of the command that created it */
+    " mask_seed TEXT)",                /* --mask's seed when --mask-seed did not give one: random, per job */
     "CREATE INDEX IF NOT EXISTS job_ends ON job(src_id, dst_id)",
     "CREATE TABLE IF NOT EXISTS item("
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
@@ -861,12 +875,21 @@ static const char *const azStSchema[] = {
     " conflict TEXT,"                  /* --conflict: error, skip, update, replace */
     " conflict_sql TEXT,"              /* skip, update: the INSERT's ON CONFLICT clause, made from the target's primary key */
     " pending TEXT,"                   /* JSON: a chunk sent and not yet known committed (xid) and its checkpoint */
+    " copy_select TEXT,"               /* the source's select list when columns are masked (copy_cols otherwise) */
     " PRIMARY KEY(job, id))",
     "CREATE TABLE IF NOT EXISTS vobj("    /* verification inventory */
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
     " side TEXT NOT NULL,"             /* src or dst */
     " kind TEXT NOT NULL, name TEXT NOT NULL, def TEXT)",
     "CREATE INDEX IF NOT EXISTS vobj_job ON vobj(job, kind, name)",
+    "CREATE TABLE IF NOT EXISTS mask("     /* --mask: the columns whose values are replaced on the source */
+    " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
+    " relid INTEGER NOT NULL,"         /* source pg_class oid */
+    " col TEXT NOT NULL,"              /* quoted column name */
+    " mask TEXT NOT NULL,"             /* hash, email, name, null or sql:EXPRESSION */
+    " expr TEXT,"                      /* the SQL that replaces the column's value in the source's SELECT */
+    " via TEXT,"                       /* NULL: asked for; else the masked column a foreign key ties it to */
+    " PRIMARY KEY(job, relid, col))",
     /* so that the time per item does not grow with the number of items:
      * the next item to run (eng_next), items by status (the plan's
      * exclusions), tables by oid */
@@ -1036,7 +1059,8 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
                     " ALTER TABLE job ADD COLUMN started_by TEXT;"
                     " ALTER TABLE tbl ADD COLUMN where_sql TEXT; ALTER TABLE tbl ADD COLUMN into_qname TEXT;"
                     " ALTER TABLE tbl ADD COLUMN into_from TEXT; ALTER TABLE tbl ADD COLUMN conflict TEXT;"
-                    " ALTER TABLE tbl ADD COLUMN conflict_sql TEXT; ALTER TABLE tbl ADD COLUMN pending TEXT",
+                    " ALTER TABLE tbl ADD COLUMN conflict_sql TEXT; ALTER TABLE tbl ADD COLUMN pending TEXT;"
+                    " ALTER TABLE tbl ADD COLUMN copy_select TEXT; ALTER TABLE job ADD COLUMN mask_seed TEXT",
                     NULL, NULL, NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db)))) {
     sqlite3_close(db);
     return NULL;
@@ -2866,6 +2890,209 @@ static bool cat_plan_copy(Job *j) {
   return ok && !g_err.bSet;
 }
 
+/* --mask: the column a mask names ($1, TABLE.COLUMN or SCHEMA.TABLE.COLUMN,
+ * quoted as in SQL), as (table oid, attnum), on the source. */
+static const char zMaskColSql[] =
+    "WITH p AS (SELECT pg_catalog.parse_ident($1) AS a),"
+    " r AS (SELECT a[array_length(a, 1)] AS col, pg_catalog.to_regclass(CASE array_length(a, 1)"
+    "  WHEN 3 THEN format('%I.%I', a[1], a[2]) WHEN 2 THEN format('%I', a[1]) END) AS rel FROM p)"
+    " SELECT r.rel::oid, a.attnum FROM r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.rel AND a.attname = r.col"
+    " AND a.attnum > 0 AND NOT a.attisdropped";
+
+/* The columns a masked column ($1 table oid, $2 attnum) is tied to, itself
+ * first: through foreign keys, either way, and from a partitioned or
+ * parent table to its partitions and children, transitively.  Each with
+ * its quoted name, full name, type, base type (under domains), length
+ * limit (varchar(n), char(n)) and NOT NULL. */
+static const char zMaskTiesSql[] =
+    "WITH RECURSIVE fk(r1, a1, r2, a2) AS ("
+    "  SELECT k.conrelid, k.conkey[i], k.confrelid, k.confkey[i] FROM pg_catalog.pg_constraint k"
+    "  CROSS JOIN LATERAL pg_catalog.generate_subscripts(k.conkey, 1) i WHERE k.contype = 'f'"
+    "  UNION ALL SELECT h.inhparent, pa.attnum, h.inhrelid, ca.attnum FROM pg_catalog.pg_inherits h"
+    "  JOIN pg_catalog.pg_attribute pa ON pa.attrelid = h.inhparent AND pa.attnum > 0 AND NOT pa.attisdropped"
+    "  JOIN pg_catalog.pg_attribute ca ON ca.attrelid = h.inhrelid AND ca.attname = pa.attname),"
+    " e AS (SELECT r1, a1, r2, a2 FROM fk UNION SELECT r2, a2, r1, a1 FROM fk),"
+    " cl(rel, att) AS (SELECT $1::oid, $2::int2 UNION SELECT e.r2, e.a2 FROM cl JOIN e ON e.r1 = cl.rel AND e.a1 = cl.att)"
+    " SELECT cl.rel, format('%I', a.attname), format('%I.%I.%I', n.nspname, c.relname, a.attname),"
+    "  pg_catalog.format_type(a.atttypid, a.atttypmod), b.typname,"
+    "  CASE WHEN b.typname IN ('varchar', 'bpchar') THEN nullif(greatest(a.atttypmod, t.typtypmod) - 4, -5) END,"
+    "  a.attnotnull FROM cl JOIN pg_catalog.pg_class c ON c.oid = cl.rel JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " JOIN pg_catalog.pg_attribute a ON a.attrelid = cl.rel AND a.attnum = cl.att"
+    " JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
+    " JOIN pg_catalog.pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END"
+    " ORDER BY (cl.rel, cl.att) = ($1::oid, $2::int2) DESC, 3";
+
+/* The SQL that replaces column zCol's value (a NULL stays NULL): the same
+ * value, seed and mask give the same result in every column, so joins
+ * and uniqueness survive (nLen: the shortest length limit of the tied
+ * columns, 0 if none).  NULL with a reason in zWhy when the mask does not
+ * suit the type. */
+static char *cat_mask_expr(const char *zMask, const char *zCol, const char *zType, const char *zBase, int nLen,
+                           const char *zSeed, char *zWhy, size_t nWhy) {
+  bool bText = strcmp(zBase, "text") == 0 || strcmp(zBase, "varchar") == 0 || strcmp(zBase, "bpchar") == 0 ||
+               strcmp(zBase, "citext") == 0 || strcmp(zBase, "name") == 0;
+  char zLeft[32] = "";
+  PQExpBuffer b = createPQExpBuffer();
+  if (strncmp(zMask, "sql:", 4) == 0) {
+    appendPQExpBuffer(b, "(%s\n)::%s", zMask + 4, zType);
+  } else if (strcmp(zMask, "null") == 0) {
+    appendPQExpBuffer(b, "NULL::%s", zType);
+  } else if (strcmp(zMask, "hash") == 0 && bText) {
+    appendPQExpBuffer(b, "left(md5(%s || %s::text), %d)::%s", zSeed, zCol, nLen > 0 && nLen < 32 ? nLen : 32, zType);
+  } else if (strcmp(zMask, "hash") == 0 && strcmp(zBase, "bytea") == 0) {
+    appendPQExpBuffer(b, "decode(md5(%s || encode(%s, 'hex')), 'hex')::%s", zSeed, zCol, zType);
+  } else if (strcmp(zMask, "hash") == 0 && strcmp(zBase, "int8") == 0) {
+    appendPQExpBuffer(b, "('x' || left(md5(%s || %s::text), 15))::bit(60)::bigint::%s", zSeed, zCol, zType);
+  } else if (strcmp(zMask, "hash") == 0 && strcmp(zBase, "uuid") == 0) {
+    appendPQExpBuffer(b, "md5(%s || %s::text)::uuid::%s", zSeed, zCol, zType);
+  } else if (strcmp(zMask, "email") == 0 && bText) {
+    if (nLen > 0) snprintf(zLeft, sizeof zLeft, ", %d", nLen);
+    appendPQExpBuffer(b, "%s'u' || left(md5(%s || %s::text), 16) || '@example.invalid'%s)::%s", nLen > 0 ? "left(" : "(",
+                      zSeed, zCol, zLeft, zType);
+  } else if (strcmp(zMask, "name") == 0 && bText) {
+    static const char zFirst[] = "ARRAY['Ana', 'Luis', 'Marta', 'Jorge', 'Lucia', 'Pablo', 'Elena', 'Diego', 'Sara',"
+                                 " 'Hugo', 'Irene', 'Mateo', 'Noa', 'Alba', 'Leo', 'Vera']";
+    static const char zLast[] = "ARRAY['Garcia', 'Lopez', 'Martin', 'Sanz', 'Ruiz', 'Torres', 'Vidal', 'Molina', 'Ortega',"
+                                " 'Prieto', 'Soler', 'Campos', 'Navarro', 'Iglesias', 'Cano', 'Reyes']";
+    if (nLen > 0) snprintf(zLeft, sizeof zLeft, ", %d", nLen);
+    appendPQExpBuffer(b, "%s(%s)[1 + ('x' || left(md5(%s || %s::text), 7))::bit(28)::int %% 16] || ' ' ||"
+                      " (%s)[1 + ('x' || substr(md5(%s || %s::text), 8, 7))::bit(28)::int %% 16]%s)::%s",
+                      nLen > 0 ? "left(" : "(", zFirst, zSeed, zCol, zLast, zSeed, zCol, zLeft, zType);
+  } else {
+    snprintf(zWhy, nWhy, "mask %s does not suit type %s (hash: text types, bytea, bigint, uuid; email and name: text "
+             "types); use sql:EXPRESSION", zMask, zType);
+    destroyPQExpBuffer(b);
+    return NULL;
+  }
+  char *z = xstrdup(b->data);
+  destroyPQExpBuffer(b);
+  return z;
+}
+
+/* The job's masks (--mask), in the plan: each masked column and the
+ * columns tied to it (zMaskTiesSql) get the replacing SQL in table mask,
+ * and each copied table with a masked column its select list
+ * (tbl.copy_select), checked by the source (EXPLAIN).  The values are
+ * replaced by the source server inside the COPY's query, so clear values
+ * never leave it.  A column the copy is chunked by cannot be masked (the
+ * chunks' bounds are the source's values), nor a NOT NULL one with null;
+ * a sql: mask is not carried to tied columns (its expression names the
+ * columns of its own table): they need a mask of their own. */
+static bool cat_plan_masks(Job *j) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT value FROM job, json_each(job.options, '$.masks') WHERE job.id = ?", "i", j->id);
+  if (!p) return false;
+  char *zSeed = st_text(j->db, "SELECT coalesce(json_extract(options, '$.mask_seed'), mask_seed) FROM job WHERE id = ?",
+                        "i", j->id);
+  bool ok = true;
+  if (!zSeed) { /* a random seed of the job's own */
+    unsigned char a[16];
+    char zHex[33];
+    if (getrandom(a, sizeof a, 0) != (ssize_t)sizeof a) ok = fail(EXIT_FAILED, "no random seed for --mask: %s", strerror(errno));
+    for (int i = 0; i < 16; i++) snprintf(zHex + 2 * i, 3, "%02x", a[i]);
+    zSeed = xstrdup(zHex);
+    ok = ok && st_run(j->db, "UPDATE job SET mask_seed = ? WHERE id = ?", "ti", zSeed, j->id);
+  }
+  char *zSeedLit = PQescapeLiteral(j->src, zSeed, strlen(zSeed));
+  if (!zSeedLit) ok = db_fail(j->src, NULL, "quoting the mask seed");
+  while (ok && sqlite3_step(p) == SQLITE_ROW) {
+    const char *zSpec = st_col(p, 0), *zEq = mask_eq(zSpec);
+    if (!zEq) continue; /* checked when given */
+    char *zColName = sqlite3_mprintf("%.*s", (int)(zEq - zSpec), zSpec);
+    const char *zMask = zEq + 1, *az[2] = {zColName};
+    char zWhat[600];
+    snprintf(zWhat, sizeof zWhat, "--mask %s", zSpec);
+    PGresult *rc = db_query(j->src, zMaskColSql, 1, az, zWhat), *rt = NULL;
+    if (rc && PQntuples(rc) != 1) ok = fail(EXIT_USAGE, "--mask %s: the source has no column %s. Hint: name it as "
+                                          "TABLE.COLUMN or SCHEMA.TABLE.COLUMN, quoted as in SQL where needed", zSpec, zColName);
+    if (ok && rc) {
+      az[0] = PQgetvalue(rc, 0, 0);
+      az[1] = PQgetvalue(rc, 0, 1);
+      rt = db_query(j->src, zMaskTiesSql, 2, az, zWhat);
+    }
+    int nLen = 0; /* the shortest limit of the tied columns, so that they stay equal */
+    for (int i = 0; rt && i < PQntuples(rt); i++) {
+      int n = PQgetisnull(rt, i, 5) ? 0 : atoi(PQgetvalue(rt, i, 5));
+      if (n > 0 && (nLen == 0 || n < nLen)) nLen = n;
+    }
+    for (int i = 0; ok && rt && i < PQntuples(rt); i++) {
+      sqlite3_int64 rel = atoll(PQgetvalue(rt, i, 0));
+      const char *zCol = PQgetvalue(rt, i, 1), *zFull = PQgetvalue(rt, i, 2);
+      if (!st_int(j->db, 0, "SELECT 1 FROM tbl WHERE job = ? AND relid = ? AND mode = 'copy'", "ii", j->id, rel))
+        continue; /* its rows are not copied */
+      if (st_int(j->db, 0, "SELECT 1 FROM tbl WHERE job = ? AND relid = ? AND instr(', ' || key_cols || ', ', ', ' || ? || ', ')",
+                 "iit", j->id, rel, zCol)) {
+        ok = fail(EXIT_USAGE, "--mask %s: column %s is the key clonebox copies its table by, and cannot be masked%s",
+                  zSpec, zFull, i ? " (a foreign key ties it to the masked column)" : "");
+        break;
+      }
+      if (strcmp(zMask, "null") == 0 && PQgetvalue(rt, i, 6)[0] == 't') {
+        ok = fail(EXIT_USAGE, "--mask %s: column %s is NOT NULL%s; use another mask", zSpec, zFull,
+                  i ? " (a foreign key ties it to the masked column)" : "");
+        break;
+      }
+      char zWhy[300];
+      char *zExpr = cat_mask_expr(zMask, zCol, PQgetvalue(rt, i, 3), PQgetvalue(rt, i, 4), nLen, zSeedLit, zWhy, sizeof zWhy);
+      if (!zExpr) {
+        ok = fail(EXIT_USAGE, "--mask %s: column %s: %s", zSpec, zFull, zWhy);
+        break;
+      }
+      ok = st_run(j->db, i == 0 ? "INSERT OR REPLACE INTO mask(job, relid, col, mask, expr, via) VALUES (?, ?, ?, ?, ?, NULL)"
+                                : "INSERT OR IGNORE INTO mask(job, relid, col, mask, expr, via) VALUES (?, ?, ?, ?, ?, ?)",
+                  i == 0 ? "iittt" : "iitttt", j->id, rel, zCol, zMask, zExpr, PQgetvalue(rt, 0, 2));
+      free(zExpr);
+    }
+    PQclear(rc);
+    PQclear(rt);
+    sqlite3_free(zColName);
+  }
+  sqlite3_finalize(p);
+  char *zSql = ok ? st_text(j->db, "SELECT (SELECT qname FROM tbl WHERE tbl.job = m.job AND tbl.relid = m.relid) || '.' || m.col"
+                            " || ' (tied to ' || m.via || ' by a foreign key)' FROM mask m WHERE m.job = ? AND m.via IS NOT NULL"
+                            " AND m.mask LIKE 'sql:%' LIMIT 1", "i", j->id) : NULL;
+  if (zSql) ok = fail(EXIT_USAGE, "--mask: column %s would need the other column's sql: mask, whose expression names "
+                      "columns of its own table; give it a mask of its own", zSql);
+  free(zSql);
+  /* the select lists */
+  p = ok ? st_prep(j->db, "SELECT DISTINCT t.id, t.relid, t.qname, CASE WHEN t.relkind = 'p' AND t.where_sql IS NOT NULL"
+                   " THEN '' ELSE 'ONLY ' END FROM tbl t JOIN mask m ON m.job = t.job AND m.relid = t.relid"
+                   " WHERE t.job = ? AND t.mode = 'copy'", "i", j->id) : NULL;
+  PQExpBuffer b = createPQExpBuffer(), q = createPQExpBuffer();
+  while (ok && p && sqlite3_step(p) == SQLITE_ROW) {
+    const char *az[1] = {st_col(p, 1)};
+    char zWhat[600];
+    snprintf(zWhat, sizeof zWhat, "masking the columns of %s", st_col(p, 2));
+    PGresult *r = db_query(j->src, "SELECT format('%I', attname) FROM pg_catalog.pg_attribute WHERE attrelid = $1::oid"
+                           " AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum", 1, az, zWhat);
+    resetPQExpBuffer(b);
+    for (int i = 0; r && ok && i < PQntuples(r); i++) {
+      char *zExpr = st_text(j->db, "SELECT coalesce((SELECT expr FROM mask WHERE job = ? AND relid = ? AND col = ?), '')", "iit",
+                            j->id, sqlite3_column_int64(p, 1), PQgetvalue(r, i, 0));
+      if (!zExpr) ok = false;
+      else if (zExpr[0]) appendPQExpBuffer(b, "%s%s AS %s", i ? ", " : "", zExpr, PQgetvalue(r, i, 0));
+      else appendPQExpBuffer(b, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
+      free(zExpr);
+    }
+    ok = ok && r != NULL;
+    PQclear(r);
+    resetPQExpBuffer(q);
+    appendPQExpBuffer(q, "EXPLAIN (COSTS OFF) SELECT %s FROM %s%s", b->data, st_col(p, 3), st_col(p, 2));
+    PGresult *re = ok ? PQexecParams(j->src, q->data, 0, NULL, NULL, NULL, NULL, 0) : NULL;
+    if (ok && PQresultStatus(re) != PGRES_TUPLES_OK) {
+      ok = db_fail(j->src, re, zWhat);
+      g_err.rc = EXIT_USAGE; /* the command line's expression */
+    }
+    PQclear(re);
+    ok = ok && st_run(j->db, "UPDATE tbl SET copy_select = ? WHERE job = ? AND id = ?", "tii", b->data, j->id,
+                      sqlite3_column_int64(p, 0));
+  }
+  destroyPQExpBuffer(b);
+  destroyPQExpBuffer(q);
+  sqlite3_finalize(p);
+  if (zSeedLit) PQfreemem(zSeedLit);
+  free(zSeed);
+  return ok && !g_err.bSet;
+}
+
 static int cat_keycmp(const void *a, const void *b, void *pRes) {
   return strcmp(PQgetvalue(pRes, *(const int *)a, 0), PQgetvalue(pRes, *(const int *)b, 0));
 }
@@ -3371,7 +3598,8 @@ static bool cat_plan(Job *j) {
             st_begin(j->db) &&
             st_run(j->db, "DELETE FROM item WHERE job = ?", "i", j->id) &&
             st_run(j->db, "DELETE FROM tbl WHERE job = ?", "i", j->id) &&
-            (j->bPartial ? cat_plan_copy(j) : cat_plan_tables(j)) &&
+            st_run(j->db, "DELETE FROM mask WHERE job = ?", "i", j->id) &&
+            (j->bPartial ? cat_plan_copy(j) : cat_plan_tables(j)) && (j->bVerifyOnly || cat_plan_masks(j)) &&
             (j->bVerifyOnly || j->bPartial ||
              (cat_plan_nodes(j, &seq) && cat_plan_post(j, &seq) && cat_plan_unsupported_post(j))) &&
             (j->bPartial || cat_plan_subscriptions(j, &seq)) &&
@@ -3702,12 +3930,14 @@ typedef struct TblInfo {
   char *zConflict;      /* error, skip, update, replace */
   char *zConflictSql;   /* skip, update: ON CONFLICT ... */
   char *zPending;       /* JSON: a chunk sent, not known to be committed (run_pending) */
+  char *zCopySelect;    /* the source's select list with masked columns (--mask), or NULL */
 } TblInfo;
 
 static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
   sqlite3_stmt *p = st_prep(j->db, "SELECT qname, copy_cols, all_cols, key_cols, key_types, last_key, status, key_expr,"
                             " CASE WHEN relkind = 'p' AND where_sql IS NOT NULL THEN '' ELSE 'ONLY ' END || qname,"
                             " '(' || where_sql || char(10) || ')', into_qname, into_from, conflict, conflict_sql, pending,"
+                            " copy_select,"
                             " coalesce(rows_total, -1), rows_copied, coalesce(copy_format, 'binary'), copy_rows, copy_sum"
                             " FROM tbl WHERE job = ? AND id = ?", "ii", j->id, id);
   if (!p) return false;
@@ -3715,7 +3945,7 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
   if (ok) {
     char **az[] = {&t->zQname,   &t->zCopyCols, &t->zAllCols, &t->zKeyCols,  &t->zKeyTypes,     &t->zLastKey,
                    &t->zStatus,  &t->zKeyExpr,  &t->zSrcFrom, &t->zFilter,   &t->zInto,         &t->zIntoFrom,
-                   &t->zConflict, &t->zConflictSql, &t->zPending};
+                   &t->zConflict, &t->zConflictSql, &t->zPending, &t->zCopySelect};
     int n = (int)(sizeof az / sizeof *az);
     for (int i = 0; i < n; i++) *az[i] = xstrdup((const char *)sqlite3_column_text(p, i));
     t->nTotal = sqlite3_column_int64(p, n);
@@ -3733,7 +3963,7 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
 static void run_tbl_free(TblInfo *t) {
   char *az[] = {t->zQname,   t->zCopyCols, t->zAllCols, t->zKeyCols,  t->zKeyTypes, t->zLastKey,   t->zStatus,
                 t->zKeyExpr, t->zFormat,   t->zSrcFrom, t->zFilter,   t->zInto,     t->zIntoFrom, t->zConflict,
-                t->zConflictSql, t->zPending};
+                t->zConflictSql, t->zPending, t->zCopySelect};
   for (size_t i = 0; i < sizeof az / sizeof *az; i++) free(az[i]);
 }
 
@@ -4202,12 +4432,13 @@ static bool run_copy(Job *j, const Item *it) {
     }
     if (!db_exec(dst, q->data, zWhat)) { free(zUpper); goto done; }
     resetPQExpBuffer(q);
+    const char *zSel = t.zCopySelect ? t.zCopySelect : t.zCopyCols; /* masked columns replaced */
     if (bPart)
-      appendPQExpBuffer(q, "COPY (SELECT %s FROM %s WHERE %s%s%s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zSrcFrom,
+      appendPQExpBuffer(q, "COPY (SELECT %s FROM %s WHERE %s%s%s) TO STDOUT (FORMAT %s)", zSel, t.zSrcFrom,
                         t.zFilter, r->len ? " AND " : "", r->data, t.zFormat);
-    else if (r->len)
-      appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s WHERE %s) TO STDOUT (FORMAT %s)", t.zCopyCols, t.zQname,
-                        r->data, t.zFormat);
+    else if (r->len || t.zCopySelect)
+      appendPQExpBuffer(q, "COPY (SELECT %s FROM ONLY %s%s%s) TO STDOUT (FORMAT %s)", zSel, t.zQname,
+                        r->len ? " WHERE " : "", r->data, t.zFormat);
     else if (bNoCols) appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
     else appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
     sqlite3_int64 nCopied = 0;
@@ -4701,6 +4932,9 @@ static const char zReportSql[] =
     "  'objects', (SELECT json_group_array(json_object('kind', kind, 'source', ns, 'target', nd,"
     "    'status', CASE WHEN missing = '[]' AND extra = '[]' AND different = '[]' THEN 'ok' ELSE 'diff' END,"
     "    'missing', json(missing), 'extra', json(extra), 'different', json(different))) FROM objs),"
+    "  'masked', (SELECT json_group_array(json_object('column', c, 'mask', mask, 'tied_to', via)) FROM (SELECT"
+    "   t.qname || '.' || m.col AS c, m.mask, m.via FROM mask m JOIN (SELECT DISTINCT relid, qname FROM tbl WHERE job = ?1) t"
+    "   ON t.relid = m.relid WHERE m.job = ?1 ORDER BY 1)),"
     "  'source_changed_after_snapshot', (SELECT json_group_array(qname) FROM (SELECT qname FROM tbl WHERE job = ?1"
     "   AND verify_writes > snap_writes ORDER BY schema_name, table_name)),"
     "  'excluded', (SELECT json_group_array(json_object('name', name, 'reason', reason)) FROM ("
@@ -4795,6 +5029,15 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
     if (bFirst) printf("\nEXCLUDED\n");
     bFirst = false;
     printf("  %s: %s\n", sqlite3_column_text(p, 0), sqlite3_column_text(p, 1));
+  }
+  sqlite3_finalize(p);
+  p = st_prep(db, "SELECT json_extract(value, '$.column') || ': ' || json_extract(value, '$.mask') || coalesce(' (tied to '"
+              " || json_extract(value, '$.tied_to') || ' by a foreign key)', '') FROM json_each(?, '$.masked')", "t", zReport);
+  bFirst = true;
+  while (p && sqlite3_step(p) == SQLITE_ROW) {
+    if (bFirst) printf("\nMASKED (values replaced on the source; the checksums are of the masked rows)\n");
+    bFirst = false;
+    printf("  %s\n", st_col(p, 0));
   }
   sqlite3_finalize(p);
   char *zChanged = st_text(db, "SELECT json_array_length(?1, '$.source_changed_after_snapshot') || ' table(s): ' ||"
@@ -5418,6 +5661,18 @@ static char *eng_json_list(sqlite3 *db, const PatList *pl) {
   return zA;
 }
 
+/* Adds --mask and --mask-seed to a job's options JSON (only when given,
+ * so that jobs stored before they existed keep matching); frees zJson. */
+static char *eng_mask_options(sqlite3 *db, const Options *o, char *zJson) {
+  if (!zJson || (o->masks.nPat == 0 && !o->zMaskSeed)) return zJson;
+  char *zA = eng_json_list(db, &o->masks);
+  char *z = st_text(db, "SELECT json_patch(?, json_object('masks', json(?), 'mask_seed', ?))", "ttt", zJson, zA,
+                    o->zMaskSeed);
+  free(zA);
+  free(zJson);
+  return z;
+}
+
 /* The job's options as JSON (malloc'd): the filters that shape the plan. */
 static char *eng_options_json(sqlite3 *db, const Options *o) {
   char *zT = eng_json_list(db, &o->aSel[SEL_EXCL_TABLE]), *zD = eng_json_list(db, &o->aSel[SEL_EXCL_DATA]);
@@ -5451,7 +5706,7 @@ static char *eng_options_json(sqlite3 *db, const Options *o) {
   free(zMap);
   free(zT);
   free(zD);
-  return zJson;
+  return eng_mask_options(db, o, zJson);
 }
 
 /* A copy job's options as JSON (malloc'd): its tables, with their rows
@@ -5469,7 +5724,7 @@ static char *eng_copy_options_json(sqlite3 *db, const Options *o) {
                              o->zConflict ? o->zConflict : "error", o->zVerify ? o->zVerify : "full",
                              o->zVerify ? o->zVerify : "full") : NULL;
   free(zA);
-  return zJson;
+  return eng_mask_options(db, o, zJson);
 }
 
 /* Creates a job row (status running, phase plan), with who started it:
@@ -5587,6 +5842,10 @@ static const char zUsage[] =
     "  -j, --jobs N              workers, each with a session on both servers (default: the number of CPUs,\n"
     "                            at least 2, at most 8); tables are copied, indexes built, rows checked at once\n"
     "  --budget DURATION         step, copy: stop at a checkpoint after about this long (20s, 5m)\n"
+    "  --mask TABLE.COLUMN=MASK  replace the column's values on the source, the same in every column a foreign\n"
+    "                            key ties to it: hash, email, name, null or sql:EXPRESSION (repeatable; also\n"
+    "                            'mask TABLE.COLUMN=MASK' lines in a filter file)\n"
+    "  --mask-seed TEXT          the masks' seed: the same seed, the same values (default: random, per job)\n"
     "  --label TEXT              who or what started the job, shown by status and jobs (default: user@host)\n"
     "  --on-done CMD             when the job ends (done, failed, cancelled), run CMD with /bin/sh and\n"
     "                            CLONEBOX_JOB, CLONEBOX_STATUS, CLONEBOX_RESULT, CLONEBOX_EXIT, CLONEBOX_ROWS\n"
@@ -5625,6 +5884,7 @@ static const char zUsage[] =
 /* Frees the lists an Options holds (their strings are argv's). */
 static void opt_free(Options *o) {
   free(o->aCopy);
+  free(o->masks.azPat);
   for (int i = 0; i < SEL_N; i++) free(o->aSel[i].azPat);
   free(o->roleMap.azPat);
   for (int i = 0; i < o->nOwned; i++) free(o->azOwned[i]);
@@ -5700,6 +5960,17 @@ static bool opt_condition_ok(const char *z) {
   return depth == 0 && bAny;
 }
 
+/* Is z a --mask: TABLE.COLUMN=hash|email|name|null|sql:EXPRESSION (one
+ * expression, as opt_condition_ok says)? */
+static bool opt_mask_ok(const char *z) {
+  const char *zEq = mask_eq(z);
+  if (!zEq || zEq == z) return false;
+  const char *zKind = zEq + 1;
+  if (strncmp(zKind, "sql:", 4) == 0) return opt_condition_ok(zKind + 4);
+  return strcmp(zKind, "hash") == 0 || strcmp(zKind, "email") == 0 || strcmp(zKind, "name") == 0 ||
+         strcmp(zKind, "null") == 0;
+}
+
 /* --filter FILE ("-": standard input), in pg_dump 17's format: one rule a
  * line, "include|exclude KIND PATTERN"; '#' begins a comment, blank lines
  * are skipped, and a pattern holds no whitespace outside double quotes.
@@ -5726,6 +5997,25 @@ static bool opt_filter_file(Options *o, const char *zFile) {
     char *p = zLine;
     while (isspace((unsigned char)*p)) p++;
     if (!*p || *p == '#') continue;
+    if (strncmp(p, "mask", 4) == 0 && isspace((unsigned char)p[4])) { /* clonebox's own: mask TABLE.COLUMN=MASK */
+      for (p += 4; isspace((unsigned char)*p); p++) {}
+      size_t n = strlen(p);
+      while (n > 0 && isspace((unsigned char)p[n - 1])) p[--n] = '\0';
+      if (!opt_mask_ok(p)) {
+        ok = fail(EXIT_USAGE, "--filter %s, line %d: want 'mask TABLE.COLUMN=hash|email|name|null|sql:EXPRESSION'",
+                  zFile, iLine);
+        break;
+      }
+      char **a = realloc(o->azOwned, sizeof(char *) * (size_t)(o->nOwned + 1));
+      if (!a) {
+        fputs("clonebox: out of memory\n", stderr);
+        exit(EXIT_FAILED);
+      }
+      o->azOwned = a;
+      o->azOwned[o->nOwned] = xstrdup(p);
+      opt_push(&o->masks, o->azOwned[o->nOwned++]);
+      continue;
+    }
     int k = 0, sel = -1;
     if (sscanf(p, "%15s %31s %n", zVerb, zKind, &k) < 2 || k == 0) {
       ok = fail(EXIT_USAGE, "--filter %s, line %d: want 'include|exclude KIND PATTERN'", zFile, iLine);
@@ -6018,7 +6308,7 @@ enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
   C_COPY = 256,
   C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME | C_COPY, /* commands that write to a target */
-  OPT_WAIT = 1000, OPT_INTO, OPT_WHERE, OPT_CONFLICT, OPT_LABEL, OPT_ON_DONE, OPT_TARGET, OPT_NEW, OPT_STALE_AFTER, OPT_TABLE_CHILDREN, OPT_EXCL_TABLE_CHILDREN, OPT_EXCL_DATA_CHILDREN,
+  OPT_WAIT = 1000, OPT_INTO, OPT_WHERE, OPT_CONFLICT, OPT_LABEL, OPT_ON_DONE, OPT_MASK, OPT_MASK_SEED, OPT_TARGET, OPT_NEW, OPT_STALE_AFTER, OPT_TABLE_CHILDREN, OPT_EXCL_TABLE_CHILDREN, OPT_EXCL_DATA_CHILDREN,
   OPT_FILTER, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, OPT_VERIFY, OPT_REPORT, /* long-only */
 };
 static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel", "copy"};
@@ -6081,6 +6371,8 @@ static const struct option aLong[] = {
     {"conflict", required_argument, NULL, OPT_CONFLICT},
     {"label", required_argument, NULL, OPT_LABEL},
     {"on-done", required_argument, NULL, OPT_ON_DONE},
+    {"mask", required_argument, NULL, OPT_MASK},
+    {"mask-seed", required_argument, NULL, OPT_MASK_SEED},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -6093,7 +6385,8 @@ static int cmd_option_commands(int c) {
     case 's': case OPT_TARGET: case 'q': case 'v': return C_RUNNER | C_VERIFY;
     case 't': return C_CLONE | C_START | C_VERIFY | C_COPY;
     case 'n': case 'N': case 'T': case 'X': case OPT_TABLE_CHILDREN: case OPT_EXCL_TABLE_CHILDREN:
-    case OPT_EXCL_DATA_CHILDREN: case OPT_FILTER: return C_CLONE | C_START | C_VERIFY;
+    case OPT_EXCL_DATA_CHILDREN: return C_CLONE | C_START | C_VERIFY;
+    case OPT_FILTER: return C_CLONE | C_START | C_VERIFY | C_COPY;
     case 'S': return C_RUNNER | C_STATUS | C_JOBS | C_CANCEL;
     case 'J': return C_CLONE | C_VERIFY | C_STEP | C_RESUME | C_STATUS | C_JOBS | C_COPY;
     case 'j': return C_CLONE | C_STEP | C_RESUME | C_COPY;
@@ -6112,7 +6405,7 @@ static int cmd_option_commands(int c) {
     case OPT_REFRESH: return C_CLONE;
     case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY | C_COPY;
     case OPT_INTO: case OPT_WHERE: case OPT_CONFLICT: return C_COPY;
-    case OPT_LABEL: return C_CLONE | C_START | C_COPY;
+    case OPT_LABEL: case OPT_MASK: case OPT_MASK_SEED: return C_CLONE | C_START | C_COPY;
     case OPT_ON_DONE: return C_CLONE | C_STEP | C_RESUME | C_COPY;
   }
   return 0;
@@ -6423,6 +6716,17 @@ int main(int argc, char **argv) {
         o.zConflict = optarg;
         break;
       case OPT_LABEL: o.zLabel = optarg; break;
+      case OPT_MASK:
+        if (!opt_mask_ok(optarg)) {
+          char z[400];
+          snprintf(z, sizeof z, "--mask '%.200s': want TABLE.COLUMN=MASK, MASK one of hash, email, name, null or "
+                   "sql:EXPRESSION (one expression)", optarg);
+          opt_free(&o);
+          return usage_error(z);
+        }
+        opt_push(&o.masks, optarg);
+        break;
+      case OPT_MASK_SEED: o.zMaskSeed = optarg; break;
       case OPT_ON_DONE: o.zOnDone = optarg; break;
       case 'T': opt_push(&o.aSel[SEL_EXCL_TABLE], optarg); break;
       case 'X': opt_push(&o.aSel[SEL_EXCL_DATA], optarg); break;
@@ -6514,6 +6818,12 @@ int main(int argc, char **argv) {
                                                               : "this command takes no JOB argument");
     opt_free(&o);
     return usage_error(z);
+  }
+  bool bSel = false;
+  for (int k = 0; k < SEL_N; k++) bSel = bSel || o.aSel[k].nPat > 0;
+  if (cmd == C_COPY && bSel) {
+    opt_free(&o);
+    return usage_error("copy takes its tables from --table, and only mask rules from --filter");
   }
   if (cmd == C_COPY && o.nCopy == 0) {
     opt_free(&o);
