@@ -153,6 +153,8 @@ typedef struct Options {
   const char *zLabel;    /* --label: who started the job, shown by status and jobs */
   const char *zOnDone;   /* --on-done CMD: run by /bin/sh when the job ends */
   PatList masks;         /* --mask TABLE.COLUMN=MASK, each as given (or from --filter) */
+  PatList subsets;       /* --subset 'TABLE: CONDITION': the subset's roots */
+  bool bSubsetDownAll;   /* --subset-down-from-references */
   const char *zMaskSeed; /* --mask-seed: the masks' seed (default: random, kept with the job) */
 } Options;
 
@@ -384,13 +386,13 @@ static void sum_parse(RowSum *s, sqlite3_int64 nRow, const char *zHex) {
   s->b = b;
 }
 
-/* Where a --mask's column ends: its first '=' outside double quotes, or
- * NULL. */
-static const char *mask_eq(const char *z) {
+/* Where a name in an option ends: the first c outside double quotes
+ * ("public.users.email=hash", "public.orgs: id < 5"), or NULL. */
+static const char *name_end(const char *z, char c) {
   bool bQuoted = false;
   for (; *z; z++) {
     if (*z == '"') bQuoted = !bQuoted;
-    else if (*z == '=' && !bQuoted) return z;
+    else if (*z == c && !bQuoted) return z;
   }
   return NULL;
 }
@@ -882,6 +884,14 @@ static const char *const azStSchema[] = {
     " side TEXT NOT NULL,"             /* src or dst */
     " kind TEXT NOT NULL, name TEXT NOT NULL, def TEXT)",
     "CREATE INDEX IF NOT EXISTS vobj_job ON vobj(job, kind, name)",
+    "CREATE TABLE IF NOT EXISTS subset_key(" /* --subset: the rows selected, by table (their order is rowid's) */
+    " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
+    " tbl INTEGER NOT NULL,"           /* tbl.id (a leaf table) */
+    " k TEXT NOT NULL,"                /* the row's copy key, a JSON array of text (as last_key) */
+    " down INTEGER NOT NULL,"          /* 1: its referencing rows belong to the subset too (a root's, or below one) */
+    " done_down INTEGER NOT NULL DEFAULT 0, done_up INTEGER NOT NULL DEFAULT 0)", /* followed down, up */
+    "CREATE UNIQUE INDEX IF NOT EXISTS subset_row ON subset_key(job, tbl, k)",
+    "CREATE INDEX IF NOT EXISTS subset_todo ON subset_key(job, tbl, done_down, done_up)",
     "CREATE TABLE IF NOT EXISTS mask("     /* --mask: the columns whose values are replaced on the source */
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
     " relid INTEGER NOT NULL,"         /* source pg_class oid */
@@ -2995,7 +3005,7 @@ static bool cat_plan_masks(Job *j) {
   char *zSeedLit = PQescapeLiteral(j->src, zSeed, strlen(zSeed));
   if (!zSeedLit) ok = db_fail(j->src, NULL, "quoting the mask seed");
   while (ok && sqlite3_step(p) == SQLITE_ROW) {
-    const char *zSpec = st_col(p, 0), *zEq = mask_eq(zSpec);
+    const char *zSpec = st_col(p, 0), *zEq = name_end(zSpec, '=');
     if (!zEq) continue; /* checked when given */
     char *zColName = sqlite3_mprintf("%.*s", (int)(zEq - zSpec), zSpec);
     const char *zMask = zEq + 1, *az[2] = {zColName};
@@ -3482,6 +3492,22 @@ static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
                                                      NULL, NULL, "todo", NULL));
 }
 
+/* --subset: the item that selects the rows, first in the data phase (a
+ * wave of its own: every copy waits for it).  Every copied table needs a copy key, by
+ * which the selection records its rows. */
+static bool cat_plan_subset(Job *j, sqlite3_int64 *pSeq) {
+  if (!st_int(j->db, 0, "SELECT json_extract(options, '$.subset') IS NOT NULL FROM job WHERE id = ?", "i", j->id)) return true;
+  char *zKeyless = st_text(j->db, "SELECT coalesce(group_concat(qname, ', '), '') FROM (SELECT qname FROM tbl WHERE job = ? AND mode = 'copy'"
+                           " AND key_cols IS NULL ORDER BY qname LIMIT 5)", "i", j->id);
+  bool ok = zKeyless != NULL;
+  if (zKeyless && zKeyless[0])
+    ok = fail(EXIT_USAGE, "--subset: table(s) %s have no primary key nor unique not-null key, by which a subset records "
+              "its rows; nothing was written. Hint: give them one, or leave their rows out with --exclude-table-data",
+              zKeyless);
+  free(zKeyless);
+  return ok && cat_add_item(j, pSeq, PH_DATA, "subset", "select the subset's rows", 0, 0, 0, NULL, NULL, "todo", NULL);
+}
+
 /* Empties one target schema (@S: its quoted name as a literal): drops it
  * with everything in it and creates it again, with its comment.  Owner and
  * grants come from the source (the job's owner and privileges items) unless
@@ -3603,12 +3629,18 @@ static bool cat_plan(Job *j) {
             (j->bVerifyOnly || j->bPartial ||
              (cat_plan_nodes(j, &seq) && cat_plan_post(j, &seq) && cat_plan_unsupported_post(j))) &&
             (j->bPartial || cat_plan_subscriptions(j, &seq)) &&
+            (j->bVerifyOnly || cat_plan_subset(j, &seq)) && /* first in the data phase */
             cat_plan_data_verify(j, &seq) &&
             /* every copy (and the large objects) at once; every check too */
             st_run(j->db, "UPDATE item SET wave = (SELECT min(seq) FROM item WHERE job = ?1 AND phase = ?2)"
                    " WHERE job = ?1 AND phase = ?2", "ii", j->id, (sqlite3_int64)PH_DATA) &&
             st_run(j->db, "UPDATE item SET wave = (SELECT min(seq) FROM item WHERE job = ?1 AND phase = ?2)"
                    " WHERE job = ?1 AND phase = ?2", "ii", j->id, (sqlite3_int64)PH_VERIFY) &&
+            /* a subset's selection is a wave of its own, before the copies */
+            st_run(j->db, "UPDATE item SET wave = CASE WHEN kind = 'subset' THEN seq ELSE (SELECT min(seq) FROM item"
+                   " WHERE job = ?1 AND phase = ?2 AND kind <> 'subset') END WHERE job = ?1 AND phase = ?2"
+                   " AND EXISTS (SELECT 1 FROM item WHERE job = ?1 AND kind = 'subset')", "ii", j->id,
+                   (sqlite3_int64)PH_DATA) &&
             (!j->pOpt->bClean || j->bVerifyOnly || (cat_plan_clean(j) && cat_confirm_clean(j))) &&
             st_run(j->db, "UPDATE job SET phase = ? WHERE id = ?", "ti",
                    azPhase[j->bVerifyOnly ? PH_VERIFY : j->bPartial ? PH_DATA : PH_ENUMS], j->id) &&
@@ -3931,6 +3963,7 @@ typedef struct TblInfo {
   char *zConflictSql;   /* skip, update: ON CONFLICT ... */
   char *zPending;       /* JSON: a chunk sent, not known to be committed (run_pending) */
   char *zCopySelect;    /* the source's select list with masked columns (--mask), or NULL */
+  bool bSubset;         /* a --subset's table: its rows are those recorded in subset_key */
 } TblInfo;
 
 static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
@@ -3953,6 +3986,7 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
     t->zFormat = xstrdup((const char *)sqlite3_column_text(p, n + 2));
     t->bCopySum = sqlite3_column_type(p, n + 3) != SQLITE_NULL;
     sum_parse(&t->copy, sqlite3_column_int64(p, n + 3), (const char *)sqlite3_column_text(p, n + 4));
+    t->bSubset = st_int(j->db, 0, "SELECT json_extract(options, '$.subset') IS NOT NULL FROM job WHERE id = ?", "i", j->id);
   } else {
     fail(EXIT_FAILED, "state file: table %lld of job %lld is missing", (long long)id, (long long)j->id);
   }
@@ -4340,6 +4374,296 @@ static bool run_copy_merge(PGconn *dst, const TblInfo *t, sqlite3_int64 tblId, c
   return ok;
 }
 
+/* --subset: the rows of a referentially whole slice, selected on the
+ * source in the data phase's snapshot and recorded in the state file
+ * (subset_key), so that the copies, and any later run, take exactly that
+ * set.  From the roots (each --subset's rows), (1) down: every row that
+ * references a row selected by a root or below one, through any foreign
+ * key, transitively; (2) up: every row that a selected row references, so
+ * that every foreign key holds on the target.  Rows reached only going up
+ * are not followed down (one shared product would drag in every order),
+ * unless --subset-down-from-references.  Each row is followed once each
+ * way, so cycles end.  A foreign key on a partitioned table is followed
+ * through its partitions (each row's tableoid names its leaf). */
+
+/* A foreign key among the job's tables, as the selection follows it. */
+typedef struct SubEdge {
+  char *zCFrom, *zPFrom;     /* referencing and referenced table in a FROM (ONLY for a plain table) */
+  char *zCCols, *zPCols;     /* their columns, c.x and p.y */
+  char *zCKey, *zPKey;       /* their copy keys' columns */
+  char *zCKeyExpr, *zPKeyExpr; /* their keys as JSON text */
+  char *zCLeaves, *zPLeaves; /* their leaf tables' oids, ",1,2," */
+} SubEdge;
+
+/* Runs zSql on the source (rows: leaf oid, key) one row at a time, and
+ * records each row as selected (bDown: to be followed down too; a row
+ * known as reached going up only is raised to that).  Returns the number
+ * of rows, -1 on error. */
+static long run_subset_add(Job *j, const char *zSql, bool bDown, const char *zWhat) {
+  PGconn *src = j->src;
+  if (!PQsendQueryParams(src, zSql, 0, NULL, NULL, NULL, NULL, 0) || !PQsetSingleRowMode(src)) {
+    db_fail(src, NULL, zWhat);
+    return -1;
+  }
+  sqlite3_stmt *pTbl = st_prep(j->db, "SELECT id FROM tbl WHERE job = ? AND relid = ? AND mode = 'copy'", NULL);
+  sqlite3_stmt *pIns = st_prep(j->db, "INSERT INTO subset_key(job, tbl, k, down) VALUES (?, ?, ?, ?)"
+                               " ON CONFLICT(job, tbl, k) DO UPDATE SET down = 1, done_down = 0"
+                               " WHERE excluded.down = 1 AND subset_key.down = 0", NULL);
+  long n = 0;
+  bool ok = pTbl && pIns;
+  PGresult *r;
+  while ((r = PQgetResult(src)) != NULL) {
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_SINGLE_TUPLE && ok) {
+      sqlite3_reset(pTbl);
+      sqlite3_bind_int64(pTbl, 1, j->id);
+      sqlite3_bind_int64(pTbl, 2, atoll(PQgetvalue(r, 0, 0)));
+      if (sqlite3_step(pTbl) == SQLITE_ROW) { /* else a table the job does not copy */
+        sqlite3_reset(pIns);
+        sqlite3_bind_int64(pIns, 1, j->id);
+        sqlite3_bind_int64(pIns, 2, sqlite3_column_int64(pTbl, 0));
+        sqlite3_bind_text(pIns, 3, PQgetvalue(r, 0, 1), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(pIns, 4, bDown);
+        if (sqlite3_step(pIns) != SQLITE_DONE) ok = fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
+        n++;
+      }
+    } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && ok) {
+      ok = db_fail(src, r, zWhat);
+    }
+    PQclear(r);
+  }
+  sqlite3_finalize(pTbl);
+  sqlite3_finalize(pIns);
+  return ok ? n : -1;
+}
+
+/* Appends "(VALUES (k1), (k2), ...)" for a batch of selected rows: the
+ * keys of subset_key rows in the JSON array zRowids. */
+static bool run_subset_values(Job *j, PQExpBuffer b, const char *zRowids, const char *zTypes) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT k FROM subset_key WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+                            "t", zRowids);
+  bool ok = p != NULL;
+  appendPQExpBufferStr(b, "(VALUES ");
+  for (int i = 0; ok && sqlite3_step(p) == SQLITE_ROW; i++) {
+    if (i) appendPQExpBufferStr(b, ", ");
+    ok = run_key_literal(j, j->src, b, st_col(p, 0), zTypes);
+  }
+  appendPQExpBufferChar(b, ')');
+  sqlite3_finalize(p);
+  return ok;
+}
+
+/* The source's foreign keys between tables of the job.  Rows: referencing
+ * and referenced table (the top of a partition tree), their columns, their
+ * leaves. */
+static const char zSubsetEdgesSql[] =
+    "SELECT k.conrelid, k.confrelid,"
+    " (SELECT string_agg(format('c.%I', a.attname), ', ' ORDER BY u.i) FROM unnest(k.conkey) WITH ORDINALITY u(n, i)"
+    "  JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n),"
+    " (SELECT string_agg(format('p.%I', a.attname), ', ' ORDER BY u.i) FROM unnest(k.confkey) WITH ORDINALITY u(n, i)"
+    "  JOIN pg_catalog.pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n),"
+    /* (a table outside any partition tree has no rows there: its own leaf) */
+    " coalesce((SELECT ',' || string_agg(l.relid::oid::text, ',') || ',' FROM pg_catalog.pg_partition_tree(k.conrelid) l"
+    "  WHERE l.isleaf), ',' || k.conrelid || ','),"
+    " coalesce((SELECT ',' || string_agg(l.relid::oid::text, ',') || ',' FROM pg_catalog.pg_partition_tree(k.confrelid) l"
+    "  WHERE l.isleaf), ',' || k.confrelid || ',')"
+    " FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.conparentid = 0 ORDER BY k.oid";
+
+static void run_subset_free(SubEdge *a, int n) {
+  for (int i = 0; i < n; i++) {
+    char *az[] = {a[i].zCFrom, a[i].zPFrom, a[i].zCCols, a[i].zPCols, a[i].zCKey, a[i].zPKey, a[i].zCKeyExpr,
+                  a[i].zPKeyExpr, a[i].zCLeaves, a[i].zPLeaves};
+    for (size_t k = 0; k < sizeof az / sizeof *az; k++) free(az[k]);
+  }
+  free(a);
+}
+
+/* The edges the selection follows: foreign keys whose two tables the job
+ * copies (with their keys, from the tbl rows of the trees' tops). */
+static SubEdge *run_subset_edges(Job *j, int *pn) {
+  PGresult *r = db_query(j->src, zSubsetEdgesSql, 0, NULL, "listing the source's foreign keys");
+  SubEdge *a = r ? xcalloc((size_t)PQntuples(r) + 1, sizeof *a) : NULL;
+  int n = 0;
+  for (int i = 0; a && i < PQntuples(r); i++) {
+    char *az[2][3] = {{NULL}};
+    for (int side = 0; side < 2; side++) {
+      sqlite3_stmt *p = st_prep(j->db, "SELECT CASE WHEN relkind = 'p' THEN '' ELSE 'ONLY ' END || qname, key_cols, key_expr"
+                                " FROM tbl WHERE job = ? AND relid = ? AND mode IN ('copy', 'parent') AND key_cols IS NOT NULL",
+                                "ii", j->id, (sqlite3_int64)atoll(PQgetvalue(r, i, side)));
+      if (p && sqlite3_step(p) == SQLITE_ROW)
+        for (int c = 0; c < 3; c++) az[side][c] = xstrdup(st_col(p, c));
+      sqlite3_finalize(p);
+    }
+    if (az[0][0] && az[1][0]) {
+      a[n] = (SubEdge){az[0][0], az[1][0], xstrdup(PQgetvalue(r, i, 2)), xstrdup(PQgetvalue(r, i, 3)), az[0][1], az[1][1],
+                       az[0][2], az[1][2], xstrdup(PQgetvalue(r, i, 4)), xstrdup(PQgetvalue(r, i, 5))};
+      n++;
+    } else {
+      for (int side = 0; side < 2; side++)
+        for (int c = 0; c < 3; c++) free(az[side][c]);
+    }
+  }
+  PQclear(r);
+  *pn = n;
+  return a;
+}
+
+/* Follows one batch of table T's selected rows (zRowids) along every edge
+ * that leaves T: down (T referenced: the rows referencing them) or up (T
+ * referencing: the rows they reference). */
+static bool run_subset_follow(Job *j, const SubEdge *a, int n, sqlite3_int64 relid, const char *zTypes, const char *zRowids,
+                              bool bUp, bool bDownAll) {
+  char zLeaf[32];
+  snprintf(zLeaf, sizeof zLeaf, ",%lld,", (long long)relid);
+  PQExpBuffer q = createPQExpBuffer();
+  bool ok = true;
+  for (int i = 0; ok && i < n; i++) {
+    const SubEdge *e = &a[i];
+    if (!strstr(bUp ? e->zCLeaves : e->zPLeaves, zLeaf)) continue;
+    resetPQExpBuffer(q);
+    if (bUp) /* the rows these reference */
+      appendPQExpBuffer(q, "SELECT p.tableoid::oid, %s::text FROM %s p WHERE (%s) IN (SELECT %s FROM %s c WHERE (%s) IN ",
+                        e->zPKeyExpr, e->zPFrom, e->zPCols, e->zCCols, e->zCFrom, e->zCKey);
+    else /* the rows that reference these */
+      appendPQExpBuffer(q, "SELECT c.tableoid::oid, %s::text FROM %s c WHERE (%s) IN (SELECT %s FROM %s p WHERE (%s) IN ",
+                        e->zCKeyExpr, e->zCFrom, e->zCCols, e->zPCols, e->zPFrom, e->zPKey);
+    ok = run_subset_values(j, q, zRowids, zTypes);
+    appendPQExpBufferChar(q, ')');
+    ok = ok && run_subset_add(j, q->data, !bUp || bDownAll, "selecting the subset's rows") >= 0;
+  }
+  destroyPQExpBuffer(q);
+  return ok;
+}
+
+static bool run_subset(Job *j, const Item *it) {
+  PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
+  if (!dst || !run_snapshot(j, "selecting the subset's rows")) return false;
+  bool bDownAll = st_int(j->db, 0, "SELECT coalesce(json_extract(options, '$.subset_down_from_references'), 0) FROM job"
+                         " WHERE id = ?", "i", j->id);
+  int nEdge = 0;
+  SubEdge *aEdge = NULL;
+  bool bStopped = false;
+  bool ok = st_begin(j->db) && st_run(j->db, "DELETE FROM subset_key WHERE job = ?", "i", j->id) &&
+            run_progress(j, "Selecting the subset's rows", true);
+  /* the roots */
+  sqlite3_stmt *p = ok ? st_prep(j->db, "SELECT value FROM job, json_each(job.options, '$.subset') WHERE job.id = ?", "i",
+                                 j->id) : NULL;
+  PQExpBuffer q = createPQExpBuffer();
+  while (ok && p && sqlite3_step(p) == SQLITE_ROW) {
+    const char *zSpec = st_col(p, 0), *zColon = name_end(zSpec, ':');
+    char *zName = sqlite3_mprintf("%.*s", (int)(zColon - zSpec), zSpec);
+    const char *az[1] = {zName};
+    char *zOid = db_scalar(src, "SELECT pg_catalog.to_regclass(btrim($1))::oid", 1, az, "finding a --subset table");
+    char *zFrom = zOid ? st_text(j->db, "SELECT CASE WHEN relkind = 'p' THEN '' ELSE 'ONLY ' END || qname || char(9) ||"
+                                 " key_expr FROM tbl WHERE job = ? AND relid = ? AND mode IN ('copy', 'parent')"
+                                 " AND key_cols IS NOT NULL", "ii", j->id, (sqlite3_int64)atoll(zOid)) : NULL;
+    if (!zFrom) {
+      ok = g_err.bSet ? false : fail(EXIT_USAGE, "--subset %s: %s is not a table this clone copies", zSpec, zName);
+    } else {
+      char *zTab = strchr(zFrom, '\t');
+      *zTab = '\0';
+      resetPQExpBuffer(q);
+      appendPQExpBuffer(q, "SELECT tableoid::oid, %s::text FROM %s WHERE (%s\n)", zTab + 1, zFrom, zColon + 1);
+      char zWhat[600];
+      snprintf(zWhat, sizeof zWhat, "--subset %s", zSpec);
+      if (run_subset_add(j, q->data, true, zWhat) < 0) {
+        ok = false;
+        g_err.rc = EXIT_USAGE; /* the command line's condition */
+      }
+    }
+    free(zOid);
+    free(zFrom);
+    sqlite3_free(zName);
+  }
+  sqlite3_finalize(p);
+  ok = ok && st_commit(j->db);
+  if (!ok) st_rollback(j->db);
+  aEdge = ok ? run_subset_edges(j, &nEdge) : NULL;
+  ok = ok && aEdge;
+  /* down and up, a batch of one table's rows at a time, until no row is
+   * left to follow */
+  for (bool bMore = true; ok && bMore;) {
+    bMore = false;
+    sqlite3_stmt *pT = st_prep(j->db, "SELECT id, relid, key_types FROM tbl WHERE job = ? AND mode = 'copy' ORDER BY id", "i",
+                               j->id);
+    while (ok && pT && sqlite3_step(pT) == SQLITE_ROW) {
+      for (int bUp = 0; ok && bUp < 2; bUp++) {
+        char *zRowids = st_text(j->db, bUp ? "SELECT json_group_array(rowid) FROM (SELECT rowid FROM subset_key WHERE job = ?"
+                                             " AND tbl = ? AND done_up = 0 ORDER BY rowid LIMIT 500)"
+                                           : "SELECT json_group_array(rowid) FROM (SELECT rowid FROM subset_key WHERE job = ?"
+                                             " AND tbl = ? AND down = 1 AND done_down = 0 ORDER BY rowid LIMIT 500)",
+                                "ii", j->id, sqlite3_column_int64(pT, 0));
+        if (zRowids && strcmp(zRowids, "[]") != 0) {
+          bMore = true;
+          ok = st_begin(j->db) &&
+               run_subset_follow(j, aEdge, nEdge, sqlite3_column_int64(pT, 1), st_col(pT, 2), zRowids, bUp, bDownAll) &&
+               st_run(j->db, bUp ? "UPDATE subset_key SET done_up = 1 WHERE rowid IN (SELECT value FROM json_each(?))"
+                                 : "UPDATE subset_key SET done_down = 1 WHERE rowid IN (SELECT value FROM json_each(?))",
+                      "t", zRowids) &&
+               st_commit(j->db);
+          if (!ok) st_rollback(j->db);
+        }
+        ok = ok && zRowids;
+        free(zRowids);
+      }
+      /* a signal or a cancel stops it (the next run selects again); a
+       * step's budget does not, or a large selection would never end */
+      if (ok && (atomic_load(&g_sig.n) || atomic_load(&g_beat.stop) != STOP_NONE || atomic_load(&g_bHalt))) {
+        run_should_stop(j);
+        bStopped = true;
+      }
+    }
+    sqlite3_finalize(pT);
+    ok = ok && !bStopped && run_progress(j, "Selecting the subset's rows", false);
+  }
+  run_subset_free(aEdge, nEdge);
+  destroyPQExpBuffer(q);
+  if (bStopped) return false;
+  /* the source's locks go (the copies import the snapshot again) */
+  ok = ok && db_exec(src, "COMMIT", "selecting the subset's rows");
+  /* kill -9 before this commit selects again; after it, the copies take
+   * exactly this set */
+  ok = ok && st_begin(j->db) &&
+       st_run(j->db, "UPDATE tbl SET rows_total = (SELECT count(*) FROM subset_key s WHERE s.job = tbl.job AND s.tbl = tbl.id)"
+              " WHERE job = ? AND mode = 'copy'", "i", j->id) &&
+       run_mark(j, it, "done", NULL) && st_commit(j->db);
+  if (ok) run_checkpoint(j);
+  return ok;
+}
+
+/* The next chunk of a subset's table: nChunk of its selected rows after
+ * rowid zLast (a JSON array, NULL from the start) as r, "(key) IN
+ * (VALUES ...)"; *pzUpper the last rowid taken, NULL when no row is left
+ * after them. */
+static bool run_subset_chunk(Job *j, const TblInfo *t, sqlite3_int64 tblId, const char *zLast, long nChunk, PQExpBuffer r,
+                             char **pzUpper) {
+  *pzUpper = NULL;
+  resetPQExpBuffer(r);
+  sqlite3_int64 last = zLast ? st_int(j->db, 0, "SELECT json_extract(?, '$[0]')", "t", zLast) : 0;
+  char *zRowids = st_text(j->db, "SELECT json_group_array(rowid) FROM (SELECT rowid FROM subset_key WHERE job = ? AND tbl = ?"
+                          " AND rowid > ? ORDER BY rowid LIMIT ?)", "iiii", j->id, tblId, last, (sqlite3_int64)nChunk);
+  if (!zRowids) return false;
+  sqlite3_int64 nGot = st_int(j->db, 0, "SELECT json_array_length(?)", "t", zRowids);
+  sqlite3_int64 max = st_int(j->db, 0, "SELECT json_extract(?, '$[#-1]')", "t", zRowids);
+  bool ok = true;
+  if (nGot == 0) {
+    appendPQExpBufferStr(r, "false");
+  } else {
+    appendPQExpBuffer(r, "(%s) IN ", t->zKeyCols);
+    ok = run_subset_values(j, r, zRowids, t->zKeyTypes);
+    if (ok && st_int(j->db, 0, "SELECT EXISTS (SELECT 1 FROM subset_key WHERE job = ? AND tbl = ? AND rowid > ?)", "iii",
+                     j->id, tblId, max))
+      *pzUpper = sqlite3_mprintf("[%lld]", (long long)max);
+  }
+  free(zRowids);
+  if (*pzUpper) { /* malloc'd, as run_chunk's */
+    char *z = xstrdup(*pzUpper);
+    sqlite3_free(*pzUpper);
+    *pzUpper = z;
+  }
+  return ok;
+}
+
 /* Copies one table, in chunks cut along its key when it has one.
  *
  * Each chunk is one target transaction holding the rows with key in
@@ -4357,11 +4681,13 @@ static bool run_copy(Job *j, const Item *it) {
   bool ok = false;
   char zItem[700], zWhat[700];
   bool bPart = false; /* a copy job's rows: into a table that has rows of its own */
+  bool bExact = false; /* its chunks, or a subset's, land exactly once (run_pending): no truncate, no delete */
   PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
   if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
   snprintf(zWhat, sizeof zWhat, "copying %s", t.zQname);
   bPart = t.zFilter != NULL;
-  if (bPart) {
+  bExact = bPart || t.bSubset;
+  if (bExact) {
     int rc = run_pending(j, it, dst, &t);
     if (rc) {
       ok = rc > 0;
@@ -4382,8 +4708,8 @@ static bool run_copy(Job *j, const Item *it) {
   /* A clone repairs its own table: it truncates it before the first chunk
    * and deletes past the checkpoint after a kill.  A copy job's table
    * holds rows that are not the job's: there, run_pending does it. */
-  bool bRepair = !bPart && strcmp(t.zStatus, "copying") == 0;
-  bool bFresh = bPart || strcmp(t.zStatus, "todo") == 0; /* never begun: the target's table is empty */
+  bool bRepair = !bExact && strcmp(t.zStatus, "copying") == 0;
+  bool bFresh = bExact || strcmp(t.zStatus, "todo") == 0; /* never begun: the target's table is empty */
   if (!t.zKeyCols && !bPart) { /* no key: the whole table in one transaction */
     t.nDone = 0;
     if (!st_run(j->db, "UPDATE tbl SET status = 'copying', rows_copied = 0, last_key = NULL,"
@@ -4413,7 +4739,9 @@ static bool run_copy(Job *j, const Item *it) {
     char *zUpper = NULL;
     double t0 = now();
     /* a table counted just now that fits in one chunk needs no bounds */
-    if (bCounted && !t.zLastKey && t.nTotal < nChunk) {
+    if (t.bSubset) {
+      if (!run_subset_chunk(j, &t, it->tbl, t.zLastKey, nChunk, r, &zUpper)) goto done;
+    } else if (bCounted && !t.zLastKey && t.nTotal < nChunk) {
       resetPQExpBuffer(w);
       resetPQExpBuffer(r);
     } else if (!run_chunk(j, src, &t, t.zLastKey, nChunk, w, r, &zUpper, zWhat)) {
@@ -4453,7 +4781,7 @@ static bool run_copy(Job *j, const Item *it) {
     char zSum[33];
     sum_text(&t.copy, zSum);
     t.nDone += nCopied;
-    if (bPart) { /* the chunk's transaction id, and the checkpoint it leads to, before its COMMIT */
+    if (bExact) { /* the chunk's transaction id, and the checkpoint it leads to, before its COMMIT */
       char *zXid = db_scalar(dst, "SELECT pg_catalog.pg_current_xact_id()::text", 0, NULL, zWhat);
       ok = zXid && st_run(j->db, "UPDATE tbl SET pending = json_object('xid', ?, 'last_key', json(?), 'rows', ?,"
                           " 'copy_rows', ?, 'copy_sum', ?, 'last', json(?)) WHERE job = ? AND id = ?", "ttiittii", zXid,
@@ -4487,7 +4815,7 @@ static bool run_copy(Job *j, const Item *it) {
     if (!zUpper) break;
     free(t.zLastKey);
     t.zLastKey = zUpper;
-    nChunk = run_chunk_size(nChunk, now() - t0, 1000, 2000000);
+    nChunk = run_chunk_size(nChunk, now() - t0, 1000, t.bSubset ? 50000 : 2000000); /* a subset's chunk is a list of keys */
     if (run_should_stop(j)) goto done; /* ok: paused at a checkpoint */
   }
   /* the table's locks go; the next table imports the snapshot again */
@@ -4867,6 +5195,7 @@ static bool run_item(Job *j, const Item *it) {
   if (strcmp(it->zKind, "sequence value") == 0) return run_setval(j, it);
   if (strcmp(it->zKind, "user mapping") == 0 || strcmp(it->zKind, "subscription") == 0) return run_ddl_from_source(j, it);
   if (strcmp(it->zKind, "large objects") == 0) return run_large_objects(j, it);
+  if (strcmp(it->zKind, "subset") == 0) return run_subset(j, it);
   return run_ddl(j, it, false);
 }
 
@@ -4932,6 +5261,12 @@ static const char zReportSql[] =
     "  'objects', (SELECT json_group_array(json_object('kind', kind, 'source', ns, 'target', nd,"
     "    'status', CASE WHEN missing = '[]' AND extra = '[]' AND different = '[]' THEN 'ok' ELSE 'diff' END,"
     "    'missing', json(missing), 'extra', json(extra), 'different', json(different))) FROM objs),"
+    "  'subset', CASE WHEN json_extract(j.options, '$.subset') IS NOT NULL THEN json_object("
+    "   'roots', json(json_extract(j.options, '$.subset')),"
+    "   'down_from_references', json(CASE WHEN json_extract(j.options, '$.subset_down_from_references') THEN 'true' ELSE 'false' END),"
+    "   'foreign_keys_validated', (SELECT count(*) FROM item WHERE job = ?1 AND kind = 'foreign key' AND status = 'done'),"
+    "   'tables', (SELECT json_group_array(json_object('table', qname, 'source_rows_estimate', rows_est, 'selected', rows_total,"
+    "    'copied', rows_copied)) FROM (SELECT * FROM tbl WHERE job = ?1 AND mode = 'copy' ORDER BY schema_name, table_name))) END,"
     "  'masked', (SELECT json_group_array(json_object('column', c, 'mask', mask, 'tied_to', via)) FROM (SELECT"
     "   t.qname || '.' || m.col AS c, m.mask, m.via FROM mask m JOIN (SELECT DISTINCT relid, qname FROM tbl WHERE job = ?1) t"
     "   ON t.relid = m.relid WHERE m.job = ?1 ORDER BY 1)),"
@@ -5029,6 +5364,22 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
     if (bFirst) printf("\nEXCLUDED\n");
     bFirst = false;
     printf("  %s: %s\n", sqlite3_column_text(p, 0), sqlite3_column_text(p, 1));
+  }
+  sqlite3_finalize(p);
+  p = st_prep(db, "SELECT json_extract(value, '$.table') || ': ' || json_extract(value, '$.selected') || ' row(s) selected of ~'"
+              " || json_extract(value, '$.source_rows_estimate') || ', ' || json_extract(value, '$.copied') || ' copied'"
+              " FROM json_each(?, '$.subset.tables')", "t", zReport);
+  bFirst = true;
+  while (p && sqlite3_step(p) == SQLITE_ROW) {
+    if (bFirst) {
+      char *zRoots = st_text(db, "SELECT group_concat(value, '; ') || ' (' || json_extract(?1, '$.subset.foreign_keys_validated')"
+                             " || ' foreign keys created and validated on the target)' FROM json_each(?1, '$.subset.roots')",
+                             "t", zReport);
+      printf("\nSUBSET of %s\n", zRoots ? zRoots : "?");
+      free(zRoots);
+    }
+    bFirst = false;
+    printf("  %s\n", st_col(p, 0));
   }
   sqlite3_finalize(p);
   p = st_prep(db, "SELECT json_extract(value, '$.column') || ': ' || json_extract(value, '$.mask') || coalesce(' (tied to '"
@@ -5661,9 +6012,17 @@ static char *eng_json_list(sqlite3 *db, const PatList *pl) {
   return zA;
 }
 
-/* Adds --mask and --mask-seed to a job's options JSON (only when given,
+/* Adds --subset, --mask and --mask-seed to a job's options JSON (only when given,
  * so that jobs stored before they existed keep matching); frees zJson. */
 static char *eng_mask_options(sqlite3 *db, const Options *o, char *zJson) {
+  if (zJson && o->subsets.nPat > 0) { /* and --subset */
+    char *zA = eng_json_list(db, &o->subsets);
+    char *z = st_text(db, "SELECT json_patch(?, json_object('subset', json(?), 'subset_down_from_references', json(?)))",
+                      "ttt", zJson, zA, o->bSubsetDownAll ? "true" : "null");
+    free(zA);
+    free(zJson);
+    zJson = z;
+  }
   if (!zJson || (o->masks.nPat == 0 && !o->zMaskSeed)) return zJson;
   char *zA = eng_json_list(db, &o->masks);
   char *z = st_text(db, "SELECT json_patch(?, json_object('masks', json(?), 'mask_seed', ?))", "ttt", zJson, zA,
@@ -5885,6 +6244,7 @@ static const char zUsage[] =
 static void opt_free(Options *o) {
   free(o->aCopy);
   free(o->masks.azPat);
+  free(o->subsets.azPat);
   for (int i = 0; i < SEL_N; i++) free(o->aSel[i].azPat);
   free(o->roleMap.azPat);
   for (int i = 0; i < o->nOwned; i++) free(o->azOwned[i]);
@@ -5963,7 +6323,7 @@ static bool opt_condition_ok(const char *z) {
 /* Is z a --mask: TABLE.COLUMN=hash|email|name|null|sql:EXPRESSION (one
  * expression, as opt_condition_ok says)? */
 static bool opt_mask_ok(const char *z) {
-  const char *zEq = mask_eq(z);
+  const char *zEq = name_end(z, '=');
   if (!zEq || zEq == z) return false;
   const char *zKind = zEq + 1;
   if (strncmp(zKind, "sql:", 4) == 0) return opt_condition_ok(zKind + 4);
@@ -6308,7 +6668,7 @@ enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
   C_COPY = 256,
   C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME | C_COPY, /* commands that write to a target */
-  OPT_WAIT = 1000, OPT_INTO, OPT_WHERE, OPT_CONFLICT, OPT_LABEL, OPT_ON_DONE, OPT_MASK, OPT_MASK_SEED, OPT_TARGET, OPT_NEW, OPT_STALE_AFTER, OPT_TABLE_CHILDREN, OPT_EXCL_TABLE_CHILDREN, OPT_EXCL_DATA_CHILDREN,
+  OPT_WAIT = 1000, OPT_INTO, OPT_WHERE, OPT_CONFLICT, OPT_LABEL, OPT_ON_DONE, OPT_MASK, OPT_MASK_SEED, OPT_SUBSET, OPT_SUBSET_DOWN, OPT_TARGET, OPT_NEW, OPT_STALE_AFTER, OPT_TABLE_CHILDREN, OPT_EXCL_TABLE_CHILDREN, OPT_EXCL_DATA_CHILDREN,
   OPT_FILTER, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, OPT_VERIFY, OPT_REPORT, /* long-only */
 };
 static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel", "copy"};
@@ -6373,6 +6733,8 @@ static const struct option aLong[] = {
     {"on-done", required_argument, NULL, OPT_ON_DONE},
     {"mask", required_argument, NULL, OPT_MASK},
     {"mask-seed", required_argument, NULL, OPT_MASK_SEED},
+    {"subset", required_argument, NULL, OPT_SUBSET},
+    {"subset-down-from-references", no_argument, NULL, OPT_SUBSET_DOWN},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -6406,6 +6768,7 @@ static int cmd_option_commands(int c) {
     case OPT_RETRY: return C_CLONE | C_STEP | C_RESUME | C_VERIFY | C_COPY;
     case OPT_INTO: case OPT_WHERE: case OPT_CONFLICT: return C_COPY;
     case OPT_LABEL: case OPT_MASK: case OPT_MASK_SEED: return C_CLONE | C_START | C_COPY;
+    case OPT_SUBSET: case OPT_SUBSET_DOWN: return C_CLONE | C_START;
     case OPT_ON_DONE: return C_CLONE | C_STEP | C_RESUME | C_COPY;
   }
   return 0;
@@ -6727,6 +7090,18 @@ int main(int argc, char **argv) {
         opt_push(&o.masks, optarg);
         break;
       case OPT_MASK_SEED: o.zMaskSeed = optarg; break;
+      case OPT_SUBSET: {
+        const char *zColon = name_end(optarg, ':');
+        if (!zColon || zColon == optarg || !opt_condition_ok(zColon + 1)) {
+          char z[400];
+          snprintf(z, sizeof z, "--subset '%.200s': want 'TABLE: CONDITION', one SQL condition on the table's rows", optarg);
+          opt_free(&o);
+          return usage_error(z);
+        }
+        opt_push(&o.subsets, optarg);
+        break;
+      }
+      case OPT_SUBSET_DOWN: o.bSubsetDownAll = true; break;
       case OPT_ON_DONE: o.zOnDone = optarg; break;
       case 'T': opt_push(&o.aSel[SEL_EXCL_TABLE], optarg); break;
       case 'X': opt_push(&o.aSel[SEL_EXCL_DATA], optarg); break;
@@ -6824,6 +7199,10 @@ int main(int argc, char **argv) {
   if (cmd == C_COPY && bSel) {
     opt_free(&o);
     return usage_error("copy takes its tables from --table, and only mask rules from --filter");
+  }
+  if (o.bSubsetDownAll && o.subsets.nPat == 0) {
+    opt_free(&o);
+    return usage_error("--subset-down-from-references widens a --subset; give one");
   }
   if (cmd == C_COPY && o.nCopy == 0) {
     opt_free(&o);
