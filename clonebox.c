@@ -4410,22 +4410,33 @@ static long run_subset_add(Job *j, const char *zSql, bool bDown, const char *zWh
                                " ON CONFLICT(job, tbl, k) DO UPDATE SET down = 1, done_down = 0"
                                " WHERE excluded.down = 1 AND subset_key.down = 0", NULL);
   long n = 0;
-  bool ok = pTbl && pIns;
+  bool ok = pTbl && pIns, bTx = false;
   PGresult *r;
   while ((r = PQgetResult(src)) != NULL) {
     ExecStatusType st = PQresultStatus(r);
+    /* a state-file transaction per 1000 rows, begun when they come: the
+     * file's lock is never held while the source thinks */
+    if (st == PGRES_SINGLE_TUPLE && ok && !bTx) ok = bTx = st_begin(j->db);
     if (st == PGRES_SINGLE_TUPLE && ok) {
       sqlite3_reset(pTbl);
       sqlite3_bind_int64(pTbl, 1, j->id);
       sqlite3_bind_int64(pTbl, 2, atoll(PQgetvalue(r, 0, 0)));
-      if (sqlite3_step(pTbl) == SQLITE_ROW) { /* else a table the job does not copy */
+      sqlite3_int64 tbl = sqlite3_step(pTbl) == SQLITE_ROW ? sqlite3_column_int64(pTbl, 0) : 0;
+      sqlite3_reset(pTbl); /* no read left open: it would pin a snapshot the next write could not begin from */
+      if (tbl) { /* else a table the job does not copy */
         sqlite3_reset(pIns);
         sqlite3_bind_int64(pIns, 1, j->id);
-        sqlite3_bind_int64(pIns, 2, sqlite3_column_int64(pTbl, 0));
+        sqlite3_bind_int64(pIns, 2, tbl);
         sqlite3_bind_text(pIns, 3, PQgetvalue(r, 0, 1), -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(pIns, 4, bDown);
         if (sqlite3_step(pIns) != SQLITE_DONE) ok = fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
         n++;
+      }
+      if (ok && n % 1000 == 0) {
+        sqlite3_reset(pTbl);
+        sqlite3_reset(pIns);
+        ok = st_commit(j->db);
+        bTx = false;
       }
     } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && ok) {
       ok = db_fail(src, r, zWhat);
@@ -4434,6 +4445,8 @@ static long run_subset_add(Job *j, const char *zSql, bool bDown, const char *zWh
   }
   sqlite3_finalize(pTbl);
   sqlite3_finalize(pIns);
+  if (bTx && ok) ok = st_commit(j->db);
+  else if (bTx) st_rollback(j->db);
   return ok ? n : -1;
 }
 
@@ -4543,14 +4556,19 @@ static bool run_subset(Job *j, const Item *it) {
   int nEdge = 0;
   SubEdge *aEdge = NULL;
   bool bStopped = false;
-  bool ok = st_begin(j->db) && st_run(j->db, "DELETE FROM subset_key WHERE job = ?", "i", j->id) &&
+  bool ok = st_run(j->db, "DELETE FROM subset_key WHERE job = ?", "i", j->id) &&
             run_progress(j, "Selecting the subset's rows", true);
-  /* the roots */
-  sqlite3_stmt *p = ok ? st_prep(j->db, "SELECT value FROM job, json_each(job.options, '$.subset') WHERE job.id = ?", "i",
-                                 j->id) : NULL;
+  /* the roots (read first: no statement stays open across the writes) */
+  char *zRoots = ok ? st_text(j->db, "SELECT json_extract(options, '$.subset') FROM job WHERE id = ?", "i", j->id) : NULL;
+  int nRoot = zRoots ? (int)st_int(j->db, 0, "SELECT json_array_length(?)", "t", zRoots) : 0;
   PQExpBuffer q = createPQExpBuffer();
-  while (ok && p && sqlite3_step(p) == SQLITE_ROW) {
-    const char *zSpec = st_col(p, 0), *zColon = name_end(zSpec, ':');
+  for (int iRoot = 0; ok && iRoot < nRoot; iRoot++) {
+    char *zSpec = st_text(j->db, "SELECT json_extract(?, '$[' || ? || ']')", "ti", zRoots, (sqlite3_int64)iRoot);
+    if (!zSpec) {
+      ok = false;
+      break;
+    }
+    const char *zColon = name_end(zSpec, ':');
     char *zName = sqlite3_mprintf("%.*s", (int)(zColon - zSpec), zSpec);
     const char *az[1] = {zName};
     char *zOid = db_scalar(src, "SELECT pg_catalog.to_regclass(btrim($1))::oid", 1, az, "finding a --subset table");
@@ -4574,38 +4592,48 @@ static bool run_subset(Job *j, const Item *it) {
     free(zOid);
     free(zFrom);
     sqlite3_free(zName);
+    free(zSpec);
   }
-  sqlite3_finalize(p);
-  ok = ok && st_commit(j->db);
-  if (!ok) st_rollback(j->db);
+  free(zRoots);
   aEdge = ok ? run_subset_edges(j, &nEdge) : NULL;
   ok = ok && aEdge;
   /* down and up, a batch of one table's rows at a time, until no row is
    * left to follow */
+  char *zTbls = ok ? st_text(j->db, "SELECT json_group_array(json_array(id, relid, key_types)) FROM (SELECT id, relid,"
+                             " key_types FROM tbl WHERE job = ? AND mode = 'copy' ORDER BY id)", "i", j->id) : NULL;
+  int nTbl = zTbls ? (int)st_int(j->db, 0, "SELECT json_array_length(?)", "t", zTbls) : 0;
+  ok = ok && zTbls;
   for (bool bMore = true; ok && bMore;) {
     bMore = false;
-    sqlite3_stmt *pT = st_prep(j->db, "SELECT id, relid, key_types FROM tbl WHERE job = ? AND mode = 'copy' ORDER BY id", "i",
-                               j->id);
-    while (ok && pT && sqlite3_step(pT) == SQLITE_ROW) {
+    for (int iT = 0; ok && iT < nTbl; iT++) {
+      sqlite3_stmt *pT = st_prep(j->db, "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+                                 " json_extract(value, '$[2]') FROM json_each(?) WHERE key = ?", "ti", zTbls, (sqlite3_int64)iT);
+      if (!pT || sqlite3_step(pT) != SQLITE_ROW) {
+        sqlite3_finalize(pT);
+        ok = false;
+        break;
+      }
+      sqlite3_int64 tblId = sqlite3_column_int64(pT, 0), relid = sqlite3_column_int64(pT, 1);
+      char *zTypes = xstrdup(st_col(pT, 2));
+      sqlite3_finalize(pT);
       for (int bUp = 0; ok && bUp < 2; bUp++) {
         char *zRowids = st_text(j->db, bUp ? "SELECT json_group_array(rowid) FROM (SELECT rowid FROM subset_key WHERE job = ?"
                                              " AND tbl = ? AND done_up = 0 ORDER BY rowid LIMIT 500)"
                                            : "SELECT json_group_array(rowid) FROM (SELECT rowid FROM subset_key WHERE job = ?"
                                              " AND tbl = ? AND down = 1 AND done_down = 0 ORDER BY rowid LIMIT 500)",
-                                "ii", j->id, sqlite3_column_int64(pT, 0));
+                                "ii", j->id, tblId);
         if (zRowids && strcmp(zRowids, "[]") != 0) {
           bMore = true;
-          ok = st_begin(j->db) &&
-               run_subset_follow(j, aEdge, nEdge, sqlite3_column_int64(pT, 1), st_col(pT, 2), zRowids, bUp, bDownAll) &&
+          /* (a kill in between is harmless: a selection not done is made again) */
+          ok = run_subset_follow(j, aEdge, nEdge, relid, zTypes, zRowids, bUp, bDownAll) &&
                st_run(j->db, bUp ? "UPDATE subset_key SET done_up = 1 WHERE rowid IN (SELECT value FROM json_each(?))"
                                  : "UPDATE subset_key SET done_down = 1 WHERE rowid IN (SELECT value FROM json_each(?))",
-                      "t", zRowids) &&
-               st_commit(j->db);
-          if (!ok) st_rollback(j->db);
+                      "t", zRowids);
         }
         ok = ok && zRowids;
         free(zRowids);
       }
+      free(zTypes);
       /* a signal or a cancel stops it (the next run selects again); a
        * step's budget does not, or a large selection would never end */
       if (ok && (atomic_load(&g_sig.n) || atomic_load(&g_beat.stop) != STOP_NONE || atomic_load(&g_bHalt))) {
@@ -4613,9 +4641,9 @@ static bool run_subset(Job *j, const Item *it) {
         bStopped = true;
       }
     }
-    sqlite3_finalize(pT);
     ok = ok && !bStopped && run_progress(j, "Selecting the subset's rows", false);
   }
+  free(zTbls);
   run_subset_free(aEdge, nEdge);
   destroyPQExpBuffer(q);
   if (bStopped) return false;
@@ -6205,6 +6233,10 @@ static const char zUsage[] =
     "                            key ties to it: hash, email, name, null or sql:EXPRESSION (repeatable; also\n"
     "                            'mask TABLE.COLUMN=MASK' lines in a filter file)\n"
     "  --mask-seed TEXT          the masks' seed: the same seed, the same values (default: random, per job)\n"
+    "  --subset 'TABLE: COND'    clone: only a referentially whole slice of the rows: those of TABLE that COND\n"
+    "                            selects, every row that references them (transitively), and every row those\n"
+    "                            reference, so that every foreign key holds (repeatable: more roots)\n"
+    "  --subset-down-from-references  also take the rows that reference rows reached only as references\n"
     "  --label TEXT              who or what started the job, shown by status and jobs (default: user@host)\n"
     "  --on-done CMD             when the job ends (done, failed, cancelled), run CMD with /bin/sh and\n"
     "                            CLONEBOX_JOB, CLONEBOX_STATUS, CLONEBOX_RESULT, CLONEBOX_EXIT, CLONEBOX_ROWS\n"
