@@ -3665,6 +3665,10 @@ static bool cat_plan(Job *j) {
  * ==================================================================== */
 
 static bool g_bLineShown;   /* a progress line is on the terminal */
+/* The job's length per second of its data phase, for the job's ETA: the
+ * post-data phase and the checks left after it took 0.47 and 0.30 of the
+ * data phase's time on the benchmark (tests/bench/RESULTS.md). */
+#define JOB_PER_DATA 1.8
 static double g_tLastLine;  /* when the last progress line went out (or was redrawn) */
 
 static void clear_progress_line(void) {
@@ -3682,12 +3686,17 @@ static void run_show(Job *j, const char *zItem) {
   if (g_bQuiet || (g_bTty ? t - g_tLastLine < 0.2 && !bPhase : t - g_tLastLine < 10 && !bPhase)) return;
   g_tLastLine = t;
   /* items done, rows copied of the total, the copy's rate since its first
-   * table began, the job's elapsed time, and the data phase's ETA */
+   * table began, the job's elapsed time, the data phase's ETA, and the
+   * job's: the data phase's (projected) length times JOB_PER_DATA, less
+   * the time since the data began */
   sqlite3_stmt *p = st_prep(j->db,
       "SELECT (SELECT 100 * count(*) FILTER (WHERE status IN ('done', 'excluded')) / max(count(*), 1) FROM item WHERE job = ?1),"
       " coalesce(sum(rows_copied), 0), coalesce(sum(coalesce(rows_total, rows_est)), 0), ?2 - min(started_at),"
-      " ?2 - (SELECT coalesce(started_at, created_at) FROM job WHERE id = ?1) FROM tbl WHERE job = ?1 AND mode = 'copy'",
-      "id", j->id, t);
+      " ?2 - (SELECT coalesce(started_at, created_at) FROM job WHERE id = ?1),"
+      " (SELECT max(done_at) - min(t.started_at) FROM item i WHERE i.job = ?1 AND i.phase = ?3 AND i.status = 'done'"
+      "  AND NOT EXISTS (SELECT 1 FROM item x WHERE x.job = ?1 AND x.phase = ?3 AND x.status IN ('todo', 'running')))"
+      " FROM tbl t WHERE job = ?1 AND mode = 'copy'",
+      "idi", j->id, t, (sqlite3_int64)PH_DATA);
   if (!p || sqlite3_step(p) != SQLITE_ROW) {
     sqlite3_finalize(p);
     return;
@@ -3695,15 +3704,25 @@ static void run_show(Job *j, const char *zItem) {
   int pct = sqlite3_column_int(p, 0);
   double nRows = sqlite3_column_double(p, 1), nTotal = sqlite3_column_double(p, 2);
   double dtCopy = sqlite3_column_double(p, 3), dtJob = sqlite3_column_double(p, 4);
+  double dtData = sqlite3_column_type(p, 5) == SQLITE_NULL ? -1 : sqlite3_column_double(p, 5); /* once it is over */
   sqlite3_finalize(p);
-  char zFacts[160] = "", zEl[32], zEta[32];
+  char zFacts[200] = "", zEl[32], zEta[32], zJobEta[48] = "";
   fmt_duration(zEl, sizeof zEl, dtJob);
-  if (j->phase == PH_DATA && nTotal > 0 && dtCopy > 1 && nRows > 0) {
-    double rate = nRows / dtCopy;
+  double rate = dtCopy > 1 && nRows > 0 ? nRows / dtCopy : 0;
+  if (j->phase == PH_DATA && nTotal > 0 && rate > 0) dtData = nTotal / rate; /* projected */
+  if (dtData > 0 && j->phase >= PH_DATA && j->phase < PH_DONE) {
+    double left = dtData * JOB_PER_DATA - dtCopy;
+    if (left > 1) {
+      fmt_duration(zEta, sizeof zEta, left);
+      snprintf(zJobEta, sizeof zJobEta, ", job ETA ~%s", zEta);
+    }
+  }
+  if (j->phase == PH_DATA && nTotal > 0 && rate > 0) {
     fmt_duration(zEta, sizeof zEta, nTotal > nRows ? (nTotal - nRows) / rate : 0);
-    snprintf(zFacts, sizeof zFacts, " | %.0f/%.0f rows, %.0f rows/s, %s, data ETA %s", nRows, nTotal, rate, zEl, zEta);
+    snprintf(zFacts, sizeof zFacts, " | %.0f/%.0f rows, %.0f rows/s, %s, data ETA %s%s", nRows, nTotal, rate, zEl, zEta,
+             zJobEta);
   } else {
-    snprintf(zFacts, sizeof zFacts, " | %s", zEl);
+    snprintf(zFacts, sizeof zFacts, " | %s%s", zEl, zJobEta);
   }
   if (g_bTty) {
     char zBar[24];
