@@ -13,7 +13,10 @@
  * (every table's copy at once, the indexes at once, ...), run them, and
  * record them as done.  Every item is idempotent or repaired on resume, so
  * a run can be killed at any instant and the same command finishes the
- * job.
+ * job.  The same engine runs partial jobs: `copy` (the rows a condition
+ * selects, into tables that exist on the target), --subset (a clone whose
+ * rows are a referentially whole slice, selected once and recorded) and
+ * --mask (values replaced by the source inside the COPY's query).
  *
  * Contents (each number is a section banner below; a section only calls
  * sections above it):
@@ -22,8 +25,8 @@
  *   3. PostgreSQL layer (db_): connect, session settings, exec, the target guard
  *   4. State store (st_): the SQLite schema and job records
  *   5. Runner control (lease_): fences, take-over, heartbeat, signals, cancel
- *   6. Catalog (cat_): the selection, objects, their DDL and order, the inventory, the plan
- *   7. Work items (run_): progress, DDL, the snapshot, chunked copy, large objects, verification
+ *   6. Catalog (cat_): the selection, objects, their DDL and order, the inventory, copy jobs, masks, subsets, the plan
+ *   7. Work items (run_): progress, DDL, the snapshot, subsets, chunked copy, large objects, verification
  *   8. Reports and status (rp_)
  *   9. Engine (eng_): preflight, claims, the item loop, retries, workers, job creation
  *  10. Command line and main (cmd_)
@@ -1454,7 +1457,7 @@ static void lease_release(Job *j) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 6. Catalog (cat_): the selection, objects, their DDL and order, the inventory, the plan
+ * 6. Catalog (cat_): the selection, objects, their DDL and order, the inventory, copy jobs, masks, subsets, the plan
  *
  * All DDL text is produced by the source server itself, from its catalogs
  * and pg_get_*def(), with format('%I') quoting.  Sessions run with an
@@ -3654,7 +3657,7 @@ static bool cat_plan(Job *j) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 7. Work items (run_): progress, DDL, the snapshot, chunked copy, large objects, verification
+ * 7. Work items (run_): progress, DDL, the snapshot, subsets, chunked copy, large objects, verification
  *
  * Each function runs one item and records it done in the same breath.
  * "kill -9 here" rules: a DDL item runs as one target transaction, marked
