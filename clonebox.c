@@ -6385,6 +6385,17 @@ static bool opt_mask_ok(const char *z) {
          strcmp(zKind, "null") == 0;
 }
 
+/* A copy of z that the Options own (freed by opt_free). */
+static const char *opt_own(Options *o, const char *z) {
+  char **a = realloc(o->azOwned, sizeof(char *) * (size_t)(o->nOwned + 1));
+  if (!a) {
+    fputs("clonebox: out of memory\n", stderr);
+    exit(EXIT_FAILED);
+  }
+  o->azOwned = a;
+  return o->azOwned[o->nOwned++] = xstrdup(z);
+}
+
 /* --filter FILE ("-": standard input), in pg_dump 17's format: one rule a
  * line, "include|exclude KIND PATTERN"; '#' begins a comment, blank lines
  * are skipped, and a pattern holds no whitespace outside double quotes.
@@ -6420,14 +6431,7 @@ static bool opt_filter_file(Options *o, const char *zFile) {
                   zFile, iLine);
         break;
       }
-      char **a = realloc(o->azOwned, sizeof(char *) * (size_t)(o->nOwned + 1));
-      if (!a) {
-        fputs("clonebox: out of memory\n", stderr);
-        exit(EXIT_FAILED);
-      }
-      o->azOwned = a;
-      o->azOwned[o->nOwned] = xstrdup(p);
-      opt_push(&o->masks, o->azOwned[o->nOwned++]);
+      opt_push(&o->masks, opt_own(o, p));
       continue;
     }
     int k = 0, sel = -1;
@@ -6451,14 +6455,7 @@ static bool opt_filter_file(Options *o, const char *zFile) {
                 : zEnd == zPat ? "no pattern" : "text after the pattern (quote a pattern that holds spaces)");
     if (!ok) break;
     *zEnd = '\0';
-    char **a = realloc(o->azOwned, sizeof(char *) * (size_t)(o->nOwned + 1));
-    if (!a) {
-      fputs("clonebox: out of memory\n", stderr);
-      exit(EXIT_FAILED);
-    }
-    o->azOwned = a;
-    o->azOwned[o->nOwned] = xstrdup(zPat);
-    opt_push(&o->aSel[sel], o->azOwned[o->nOwned++]);
+    opt_push(&o->aSel[sel], opt_own(o, zPat));
   }
   free(zLine);
   if (f != stdin) fclose(f);
