@@ -3464,7 +3464,7 @@ static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
   bool bNone = j->pOpt->zVerify && strcmp(j->pOpt->zVerify, "none") == 0; /* --verify none */
   sqlite3_stmt *p = st_prep(j->db, "SELECT id, qname || coalesce(' -> ' || nullif(into_qname, qname), '')"
                             " || coalesce(' WHERE ' || where_sql, '') FROM tbl WHERE job = ? AND mode = 'copy'"
-                            " ORDER BY rows_est DESC, id", "i", j->id);
+                            " ORDER BY CASE WHEN where_sql IS NULL THEN rows_est END DESC, id", "i", j->id);
   if (!p) return false;
   bool ok = true;
   while (ok && sqlite3_step(p) == SQLITE_ROW) {
@@ -3639,6 +3639,11 @@ static bool cat_plan(Job *j) {
                    " WHERE job = ?1 AND phase = ?2", "ii", j->id, (sqlite3_int64)PH_DATA) &&
             st_run(j->db, "UPDATE item SET wave = (SELECT min(seq) FROM item WHERE job = ?1 AND phase = ?2)"
                    " WHERE job = ?1 AND phase = ?2", "ii", j->id, (sqlite3_int64)PH_VERIFY) &&
+            /* a copy job's tables one after the other, in the order given
+             * (the target's foreign keys may need a table's rows before
+             * another's) */
+            (!j->bPartial || st_run(j->db, "UPDATE item SET wave = seq WHERE job = ? AND phase = ?", "ii", j->id,
+                                    (sqlite3_int64)PH_DATA)) &&
             /* a subset's selection is a wave of its own, before the copies */
             st_run(j->db, "UPDATE item SET wave = CASE WHEN kind = 'subset' THEN seq ELSE (SELECT min(seq) FROM item"
                    " WHERE job = ?1 AND phase = ?2 AND kind <> 'subset') END WHERE job = ?1 AND phase = ?2"
