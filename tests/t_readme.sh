@@ -86,7 +86,7 @@ test_readme_example_copy() {
         -c "INSERT INTO payment_fees SELECT g, g, g / 100.0 FROM generate_series(1, 5000) g"
     psqlq dst "$RD_DST" -c "CREATE SCHEMA reporting" \
         -c "CREATE TABLE payments(id bigint PRIMARY KEY, liquidation_id int NOT NULL, amount numeric(12,2))" \
-        -c "CREATE TABLE reporting.payment_fees(id bigint PRIMARY KEY, payment_id bigint NOT NULL, fee numeric(8,2))"
+        -c "CREATE TABLE reporting.payment_fees(id bigint PRIMARY KEY, payment_id bigint NOT NULL REFERENCES payments, fee numeric(8,2))"
     _readme_run copy
     assert_eq 0 "$LAST_RC" "the copy example failed: $LAST_ERR"
     assert_contains "$LAST_OUT" "RESULT: PASS"
