@@ -5242,6 +5242,106 @@ static bool run_vobjects(Job *j, const Item *it) {
   return ok;
 }
 
+/* DDL items go to the target many at a time, as one transaction, and
+ * into the state file as one write: thousands of small tables cost tens
+ * of round trips and state-file writes, not thousands.  A run is the
+ * claimed item it (never begun) and, after it in its phase:
+ *  - if it is serial (no wave): the todo items that follow it, as long as
+ *    each is serial and plain DDL, up to DDL_RUN of them;
+ *  - if it is a key or an index of a small table (fewer than
+ *    DDL_RUN_SMALL rows): up to DDL_RUN_WAVE other free keys and indexes
+ *    of small tables of its wave (a big table's index is built alone, so
+ *    that the workers share the long builds; foreign keys, which can
+ *    deadlock one another, are never grouped);
+ * and about 256 kB of SQL at most.  kill -9 anywhere: before the COMMIT
+ * nothing landed; after it, each item with a probe was marked running by
+ * its claim and is found committed, and one without a probe is
+ * idempotent, as for a single item.  Should the transaction fail, the
+ * others are given back and the first runs alone (run_ddl), which names
+ * its statement or retries a deadlock. */
+#define DDL_RUN 200
+#define DDL_RUN_WAVE 50
+#define DDL_RUN_SMALL 10000
+static bool run_ddl_run(Job *j, const Item *it) {
+  if (strcmp(it->zStatus, "todo") != 0 || !it->zDdl) return run_ddl(j, it, false);
+  sqlite3_int64 wave = st_int(j->db, -1, "SELECT coalesce(wave, -1) FROM item WHERE job = ? AND seq = ?", "ii", j->id, it->seq);
+  /* rows: seq, name, ddl, whether it may join the run */
+  sqlite3_stmt *p =
+      wave < 0 ? st_prep(j->db, "SELECT i.seq, i.name, i.ddl, i.seq = ?3 OR (i.status = 'todo' AND i.worker IS NULL"
+                         " AND i.ddl IS NOT NULL AND i.wave IS NULL AND i.kind NOT IN ('copy', 'vtable', 'vobjects',"
+                         " 'sequence value', 'user mapping', 'subscription', 'large objects', 'subset'))"
+                         " FROM item i WHERE i.job = ?1 AND i.phase = ?2 AND i.seq >= ?3 ORDER BY i.seq LIMIT ?4",
+                         "iiii", j->id, (sqlite3_int64)it->phase, it->seq, (sqlite3_int64)DDL_RUN)
+               : st_prep(j->db, "SELECT i.seq, i.name, i.ddl, 1 FROM item i LEFT JOIN tbl t ON t.job = i.job AND t.relid = i.relid"
+                         " AND t.mode IN ('copy', 'nodata') WHERE i.job = ?1 AND i.phase = ?2 AND i.wave = ?5"
+                         " AND (i.seq = ?3 OR (i.status = 'todo' AND i.worker IS NULL AND i.ddl IS NOT NULL))"
+                         " AND i.kind IN ('index', 'primary key', 'unique') AND coalesce(t.rows_est, 0) < ?6"
+                         " ORDER BY i.seq <> ?3, i.seq LIMIT ?4", "iiiiii", j->id, (sqlite3_int64)it->phase, it->seq,
+                         (sqlite3_int64)DDL_RUN_WAVE, wave, (sqlite3_int64)DDL_RUN_SMALL);
+  if (!p) return false;
+  PQExpBuffer b = createPQExpBuffer();
+  char *zSeqs = xstrdup("[]"), *zNames = xstrdup("[]");
+  int n = 0;
+  appendPQExpBufferStr(b, "BEGIN;\n");
+  while (sqlite3_step(p) == SQLITE_ROW && b->len < 256 * 1024 && sqlite3_column_int(p, 3)) {
+    if (n == 0 && sqlite3_column_int64(p, 0) != it->seq) break; /* the first is not one of them */
+    appendPQExpBuffer(b, "%s\n;\n", st_col(p, 2));
+    char *z = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "ti", zSeqs, sqlite3_column_int64(p, 0));
+    char *zN = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "tt", zNames, st_col(p, 1));
+    free(zSeqs);
+    free(zNames);
+    zSeqs = z ? z : xstrdup("[]");
+    zNames = zN ? zN : xstrdup("[]");
+    n++;
+  }
+  sqlite3_finalize(p);
+  appendPQExpBufferStr(b, "COMMIT;");
+  bool ok = true, bAlone = n < 2;
+  /* the others of the run are claimed as the first was */
+  if (!bAlone) {
+    ok = st_run(j->db, "UPDATE item SET worker = ?, status = CASE WHEN probe IS NULL THEN status ELSE 'running' END"
+                " WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ? AND status = 'todo'"
+                " AND worker IS NULL", "titi", j->zWorker, j->id, zSeqs, it->seq);
+    bAlone = ok && sqlite3_changes(j->db) != n - 1; /* another worker took one meanwhile */
+  }
+  PGconn *dst = ok && !bAlone ? run_dst(j) : NULL;
+  if (dst) {
+    char zWhat[800];
+    snprintf(zWhat, sizeof zWhat, "creating %s and %d object(s) after it on the target", it->zName, n - 1);
+    ok = run_progress(j, it->zName, false);
+    if (ok && !db_exec(dst, b->data, zWhat)) {
+      run_dst_rollback(j);
+      if (g_err.bTransient && strcmp(g_err.zState, "40P01") != 0) ok = false; /* the engine retries */
+      else bAlone = true, memset(&g_err, 0, sizeof g_err);
+    }
+  } else if (ok && !bAlone) {
+    ok = false;
+  }
+  if (ok && bAlone) { /* give the others back; the first runs alone */
+    ok = st_run(j->db, "UPDATE item SET worker = NULL WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
+                " AND worker = ?", "itit", j->id, zSeqs, it->seq, j->zWorker) &&
+         run_ddl(j, it, false);
+  } else if (ok) { /* kill -9 here: the probes find the run committed */
+    ok = st_begin(j->db) &&
+         st_run(j->db, "UPDATE item SET status = 'done', done_at = ? WHERE job = ? AND seq IN (SELECT value FROM json_each(?))",
+                "dit", now(), j->id, zSeqs) &&
+         st_commit(j->db);
+    if (!ok) st_rollback(j->db);
+    for (int i = 1; ok && i < n; i++) { /* each counts, for budgets and the test hook (the first: the engine) */
+      if (g_bVerbose) {
+        char *z = st_text(j->db, "SELECT json_extract(?, '$[' || ? || ']')", "ti", zNames, (sqlite3_int64)i);
+        note("%s: %s in one transaction with %s (worker %s)", azPhase[it->phase], z ? z : "?", it->zName, j->zWorker);
+        free(z);
+      }
+      run_checkpoint(j);
+    }
+  }
+  destroyPQExpBuffer(b);
+  free(zSeqs);
+  free(zNames);
+  return ok;
+}
+
 /* Runs one item of any kind. */
 static bool run_item(Job *j, const Item *it) {
   if (strcmp(it->zKind, "copy") == 0) return run_copy(j, it);
@@ -5251,7 +5351,7 @@ static bool run_item(Job *j, const Item *it) {
   if (strcmp(it->zKind, "user mapping") == 0 || strcmp(it->zKind, "subscription") == 0) return run_ddl_from_source(j, it);
   if (strcmp(it->zKind, "large objects") == 0) return run_large_objects(j, it);
   if (strcmp(it->zKind, "subset") == 0) return run_subset(j, it);
-  return run_ddl(j, it, false);
+  return run_ddl_run(j, it);
 }
 
 /* }==================================================================== */
