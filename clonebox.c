@@ -5317,9 +5317,9 @@ static bool run_ddl_run(Job *j, const Item *it) {
   } else if (ok && !bAlone) {
     ok = false;
   }
-  if (ok && bAlone) { /* give the others back; the first runs alone */
-    ok = st_run(j->db, "UPDATE item SET worker = NULL WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
-                " AND worker = ?", "itit", j->id, zSeqs, it->seq, j->zWorker) &&
+  if (ok && bAlone) { /* give the others back as they were (todo: nothing landed); the first runs alone */
+    ok = st_run(j->db, "UPDATE item SET worker = NULL, status = 'todo' WHERE job = ? AND seq IN (SELECT value FROM json_each(?))"
+                " AND seq <> ? AND worker = ?", "itit", j->id, zSeqs, it->seq, j->zWorker) &&
          run_ddl(j, it, false);
   } else if (ok) { /* kill -9 here: the probes find the run committed */
     ok = st_begin(j->db) &&
