@@ -1538,7 +1538,9 @@ static const char zTablesSql[] =
     "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),"
     " (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a"
     "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),"
-    " greatest(c.reltuples, 0)::bigint,"
+    /* rows by the planner; a table never analyzed (-1): its size at a
+     * hundred bytes a row */
+    " CASE WHEN c.reltuples < 0 THEN pg_relation_size(c.oid) / 100 ELSE c.reltuples END::bigint,"
     /* the copy key: the primary key, else the narrowest unique index on
      * plain not-null columns; chunks are cut in its order */
     " (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY k.ord) FROM unnest(ki.indkey) WITH ORDINALITY k(attnum, ord)"
@@ -5242,6 +5244,210 @@ static bool run_vobjects(Job *j, const Item *it) {
   return ok;
 }
 
+/* Small tables are copied many at a time: the claimed copy item it and up
+ * to COPY_GROUP other free copies of its wave whose tables have fewer than
+ * COPY_GROUP_ROWS rows (by the planner's estimate) and were never begun,
+ * each table whole, in one target transaction read in one import of the
+ * snapshot, recorded in two state-file writes: thousands of small tables
+ * cost a few round trips each, not a dozen.  kill -9 anywhere: the tables
+ * are marked copying before the target's COMMIT, so a run that finds them
+ * so truncates and copies each again (run_copy); after the COMMIT they
+ * are recorded done, with their checksums, in one write.  A group that
+ * fails is given back as it was and the first table goes alone. */
+/* The other items of a group of small tables (run_copy_group,
+ * run_vtable_group): up to COPY_GROUP free items of the kind and wave of it
+ * whose tables have fewer than COPY_GROUP_ROWS rows (by the estimate) and
+ * meet zCond (SQL on the table, t), claimed for this worker as it was.
+ * Returns their number with it (it first in aSeq and aTbl; 1: no group,
+ * nothing claimed), and *pzSeqs, their seqs as a JSON array (free()). */
+#define COPY_GROUP 50
+#define COPY_GROUP_ROWS 1000
+static int run_group_claim(Job *j, const Item *it, const char *zCond, sqlite3_int64 *aSeq, sqlite3_int64 *aTbl,
+                           char **pzSeqs) {
+  char *zSql = sqlite3_mprintf("SELECT i.seq, i.tbl FROM item i JOIN tbl t ON t.job = i.job AND t.id = i.tbl"
+                               " WHERE i.job = ?1 AND i.phase = ?2 AND i.kind = ?6 AND coalesce(i.wave, i.seq) ="
+                               " (SELECT coalesce(wave, seq) FROM item WHERE job = ?1 AND seq = ?3)"
+                               " AND (i.seq = ?3 OR (i.status = 'todo' AND i.worker IS NULL)) AND t.rows_est < ?4"
+                               " AND t.where_sql IS NULL AND %s ORDER BY i.seq <> ?3, i.seq LIMIT ?5", zCond);
+  sqlite3_stmt *p = zSql ? st_prep(j->db, zSql, "iiiiit", j->id, (sqlite3_int64)it->phase, it->seq,
+                                   (sqlite3_int64)COPY_GROUP_ROWS, (sqlite3_int64)COPY_GROUP, it->zKind) : NULL;
+  sqlite3_free(zSql);
+  *pzSeqs = xstrdup("[]");
+  int n = 0;
+  while (p && n < COPY_GROUP && sqlite3_step(p) == SQLITE_ROW) {
+    if (n == 0 && sqlite3_column_int64(p, 0) != it->seq) break; /* it is not one of them */
+    aSeq[n] = sqlite3_column_int64(p, 0);
+    aTbl[n++] = sqlite3_column_int64(p, 1);
+    char *z = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "ti", *pzSeqs, aSeq[n - 1]);
+    free(*pzSeqs);
+    *pzSeqs = z ? z : xstrdup("[]");
+  }
+  sqlite3_finalize(p);
+  if (n < 2) return 1;
+  if (!st_run(j->db, "UPDATE item SET worker = ? WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
+              " AND status = 'todo' AND worker IS NULL", "titi", j->zWorker, j->id, *pzSeqs, it->seq))
+    return 1;
+  if (sqlite3_changes(j->db) == n - 1) return n;
+  /* another worker took one meanwhile: give back what was taken */
+  st_run(j->db, "UPDATE item SET worker = NULL WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
+         " AND worker = ?", "itit", j->id, *pzSeqs, it->seq, j->zWorker);
+  return 1;
+}
+
+static bool run_copy_group(Job *j, const Item *it) {
+  sqlite3_int64 aSeq[COPY_GROUP], aTbl[COPY_GROUP];
+  char *zSeqs = NULL;
+  int n = run_group_claim(j, it, "t.status = 'todo' AND NOT EXISTS (SELECT 1 FROM job WHERE id = ?1"
+                          " AND json_extract(options, '$.subset') IS NOT NULL)", aSeq, aTbl, &zSeqs);
+  if (n < 2) {
+    free(zSeqs);
+    return !g_err.bSet && run_copy(j, it);
+  }
+  char *zTbls = xstrdup("[]");
+  for (int i = 0; i < n; i++) {
+    char *zT = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "ti", zTbls, aTbl[i]);
+    free(zTbls);
+    zTbls = zT ? zT : xstrdup("[]");
+  }
+  bool bAlone = false;
+  bool ok = st_run(j->db, "UPDATE tbl SET status = 'copying', started_at = coalesce(started_at, ?)"
+                   " WHERE job = ? AND id IN (SELECT value FROM json_each(?))", "dit", now(), j->id, zTbls);
+  PGconn *src = ok ? run_src(j) : NULL, *dst = src ? run_dst(j) : NULL;
+  RowSum aSum[COPY_GROUP];
+  sqlite3_int64 aRows[COPY_GROUP];
+  char zWhat[700];
+  snprintf(zWhat, sizeof zWhat, "copying %d small tables", n);
+  bool bCopied = dst && run_snapshot(j, zWhat) && run_progress(j, zWhat, false) && db_exec(dst, "BEGIN", zWhat);
+  PQExpBuffer qOut = createPQExpBuffer(), qIn = createPQExpBuffer();
+  for (int i = 0; bCopied && i < n; i++) {
+    TblInfo t = {0};
+    bCopied = run_tbl_load(j, aTbl[i], &t);
+    if (bCopied) {
+      resetPQExpBuffer(qOut);
+      resetPQExpBuffer(qIn);
+      bool bNoCols = !t.zCopyCols || !t.zCopyCols[0];
+      if (t.zCopySelect) appendPQExpBuffer(qOut, "COPY (SELECT %s FROM ONLY %s) TO STDOUT (FORMAT %s)", t.zCopySelect, t.zQname, t.zFormat);
+      else if (bNoCols) appendPQExpBuffer(qOut, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
+      else appendPQExpBuffer(qOut, "COPY %s (%s) TO STDOUT (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
+      if (bNoCols) appendPQExpBuffer(qIn, "COPY %s FROM STDIN (FORMAT %s)", t.zQname, t.zFormat);
+      else appendPQExpBuffer(qIn, "COPY %s (%s) FROM STDIN (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
+      aSum[i] = (RowSum){0};
+      aRows[i] = 0;
+      snprintf(zWhat, sizeof zWhat, "copying %s", t.zQname);
+      bCopied = run_stream(j, it, &t, qOut->data, qIn->data, zWhat, &aRows[i], &aSum[i]);
+    }
+    run_tbl_free(&t);
+  }
+  destroyPQExpBuffer(qOut);
+  destroyPQExpBuffer(qIn);
+  bCopied = bCopied && db_exec(dst, "COMMIT", "copying small tables");
+  if (bCopied) run_test_fault(j, true);
+  if (ok && !bAlone && !bCopied) {
+    run_dst_rollback(j);
+    if (src && PQtransactionStatus(src) != PQTRANS_IDLE) PQclear(PQexec(src, "ROLLBACK"));
+    if (g_err.bTransient) ok = false; /* the engine retries (the tables are copying: each is redone) */
+    else bAlone = true, memset(&g_err, 0, sizeof g_err);
+  }
+  if (ok && bAlone) { /* give the others back as they were: nothing landed */
+    ok = st_begin(j->db) &&
+         st_run(j->db, "UPDATE item SET worker = NULL WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
+                " AND worker = ?", "itit", j->id, zSeqs, it->seq, j->zWorker) &&
+         st_run(j->db, "UPDATE tbl SET status = 'todo' WHERE job = ? AND id IN (SELECT value FROM json_each(?))"
+                " AND status = 'copying'", "it", j->id, zTbls) &&
+         st_commit(j->db);
+    if (!ok) st_rollback(j->db);
+    ok = ok && run_copy(j, it);
+  } else if (ok) { /* kill -9 here: the tables are copying, and are copied again */
+    double t = now();
+    ok = st_begin(j->db);
+    for (int i = 0; ok && i < n; i++) {
+      char zSum[33];
+      sum_text(&aSum[i], zSum);
+      ok = st_run(j->db, "UPDATE tbl SET rows_total = ?, rows_copied = ?, status = 'done', done_at = ?, copy_rows = ?,"
+                  " copy_sum = ?, last_key = NULL WHERE job = ? AND id = ?", "iiditii", aRows[i], aRows[i], t,
+                  aSum[i].nRow, zSum, j->id, aTbl[i]);
+    }
+    ok = ok && st_run(j->db, "UPDATE item SET status = 'done', done_at = ? WHERE job = ? AND seq IN"
+                      " (SELECT value FROM json_each(?))", "dit", t, j->id, zSeqs) &&
+         st_commit(j->db);
+    if (!ok) st_rollback(j->db);
+    /* the tables' locks go; the next group imports the snapshot again */
+    ok = ok && db_exec(src, "COMMIT", "copying small tables");
+    for (int i = 1; ok && i < n; i++) run_checkpoint(j); /* each counts (the first: the engine) */
+  }
+  free(zSeqs);
+  free(zTbls);
+  return ok;
+}
+
+/* Small copied tables are checked many at a time: the claimed check it
+ * and up to COPY_GROUP other free checks of its wave whose tables have
+ * fewer than COPY_GROUP_ROWS rows (by the estimate) and were copied with
+ * checksums, never begun: each target table read whole, in one COPY, and
+ * all recorded in one state-file write.  A kill before that write checks
+ * them again.  Should a read fail (a table missing on the target, a
+ * column changed), the others are given back and the first is checked
+ * alone (run_vtable), which tells those findings apart. */
+static bool run_vtable_group(Job *j, const Item *it) {
+  sqlite3_int64 aSeq[COPY_GROUP], aTbl[COPY_GROUP];
+  char *zSeqs = NULL;
+  int n = run_group_claim(j, it, "t.status = 'done' AND t.copy_sum IS NOT NULL AND t.vkey IS NULL AND t.verdict IS NULL"
+                          " AND NOT EXISTS (SELECT 1 FROM job WHERE id = ?1 AND json_extract(options, '$.verify') = 'counts')",
+                          aSeq, aTbl, &zSeqs);
+  if (n < 2) {
+    free(zSeqs);
+    return !g_err.bSet && run_vtable(j, it);
+  }
+  bool ok = true, bAlone = false;
+  PGconn *cd = run_src(j) ? run_dst(j) : NULL;
+  RowSum aDst[COPY_GROUP], aSrc[COPY_GROUP];
+  bool bRead = cd && run_progress(j, "Verifying small tables", false);
+  PQExpBuffer q = createPQExpBuffer();
+  for (int i = 0; bRead && i < n; i++) {
+    TblInfo t = {0};
+    bRead = run_tbl_load(j, aTbl[i], &t);
+    if (bRead) {
+      resetPQExpBuffer(q);
+      if (!t.zCopyCols || !t.zCopyCols[0]) appendPQExpBuffer(q, "COPY %s TO STDOUT (FORMAT %s)", t.zQname, t.zFormat);
+      else appendPQExpBuffer(q, "COPY %s (%s) TO STDOUT (FORMAT %s)", t.zQname, t.zCopyCols, t.zFormat);
+      char zWhat[700];
+      snprintf(zWhat, sizeof zWhat, "Verifying %s", t.zQname);
+      aDst[i] = (RowSum){0};
+      aSrc[i] = t.copy;
+      bRead = run_sum_copy(cd, q->data, &aDst[i], zWhat);
+    }
+    run_tbl_free(&t);
+  }
+  destroyPQExpBuffer(q);
+  if (ok && !bAlone && !bRead) {
+    if (g_err.bTransient) ok = false; /* the engine retries */
+    else bAlone = true, memset(&g_err, 0, sizeof g_err);
+  }
+  if (ok && bAlone) { /* give the others back; the first is checked alone */
+    ok = st_run(j->db, "UPDATE item SET worker = NULL WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
+                " AND worker = ?", "itit", j->id, zSeqs, it->seq, j->zWorker) &&
+         run_vtable(j, it);
+  } else if (ok) {
+    double t = now();
+    ok = st_begin(j->db);
+    for (int i = 0; ok && i < n; i++) {
+      char zSrc[33], zDst[33];
+      sum_text(&aSrc[i], zSrc);
+      sum_text(&aDst[i], zDst);
+      ok = st_run(j->db, "UPDATE tbl SET src_rows = ?3, src_sum = ?4, dst_rows = ?5, dst_sum = ?6,"
+                  " verdict = CASE WHEN ?3 = ?5 AND ?4 = ?6 THEN 'ok' ELSE 'diff' END WHERE job = ?1 AND id = ?2",
+                  "iiitit", j->id, aTbl[i], aSrc[i].nRow, zSrc, aDst[i].nRow, zDst);
+    }
+    ok = ok && st_run(j->db, "UPDATE item SET status = 'done', done_at = ? WHERE job = ? AND seq IN"
+                      " (SELECT value FROM json_each(?))", "dit", t, j->id, zSeqs) &&
+         st_commit(j->db);
+    if (!ok) st_rollback(j->db);
+    for (int i = 1; ok && i < n; i++) run_checkpoint(j); /* each counts (the first: the engine) */
+  }
+  free(zSeqs);
+  return ok;
+}
+
 /* DDL items go to the target many at a time, as one transaction, and
  * into the state file as one write: thousands of small tables cost tens
  * of round trips and state-file writes, not thousands.  A run is the
@@ -5344,8 +5550,8 @@ static bool run_ddl_run(Job *j, const Item *it) {
 
 /* Runs one item of any kind. */
 static bool run_item(Job *j, const Item *it) {
-  if (strcmp(it->zKind, "copy") == 0) return run_copy(j, it);
-  if (strcmp(it->zKind, "vtable") == 0) return run_vtable(j, it);
+  if (strcmp(it->zKind, "copy") == 0) return run_copy_group(j, it);
+  if (strcmp(it->zKind, "vtable") == 0) return run_vtable_group(j, it);
   if (strcmp(it->zKind, "vobjects") == 0) return run_vobjects(j, it);
   if (strcmp(it->zKind, "sequence value") == 0) return run_setval(j, it);
   if (strcmp(it->zKind, "user mapping") == 0 || strcmp(it->zKind, "subscription") == 0) return run_ddl_from_source(j, it);

@@ -688,3 +688,23 @@ assert_same_result() {
     [ -n "$a" ] || _fail "query returned nothing on the source: $1"
     assert_eq "$a" "$b" "${2:-source (-) and target (+) differ for: $1}"
 }
+
+# start_paused FAULT OUT ARGS...: run clonebox ARGS in the background with
+# CLONEBOX_TEST_FAULT=FAULT (a "PHASE:N:pause") and wait until it pauses;
+# its stdout and stderr go to OUT.out and OUT.err.  Sets PAUSED_PID.  The
+# test changes a database meanwhile, then calls end_pause.
+start_paused() {
+    local fault=$1 out=$2; shift 2
+    export CLONEBOX_TEST_FAULT_DIR="$TEST_TMP/fault"
+    mkdir -p "$CLONEBOX_TEST_FAULT_DIR"
+    CLONEBOX_TEST_FAULT=$fault "$CLONEBOX_BIN" "$@" >"$out.out" 2>"$out.err" </dev/null &
+    PAUSED_PID=$!
+    while pid_alive "$PAUSED_PID" && [ ! -e "$CLONEBOX_TEST_FAULT_DIR/paused" ]; do sleep 0.05; done
+}
+
+# end_pause: let the run start_paused began go on, and wait for it; sets LAST_RC
+end_pause() {
+    rm -f "$CLONEBOX_TEST_FAULT_DIR/paused"
+    LAST_RC=0
+    wait "$PAUSED_PID" || LAST_RC=$?
+}

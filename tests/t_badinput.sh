@@ -712,17 +712,12 @@ test_bad_password_in_url() {
 # pausing after the first chunk of the data phase to run SQL on SERVER/DB;
 # sets LAST_RC, LAST_OUT, LAST_ERR.
 _clone_with_change() {
-    local srcdb=$1 tgtdb=$2 server=$3 db=$4 sql=$5 pid
-    export CLONEBOX_TEST_FAULT_DIR="$TEST_TMP/fault"
-    mkdir -p "$CLONEBOX_TEST_FAULT_DIR"
+    local srcdb=$1 tgtdb=$2 server=$3 db=$4 sql=$5
     # one worker, so that the pause holds the whole run while the test changes a database
-    CLONEBOX_TEST_FAULT="data:1:pause" "$CLONEBOX_BIN" clone --jobs 1 --source "$(pg_url src "$srcdb")" \
-        --target "$(pg_url dst "$tgtdb")" --state "$TEST_TMP/s.db" >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" </dev/null &
-    pid=$!
-    while pid_alive "$pid" && [ ! -e "$CLONEBOX_TEST_FAULT_DIR/paused" ]; do sleep 0.05; done
+    start_paused data:1:pause "$TEST_TMP/c" clone --jobs 1 --source "$(pg_url src "$srcdb")" \
+        --target "$(pg_url dst "$tgtdb")" --state "$TEST_TMP/s.db"
     psqlq "$server" "$db" -c "$sql"
-    rm -f "$CLONEBOX_TEST_FAULT_DIR/paused"
-    LAST_RC=0; wait "$pid" || LAST_RC=$?
+    end_pause
     LAST_OUT=$(cat "$TEST_TMP/c.out"); LAST_ERR=$(grep -v '^clonebox: test fault' "$TEST_TMP/c.err" || true)
     echo "exit $LAST_RC"; printf '%s\n' "$LAST_ERR" | grep -v '^clonebox: \[' || true
 }

@@ -802,3 +802,37 @@ test_jobs_worker_error_stops_all() {
     assert_contains "$LAST_OUT" "RESULT: PASS"
     assert_tables_equal src "$src" dst "$tgt" public.background_tasks
 }
+
+# Small tables are copied and checked many at a time (one target transaction,
+# one state-file write per group): kill -9 right after a group's COMMIT, before
+# the state file knows, and at a group's checkpoint; each time the next run
+# copies every table exactly once.
+test_small_table_groups_kill_safe() {
+    local s t fault
+    s=$(new_db src)
+    psqlq src "$s" -c "DO \$\$ BEGIN FOR i IN 1..120 LOOP
+        EXECUTE format('CREATE TABLE s_%s (id int PRIMARY KEY, v text)', i);
+        EXECUTE format('INSERT INTO s_%s SELECT g, md5(g::text) FROM generate_series(1, %s) g', i, i);
+        EXECUTE format('CREATE TABLE k_%s (v text)', i);
+        EXECUTE format('INSERT INTO k_%s SELECT md5(g::text) FROM generate_series(1, 3) g', i);
+      END LOOP; END \$\$" -c "ANALYZE"
+    for fault in commit:1:kill commit:3:kill data:2:kill verify:1:kill; do
+        t=$(new_db dst)
+        CLONEBOX_TEST_FAULT=$fault "$CLONEBOX_BIN" clone -q --jobs 2 --source "$(pg_url src "$s")" --target "$(pg_url dst "$t")" \
+            --state "$TEST_TMP/$fault.db" >/dev/null 2>&1 && _fail "the fault $fault did not stop the run"
+        assert_exit 0 cb clone --source "$(pg_url src "$s")" --target "$(pg_url dst "$t")" --state "$TEST_TMP/$fault.db" --json
+        jq_assert "$LAST_OUT" '.result == "PASS" and ([.tables[] | select(.status != "ok")] | length) == 0'
+        assert_tables_equal src "$s" dst "$t"
+    done
+    # a group's checks find a difference in any of its tables: the target is changed while the clone pauses
+    # before its checks
+    t=$(new_db dst)
+    start_paused postdata:1:pause "$TEST_TMP/c" clone --jobs 1 --source "$(pg_url src "$s")" --target "$(pg_url dst "$t")" \
+        --state "$TEST_TMP/diff.db"
+    psqlq dst "$t" -c "UPDATE s_77 SET v = 'x' WHERE id = 5" -c "DELETE FROM k_12"
+    end_pause
+    assert_eq 3 "$LAST_RC" "the changed tables must fail the verification"
+    assert_contains "$(cat "$TEST_TMP/c.out")" "DIFF table public.s_77: rows 77 vs 77, content differs"
+    assert_contains "$(cat "$TEST_TMP/c.out")" "DIFF table public.k_12: rows 3 vs 0"
+    assert_eq 2 "$(grep -c '^  DIFF' "$TEST_TMP/c.out")" "only the two changed tables differ"
+}
