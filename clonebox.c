@@ -356,10 +356,11 @@ static void hash128(const unsigned char *p, size_t n, uint64_t aOut[2]) {
  * order and count duplicates, so equal checksums mean equal multisets
  * (with overwhelming probability), and the checksums of parts add up to
  * the whole's, however the rows were cut into parts.  Stored as count and
- * 32 hex digits. */
+ * 32 hex digits.  nBytes counts the bytes hashed, for the report. */
 typedef struct RowSum {
   sqlite3_int64 nRow;
   uint64_t a, b;
+  sqlite3_int64 nBytes;
 } RowSum;
 
 static void sum_add_row(RowSum *s, const char *p, size_t n) {
@@ -368,12 +369,14 @@ static void sum_add_row(RowSum *s, const char *p, size_t n) {
   s->nRow++;
   s->a += h[0];
   s->b += h[1];
+  s->nBytes += (sqlite3_int64)n;
 }
 
 static void sum_add(RowSum *s, const RowSum *x) {
   s->nRow += x->nRow;
   s->a += x->a;
   s->b += x->b;
+  s->nBytes += x->nBytes;
 }
 
 static void sum_text(const RowSum *s, char z[33]) {
@@ -822,6 +825,7 @@ static const char *const azStSchema[] = {
     " owner TEXT, heartbeat_at REAL,"  /* runner lease */
     " runs INTEGER NOT NULL DEFAULT 0,"/* how many runs/steps worked on it */
     " snapshots INTEGER NOT NULL DEFAULT 0," /* source snapshots the data took */
+    " retries INTEGER NOT NULL DEFAULT 0,"   /* transient failures retried from a checkpoint */
     " current_item TEXT,"              /* e.g. Copying public.orders (1200/5000) */
     " error TEXT,"                     /* last error, one line */
     " result TEXT,"                    /* PASS or FAIL once verified */
@@ -881,6 +885,7 @@ static const char *const azStSchema[] = {
     " conflict_sql TEXT,"              /* skip, update: the INSERT's ON CONFLICT clause, made from the target's primary key */
     " pending TEXT,"                   /* JSON: a chunk sent and not yet known committed (xid) and its checkpoint */
     " copy_select TEXT,"               /* the source's select list when columns are masked (copy_cols otherwise) */
+    " bytes_copied INTEGER,"           /* bytes of rows the copy streamed (as COPY sent them), to last_key */
     " PRIMARY KEY(job, id))",
     "CREATE TABLE IF NOT EXISTS vobj("    /* verification inventory */
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
@@ -1073,7 +1078,9 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
                     " ALTER TABLE tbl ADD COLUMN where_sql TEXT; ALTER TABLE tbl ADD COLUMN into_qname TEXT;"
                     " ALTER TABLE tbl ADD COLUMN into_from TEXT; ALTER TABLE tbl ADD COLUMN conflict TEXT;"
                     " ALTER TABLE tbl ADD COLUMN conflict_sql TEXT; ALTER TABLE tbl ADD COLUMN pending TEXT;"
-                    " ALTER TABLE tbl ADD COLUMN copy_select TEXT; ALTER TABLE job ADD COLUMN mask_seed TEXT",
+                    " ALTER TABLE tbl ADD COLUMN copy_select TEXT; ALTER TABLE job ADD COLUMN mask_seed TEXT;"
+                    " ALTER TABLE tbl ADD COLUMN bytes_copied INTEGER;"
+                    " ALTER TABLE job ADD COLUMN retries INTEGER NOT NULL DEFAULT 0",
                     NULL, NULL, NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db)))) {
     sqlite3_close(db);
     return NULL;
@@ -4000,8 +4007,8 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
                             " CASE WHEN relkind = 'p' AND where_sql IS NOT NULL THEN '' ELSE 'ONLY ' END || qname,"
                             " '(' || where_sql || char(10) || ')', into_qname, into_from, conflict, conflict_sql, pending,"
                             " copy_select,"
-                            " coalesce(rows_total, -1), rows_copied, coalesce(copy_format, 'binary'), copy_rows, copy_sum"
-                            " FROM tbl WHERE job = ? AND id = ?", "ii", j->id, id);
+                            " coalesce(rows_total, -1), rows_copied, coalesce(copy_format, 'binary'), copy_rows, copy_sum,"
+                            " coalesce(bytes_copied, 0) FROM tbl WHERE job = ? AND id = ?", "ii", j->id, id);
   if (!p) return false;
   bool ok = sqlite3_step(p) == SQLITE_ROW;
   if (ok) {
@@ -4015,6 +4022,7 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
     t->zFormat = xstrdup((const char *)sqlite3_column_text(p, n + 2));
     t->bCopySum = sqlite3_column_type(p, n + 3) != SQLITE_NULL;
     sum_parse(&t->copy, sqlite3_column_int64(p, n + 3), (const char *)sqlite3_column_text(p, n + 4));
+    t->copy.nBytes = sqlite3_column_int64(p, n + 5);
     t->bSubset = st_int(j->db, 0, "SELECT json_extract(options, '$.subset') IS NOT NULL FROM job WHERE id = ?", "i", j->id);
   } else {
     fail(EXIT_FAILED, "state file: table %lld of job %lld is missing", (long long)id, (long long)j->id);
@@ -4350,7 +4358,8 @@ static int run_pending(Job *j, const Item *it, PGconn *dst, TblInfo *t) {
   bool ok = st_begin(j->db) &&
             (!bCommitted || st_run(j->db, "UPDATE tbl SET last_key = json_extract(pending, '$.last_key'),"
                                    " rows_copied = json_extract(pending, '$.rows'), copy_rows = json_extract(pending, '$.copy_rows'),"
-                                   " copy_sum = json_extract(pending, '$.copy_sum'), status = ?, done_at = ?"
+                                   " copy_sum = json_extract(pending, '$.copy_sum'), bytes_copied = json_extract(pending, '$.bytes'),"
+                                   " status = ?, done_at = ?"
                                    " WHERE job = ? AND id = ?", "tdii", bLast ? "done" : "copying", bLast ? now() : 0.0,
                                    j->id, it->tbl)) &&
             st_run(j->db, "UPDATE tbl SET pending = NULL WHERE job = ? AND id = ?", "ii", j->id, it->tbl) &&
@@ -4841,8 +4850,9 @@ static bool run_copy(Job *j, const Item *it) {
     if (bExact) { /* the chunk's transaction id, and the checkpoint it leads to, before its COMMIT */
       char *zXid = db_scalar(dst, "SELECT pg_catalog.pg_current_xact_id()::text", 0, NULL, zWhat);
       ok = zXid && st_run(j->db, "UPDATE tbl SET pending = json_object('xid', ?, 'last_key', json(?), 'rows', ?,"
-                          " 'copy_rows', ?, 'copy_sum', ?, 'last', json(?)) WHERE job = ? AND id = ?", "ttiittii", zXid,
-                          zUpper ? zUpper : "null", t.nDone, t.copy.nRow, zSum, zUpper ? "false" : "true", j->id, it->tbl);
+                          " 'copy_rows', ?, 'copy_sum', ?, 'last', json(?), 'bytes', ?) WHERE job = ? AND id = ?", "ttiittiii",
+                          zXid, zUpper ? zUpper : "null", t.nDone, t.copy.nRow, zSum, zUpper ? "false" : "true",
+                          t.copy.nBytes, j->id, it->tbl);
       free(zXid);
       if (!ok) {
         free(zUpper);
@@ -4863,8 +4873,9 @@ static bool run_copy(Job *j, const Item *it) {
     bRepair = false;
     ok = run_chunk_done(j, it, !zUpper,
                         "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ?, copy_rows = ?, copy_sum = ?,"
-                        " pending = NULL WHERE job = ? AND id = ?", "titditii", zUpper ? zUpper : t.zLastKey, t.nDone,
-                        zUpper ? "copying" : "done", zUpper ? 0.0 : now(), t.copy.nRow, zSum, j->id, it->tbl);
+                        " bytes_copied = ?, pending = NULL WHERE job = ? AND id = ?", "titditiii",
+                        zUpper ? zUpper : t.zLastKey, t.nDone, zUpper ? "copying" : "done", zUpper ? 0.0 : now(),
+                        t.copy.nRow, zSum, t.copy.nBytes, j->id, it->tbl);
     if (!ok) {
       free(zUpper);
       goto done;
@@ -5364,8 +5375,8 @@ static bool run_copy_group(Job *j, const Item *it) {
       char zSum[33];
       sum_text(&aSum[i], zSum);
       ok = st_run(j->db, "UPDATE tbl SET rows_total = ?, rows_copied = ?, status = 'done', done_at = ?, copy_rows = ?,"
-                  " copy_sum = ?, last_key = NULL WHERE job = ? AND id = ?", "iiditii", aRows[i], aRows[i], t,
-                  aSum[i].nRow, zSum, j->id, aTbl[i]);
+                  " copy_sum = ?, bytes_copied = ?, last_key = NULL WHERE job = ? AND id = ?", "iiditiii", aRows[i], aRows[i],
+                  t, aSum[i].nRow, zSum, aSum[i].nBytes, j->id, aTbl[i]);
     }
     ok = ok && st_run(j->db, "UPDATE item SET status = 'done', done_at = ? WHERE job = ? AND seq IN"
                       " (SELECT value FROM json_each(?))", "dit", t, j->id, zSeqs) &&
@@ -5610,6 +5621,7 @@ static const char zReportSql[] =
     "    AND done_at IS NOT NULL GROUP BY phase) ORDER BY phase)),"
     "  'seconds', round(coalesce(j.finished_at, (julianday('now') - 2440587.5) * 86400.0) - j.started_at, 2),"
     "  'rows_copied', (SELECT coalesce(sum(rows_copied), 0) FROM tbl WHERE job = ?1 AND mode = 'copy'),"
+    "  'bytes_copied', (SELECT coalesce(sum(bytes_copied), 0) FROM tbl WHERE job = ?1 AND mode = 'copy'), 'retries', j.retries,"
     "  'tables_copied', (SELECT count(*) FROM tbl WHERE job = ?1 AND mode = 'copy'),"
     "  'items', (SELECT count(*) FROM item WHERE job = ?1 AND status = 'done'),"
     "  'tables', (SELECT json_group_array(json_patch(json_object('schema', schema_name, 'table', table_name, 'source_rows', src_rows,"
@@ -5768,9 +5780,11 @@ static void rp_print(sqlite3 *db, const char *zReport, bool bJson) {
   char *zRuns = st_text(db, "SELECT coalesce(json_extract(?1, '$.runs'), '?') || ' run(s), ' ||"
                         " coalesce(json_extract(?1, '$.snapshots'), '?') || ' source snapshot(s), ' ||"
                         " coalesce(json_extract(?1, '$.workers'), '?') || ' worker(s); ' ||"
-                        " coalesce(json_extract(?1, '$.rows_copied'), '?') || ' rows in ' ||"
+                        " coalesce(json_extract(?1, '$.rows_copied'), '?') || ' rows (' ||"
+                        " printf('%.1f', coalesce(json_extract(?1, '$.bytes_copied'), 0) / 1048576.0) || ' MB) in ' ||"
                         " coalesce(json_extract(?1, '$.tables_copied'), '?') || ' tables, ' ||"
-                        " coalesce(json_extract(?1, '$.items'), '?') || ' items; seconds: ' || coalesce((SELECT"
+                        " coalesce(json_extract(?1, '$.items'), '?') || ' items, ' ||"
+                        " coalesce(json_extract(?1, '$.retries'), 0) || ' retries; seconds: ' || coalesce((SELECT"
                         " group_concat(key || ' ' || printf('%.1f', value), ', ') FROM json_each(?1, '$.phase_seconds')),"
                         " '-')", "t", zReport);
   printf("\nJOB: %s\n", zRuns ? zRuns : "?");
@@ -6154,7 +6168,7 @@ static int eng_retry(Job *j, Retry *r) {
     nanosleep(&ts, NULL);
   }
   r->nRetry++;
-  return 0;
+  return st_run(j->db, "UPDATE job SET retries = retries + 1 WHERE id = ?", "i", j->id) ? 0 : EXIT_FAILED;
 }
 
 /* Claims and runs items until none is left (EXIT_OK) or a reason to stop

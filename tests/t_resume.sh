@@ -364,6 +364,8 @@ test_connection_fault() {
         n=$(printf '%s\n' "$LAST_ERR" | grep -c "test fault at" || true)
         assert_eq "$(printf '%s' "$spec" | tr ',' '\n' | grep -c .)" "$n" "every fault point must have been reached ($spec)"
         assert_contains "$LAST_ERR" "retrying" "stderr should say it is retrying"
+        # the report counts the retries
+        assert_contains "$LAST_OUT" " $(printf '%s\n' "$LAST_ERR" | grep -c "retrying in") retries;"
         assert_tables_equal src "$db" dst "$tgt" public.background_tasks
     done
     # the same with three workers: each retries its own sessions; where the faults land depends on which
