@@ -5305,6 +5305,19 @@ static int run_group_claim(Job *j, const Item *it, const char *zCond, sqlite3_in
   return 1;
 }
 
+/* A group's other items are done: each counts, for budgets and the test
+ * hook (the first: the engine), and has its --verbose line. */
+static void run_group_done(Job *j, const Item *it, const sqlite3_int64 *aSeq, int n) {
+  for (int i = 1; i < n; i++) {
+    if (g_bVerbose) {
+      char *z = st_text(j->db, "SELECT name FROM item WHERE job = ? AND seq = ?", "ii", j->id, aSeq[i]);
+      note("%s: %s with %s (worker %s)", azPhase[it->phase], z ? z : "?", it->zName, j->zWorker);
+      free(z);
+    }
+    run_checkpoint(j);
+  }
+}
+
 static bool run_copy_group(Job *j, const Item *it) {
   sqlite3_int64 aSeq[COPY_GROUP], aTbl[COPY_GROUP];
   char *zSeqs = NULL;
@@ -5384,7 +5397,7 @@ static bool run_copy_group(Job *j, const Item *it) {
     if (!ok) st_rollback(j->db);
     /* the tables' locks go; the next group imports the snapshot again */
     ok = ok && db_exec(src, "COMMIT", "copying small tables");
-    for (int i = 1; ok && i < n; i++) run_checkpoint(j); /* each counts (the first: the engine) */
+    run_group_done(j, it, aSeq, ok ? n : 0);
   }
   free(zSeqs);
   free(zTbls);
@@ -5453,7 +5466,7 @@ static bool run_vtable_group(Job *j, const Item *it) {
                       " (SELECT value FROM json_each(?))", "dit", t, j->id, zSeqs) &&
          st_commit(j->db);
     if (!ok) st_rollback(j->db);
-    for (int i = 1; ok && i < n; i++) run_checkpoint(j); /* each counts (the first: the engine) */
+    run_group_done(j, it, aSeq, ok ? n : 0);
   }
   free(zSeqs);
   return ok;
@@ -5497,19 +5510,17 @@ static bool run_ddl_run(Job *j, const Item *it) {
                          (sqlite3_int64)DDL_RUN_WAVE, wave, (sqlite3_int64)DDL_RUN_SMALL);
   if (!p) return false;
   PQExpBuffer b = createPQExpBuffer();
-  char *zSeqs = xstrdup("[]"), *zNames = xstrdup("[]");
+  char *zSeqs = xstrdup("[]");
+  sqlite3_int64 aSeq[DDL_RUN];
   int n = 0;
   appendPQExpBufferStr(b, "BEGIN;\n");
-  while (sqlite3_step(p) == SQLITE_ROW && b->len < 256 * 1024 && sqlite3_column_int(p, 3)) {
+  while (n < DDL_RUN && sqlite3_step(p) == SQLITE_ROW && b->len < 256 * 1024 && sqlite3_column_int(p, 3)) {
     if (n == 0 && sqlite3_column_int64(p, 0) != it->seq) break; /* the first is not one of them */
     appendPQExpBuffer(b, "%s\n;\n", st_col(p, 2));
-    char *z = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "ti", zSeqs, sqlite3_column_int64(p, 0));
-    char *zN = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "tt", zNames, st_col(p, 1));
+    aSeq[n++] = sqlite3_column_int64(p, 0);
+    char *z = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "ti", zSeqs, aSeq[n - 1]);
     free(zSeqs);
-    free(zNames);
     zSeqs = z ? z : xstrdup("[]");
-    zNames = zN ? zN : xstrdup("[]");
-    n++;
   }
   sqlite3_finalize(p);
   appendPQExpBufferStr(b, "COMMIT;");
@@ -5544,18 +5555,10 @@ static bool run_ddl_run(Job *j, const Item *it) {
                 "dit", now(), j->id, zSeqs) &&
          st_commit(j->db);
     if (!ok) st_rollback(j->db);
-    for (int i = 1; ok && i < n; i++) { /* each counts, for budgets and the test hook (the first: the engine) */
-      if (g_bVerbose) {
-        char *z = st_text(j->db, "SELECT json_extract(?, '$[' || ? || ']')", "ti", zNames, (sqlite3_int64)i);
-        note("%s: %s in one transaction with %s (worker %s)", azPhase[it->phase], z ? z : "?", it->zName, j->zWorker);
-        free(z);
-      }
-      run_checkpoint(j);
-    }
+    run_group_done(j, it, aSeq, ok ? n : 0);
   }
   destroyPQExpBuffer(b);
   free(zSeqs);
-  free(zNames);
   return ok;
 }
 
