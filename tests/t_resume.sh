@@ -826,6 +826,11 @@ test_small_table_groups_kill_safe() {
         jq_assert "$LAST_OUT" '.result == "PASS" and ([.tables[] | select(.status != "ok")] | length) == 0'
         assert_tables_equal src "$s" dst "$t"
     done
+    # -v: a line for every item done, grouped or not
+    t=$(new_db dst)
+    assert_exit 0 cb clone -v --source "$(pg_url src "$s")" --target "$(pg_url dst "$t")" --state "$TEST_TMP/v.db"
+    assert_eq "$(sqlite3 "$TEST_TMP/v.db" "SELECT count(*) FROM item WHERE status = 'done'")" \
+        "$(printf '%s\n' "$LAST_ERR" | grep -c ' (worker ')" "-v must print a line for every item done"
     # a group's checks find a difference in any of its tables: the target is changed while the clone pauses
     # before its checks
     t=$(new_db dst)
