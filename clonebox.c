@@ -5585,24 +5585,37 @@ static bool run_item(Job *j, const Item *it) {
  * ==================================================================== */
 
 /* The verification report of job ?1 as JSON. */
+/* Each side's objects as the report compares them (?1 job, ?2 side), into
+ * indexed temporary tables (rs, rd) that the report looks objects up in:
+ * owners and privileges left out as the job said.  (Common table
+ * expressions that the report used several times were materialized
+ * without an index: the comparison grew with the square of the objects,
+ * minutes for 20,000 tables.) */
+static const char *const azReportSides[] = {
+    "DROP TABLE IF EXISTS temp.rs", "DROP TABLE IF EXISTS temp.rd",
+    "CREATE TEMP TABLE rs(kind TEXT, name TEXT, def TEXT)", "CREATE TEMP TABLE rd(kind TEXT, name TEXT, def TEXT)",
+    "CREATE INDEX temp.rs_name ON rs(kind, name)", "CREATE INDEX temp.rd_name ON rd(kind, name)"};
+static const char zReportSideSql[] =
+    "INSERT INTO %s WITH o AS (SELECT coalesce(json_extract(options, '$.no_owner'), 0) AS no_owner,"
+    "  coalesce(json_extract(options, '$.no_privileges'), 0) AS no_priv FROM job WHERE id = ?1)"
+    " SELECT DISTINCT kind, name, CASE WHEN o.no_owner AND o.no_priv THEN json_remove(def, '$.owner', '$.acl')"
+    "  WHEN o.no_owner THEN json_remove(def, '$.owner') WHEN o.no_priv THEN json_remove(def, '$.acl') ELSE def END"
+    "  FROM vobj, o WHERE job = ?1 AND side = ?2 AND NOT ((o.no_priv OR o.no_owner) AND kind = 'default acl')";
+
 static const char zReportSql[] =
-    "WITH o AS (SELECT coalesce(json_extract(options, '$.no_owner'), 0) AS no_owner,"
-    "  coalesce(json_extract(options, '$.no_privileges'), 0) AS no_priv FROM job WHERE id = ?1),"
-    " v AS (SELECT side, kind, name, CASE WHEN o.no_owner AND o.no_priv THEN json_remove(def, '$.owner', '$.acl')"
-    "  WHEN o.no_owner THEN json_remove(def, '$.owner') WHEN o.no_priv THEN json_remove(def, '$.acl') ELSE def END AS def"
-    "  FROM vobj, o WHERE job = ?1 AND NOT ((o.no_priv OR o.no_owner) AND kind = 'default acl')),"
-    " s AS (SELECT DISTINCT kind, name, def FROM v WHERE side = 'src'),"
-    " d AS (SELECT DISTINCT kind, name, def FROM v WHERE side = 'dst'),"
-    " kinds AS (SELECT kind FROM s UNION SELECT kind FROM d),"
-    " diffs AS (SELECT kind, name, 'missing' AS what FROM s WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.kind = s.kind AND d.name = s.name)"
-    "  UNION ALL SELECT kind, name, 'extra' FROM d WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.kind = d.kind AND s.name = d.name)"
+    "WITH kinds AS (SELECT kind FROM temp.rs UNION SELECT kind FROM temp.rd),"
+    " diffs AS (SELECT kind, name, 'missing' AS what FROM temp.rs s WHERE NOT EXISTS (SELECT 1 FROM temp.rd d WHERE d.kind = s.kind"
+    "  AND d.name = s.name)"
+    "  UNION ALL SELECT kind, name, 'extra' FROM temp.rd d WHERE NOT EXISTS (SELECT 1 FROM temp.rs s WHERE s.kind = d.kind"
+    "  AND s.name = d.name)"
     "  UNION ALL SELECT s.kind, s.name || ' (' || (SELECT group_concat(k || ': ' || CASE WHEN length(coalesce(sv, ''))"
     "   + length(coalesce(dv, '')) > 90 THEN 'differs' ELSE coalesce(sv, 'none') || ' -> ' || coalesce(dv, 'none') END, '; ')"
     "   FROM (SELECT k, (SELECT value FROM json_each(s.def) x WHERE x.key = k) AS sv, (SELECT value FROM json_each(d.def) y"
     "    WHERE y.key = k) AS dv FROM (SELECT key AS k FROM json_each(s.def) UNION SELECT key FROM json_each(d.def)))"
     "   WHERE sv IS NOT dv) || ')', 'different'"
-    "   FROM s JOIN d ON d.kind = s.kind AND d.name = s.name WHERE d.def IS NOT s.def),"
-    " objs AS (SELECT k.kind, (SELECT count(*) FROM s WHERE s.kind = k.kind) AS ns, (SELECT count(*) FROM d WHERE d.kind = k.kind) AS nd,"
+    "   FROM temp.rs s JOIN temp.rd d ON d.kind = s.kind AND d.name = s.name WHERE d.def IS NOT s.def),"
+    " objs AS (SELECT k.kind, (SELECT count(*) FROM temp.rs s WHERE s.kind = k.kind) AS ns,"
+    "  (SELECT count(*) FROM temp.rd d WHERE d.kind = k.kind) AS nd,"
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'missing' ORDER BY name)) AS missing,"
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'extra' ORDER BY name)) AS extra,"
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'different' ORDER BY name)) AS different"
@@ -5656,7 +5669,16 @@ static const char zReportSql[] =
 
 /* Builds, stores and returns (malloc'd) job ?'s report. */
 static char *rp_build(Job *j) {
-  char *zReport = st_text(j->db, zReportSql, "i", j->id);
+  bool ok = true;
+  for (size_t i = 0; ok && i < sizeof azReportSides / sizeof *azReportSides; i++) ok = st_run(j->db, azReportSides[i], NULL);
+  for (int side = 0; ok && side < 2; side++) {
+    char *zSql = sqlite3_mprintf(zReportSideSql, side ? "temp.rd" : "temp.rs");
+    ok = st_run(j->db, zSql, "it", j->id, side ? "dst" : "src");
+    sqlite3_free(zSql);
+  }
+  char *zReport = ok ? st_text(j->db, zReportSql, "i", j->id) : NULL;
+  st_run(j->db, "DROP TABLE IF EXISTS temp.rs", NULL);
+  st_run(j->db, "DROP TABLE IF EXISTS temp.rd", NULL);
   if (!zReport) return NULL;
   if (!st_run(j->db, "UPDATE job SET report = ?1, result = json_extract(?1, '$.result') WHERE id = ?2", "ti",
               zReport, j->id)) {
