@@ -912,6 +912,8 @@ static const char *const azStSchema[] = {
      * the next item to run (eng_next), items by status (the plan's
      * exclusions), tables by oid */
     "CREATE INDEX IF NOT EXISTS item_todo ON item(job, phase, seq) WHERE status IN ('todo', 'running')",
+    /* the unfinished items of a wave, for groups (run_group_claim, run_ddl_run) */
+    "CREATE INDEX IF NOT EXISTS item_wave ON item(job, phase, wave, seq) WHERE status IN ('todo', 'running')",
     "CREATE INDEX IF NOT EXISTS item_status ON item(job, status)",
     "CREATE INDEX IF NOT EXISTS tbl_relid ON tbl(job, relid)",
     "PRAGMA user_version = " ST_VERSION_TEXT,
@@ -5275,25 +5277,33 @@ static bool run_vobjects(Job *j, const Item *it) {
 #define COPY_GROUP_ROWS 1000
 static int run_group_claim(Job *j, const Item *it, const char *zCond, sqlite3_int64 *aSeq, sqlite3_int64 *aTbl,
                            char **pzSeqs) {
+  /* it first, then the others through the index of a wave's unfinished
+   * items (item_wave), in order, so that a claim does not read the job's
+   * every item */
   char *zSql = sqlite3_mprintf("SELECT i.seq, i.tbl FROM item i JOIN tbl t ON t.job = i.job AND t.id = i.tbl"
-                               " WHERE i.job = ?1 AND i.phase = ?2 AND i.kind = ?6 AND coalesce(i.wave, i.seq) ="
-                               " (SELECT coalesce(wave, seq) FROM item WHERE job = ?1 AND seq = ?3)"
-                               " AND (i.seq = ?3 OR (i.status = 'todo' AND i.worker IS NULL)) AND t.rows_est < ?4"
-                               " AND t.where_sql IS NULL AND %s ORDER BY i.seq <> ?3, i.seq LIMIT ?5", zCond);
-  sqlite3_stmt *p = zSql ? st_prep(j->db, zSql, "iiiiit", j->id, (sqlite3_int64)it->phase, it->seq,
-                                   (sqlite3_int64)COPY_GROUP_ROWS, (sqlite3_int64)COPY_GROUP, it->zKind) : NULL;
-  sqlite3_free(zSql);
+                               " WHERE i.job = ?1 AND i.phase = ?2 AND i.kind = ?6 AND i.wave = ?7"
+                               " AND i.status IN ('todo', 'running') AND t.rows_est < ?4 AND t.where_sql IS NULL AND %s"
+                               " AND (i.seq = ?3 OR (?8 AND i.status = 'todo' AND i.worker IS NULL)) ORDER BY i.seq LIMIT ?5",
+                               zCond);
+  sqlite3_int64 wave = st_int(j->db, -1, "SELECT coalesce(wave, -1) FROM item WHERE job = ? AND seq = ?", "ii", j->id,
+                              it->seq);
   *pzSeqs = xstrdup("[]");
   int n = 0;
-  while (p && n < COPY_GROUP && sqlite3_step(p) == SQLITE_ROW) {
-    if (n == 0 && sqlite3_column_int64(p, 0) != it->seq) break; /* it is not one of them */
-    aSeq[n] = sqlite3_column_int64(p, 0);
-    aTbl[n++] = sqlite3_column_int64(p, 1);
-    char *z = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "ti", *pzSeqs, aSeq[n - 1]);
-    free(*pzSeqs);
-    *pzSeqs = z ? z : xstrdup("[]");
+  for (int bOthers = 0; zSql && wave >= 0 && bOthers < 2 && n == bOthers; bOthers++) {
+    sqlite3_stmt *p = st_prep(j->db, zSql, "iiiiitii", j->id, (sqlite3_int64)it->phase, it->seq,
+                              (sqlite3_int64)COPY_GROUP_ROWS, (sqlite3_int64)(bOthers ? COPY_GROUP : 1), it->zKind, wave,
+                              (sqlite3_int64)bOthers);
+    while (p && n < COPY_GROUP && sqlite3_step(p) == SQLITE_ROW) {
+      if (sqlite3_column_int64(p, 0) == it->seq && bOthers) continue;
+      aSeq[n] = sqlite3_column_int64(p, 0);
+      aTbl[n++] = sqlite3_column_int64(p, 1);
+      char *z = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "ti", *pzSeqs, aSeq[n - 1]);
+      free(*pzSeqs);
+      *pzSeqs = z ? z : xstrdup("[]");
+    }
+    sqlite3_finalize(p);
   }
-  sqlite3_finalize(p);
+  sqlite3_free(zSql);
   if (n < 2) return 1;
   if (!st_run(j->db, "UPDATE item SET worker = ? WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
               " AND status = 'todo' AND worker IS NULL", "titi", j->zWorker, j->id, *pzSeqs, it->seq))
@@ -5502,11 +5512,16 @@ static bool run_ddl_run(Job *j, const Item *it) {
                          " 'sequence value', 'user mapping', 'subscription', 'large objects', 'subset'))"
                          " FROM item i WHERE i.job = ?1 AND i.phase = ?2 AND i.seq >= ?3 ORDER BY i.seq LIMIT ?4",
                          "iiii", j->id, (sqlite3_int64)it->phase, it->seq, (sqlite3_int64)DDL_RUN)
+               /* it, if it may lead a group, then the others through the index
+                * of a wave's unfinished items (item_wave), in order */
                : st_prep(j->db, "SELECT i.seq, i.name, i.ddl, 1 FROM item i LEFT JOIN tbl t ON t.job = i.job AND t.relid = i.relid"
                          " AND t.mode IN ('copy', 'nodata') WHERE i.job = ?1 AND i.phase = ?2 AND i.wave = ?5"
-                         " AND (i.seq = ?3 OR (i.status = 'todo' AND i.worker IS NULL AND i.ddl IS NOT NULL))"
-                         " AND i.kind IN ('index', 'primary key', 'unique') AND coalesce(t.rows_est, 0) < ?6"
-                         " ORDER BY i.seq <> ?3, i.seq LIMIT ?4", "iiiiii", j->id, (sqlite3_int64)it->phase, it->seq,
+                         " AND i.status IN ('todo', 'running') AND i.kind IN ('index', 'primary key', 'unique')"
+                         " AND coalesce(t.rows_est, 0) < ?6 AND (i.seq = ?3 OR (EXISTS (SELECT 1 FROM item x"
+                         " LEFT JOIN tbl y ON y.job = x.job AND y.relid = x.relid AND y.mode IN ('copy', 'nodata')"
+                         " WHERE x.job = ?1 AND x.seq = ?3 AND x.kind IN ('index', 'primary key', 'unique')"
+                         " AND coalesce(y.rows_est, 0) < ?6) AND i.status = 'todo' AND i.worker IS NULL AND i.ddl IS NOT NULL))"
+                         " ORDER BY i.seq LIMIT ?4", "iiiiii", j->id, (sqlite3_int64)it->phase, it->seq,
                          (sqlite3_int64)DDL_RUN_WAVE, wave, (sqlite3_int64)DDL_RUN_SMALL);
   if (!p) return false;
   PQExpBuffer b = createPQExpBuffer();
@@ -5514,11 +5529,16 @@ static bool run_ddl_run(Job *j, const Item *it) {
   sqlite3_int64 aSeq[DDL_RUN];
   int n = 0;
   appendPQExpBufferStr(b, "BEGIN;\n");
+  /* it leads (aSeq[0]); in a wave the others may come before it in order */
+  if (wave >= 0) aSeq[n++] = it->seq, appendPQExpBuffer(b, "%s\n;\n", it->zDdl);
   while (n < DDL_RUN && sqlite3_step(p) == SQLITE_ROW && b->len < 256 * 1024 && sqlite3_column_int(p, 3)) {
+    if (wave >= 0 && sqlite3_column_int64(p, 0) == it->seq) continue;
     if (n == 0 && sqlite3_column_int64(p, 0) != it->seq) break; /* the first is not one of them */
     appendPQExpBuffer(b, "%s\n;\n", st_col(p, 2));
     aSeq[n++] = sqlite3_column_int64(p, 0);
-    char *z = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "ti", zSeqs, aSeq[n - 1]);
+  }
+  for (int i = 0; i < n; i++) {
+    char *z = st_text(j->db, "SELECT json_insert(?, '$[#]', ?)", "ti", zSeqs, aSeq[i]);
     free(zSeqs);
     zSeqs = z ? z : xstrdup("[]");
   }

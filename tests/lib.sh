@@ -612,7 +612,8 @@ assert_tables_equal() {
         for x in "$@"; do [ "$t" = "$x" ] && skipit=1; done
         [ "$skipit" = 1 ] && continue
         checked=$((checked + 1))
-        dline=$(printf '%s\n' "$ddig" | awk -F '\t' -v t="$t" '$1 == t { print $2 " " $3; exit }')
+        # awk reads all its input (no exit): an early exit can kill printf with SIGPIPE, and pipefail fails the test
+        dline=$(printf '%s\n' "$ddig" | awk -F '\t' -v t="$t" '$1 == t && !done { print $2 " " $3; done = 1 }')
         if [ "$rest" != "$dline" ]; then
             bad+="  $t: source=[$rest] target=[${dline:-MISSING}]"$'\n'
         fi
