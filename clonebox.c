@@ -3675,12 +3675,15 @@ static bool cat_plan(Job *j) {
 /* {====================================================================
  * 7. Work items (run_): progress, DDL, the snapshot, subsets, chunked copy, large objects, verification
  *
- * Each function runs one item and records it done in the same breath.
- * "kill -9 here" rules: a DDL item runs as one target transaction, marked
- * running before and done after; a run that finds it running asks the
- * target (the item's probe) whether it committed.  A table copy truncates
- * and loads in one target transaction, so a copy cut anywhere leaves the
- * table as it was and is simply redone.
+ * Each function runs one item (or a group of small ones) and records it
+ * done in the same breath.  "kill -9 here" rules: a DDL item runs as one
+ * target transaction, marked running before and done after; a run that
+ * finds it running asks the target (the item's probe) whether it
+ * committed.  A table is copied in chunks along its key, one target
+ * transaction each: a clone repairs past its last checkpoint (or
+ * truncates), a copy job or a subset records each chunk's transaction id
+ * before its COMMIT and asks the target afterwards (run_pending), and a
+ * group of small tables is marked copying first and redone whole.
  * ==================================================================== */
 
 static bool g_bLineShown;   /* a progress line is on the terminal */
