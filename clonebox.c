@@ -2890,7 +2890,8 @@ static bool cat_plan_copy(Job *j) {
       }
       PQclear(re);
     }
-    bool bPartitioned = PQgetvalue(rd, 0, 1)[0] == 'p';
+    /* a partitioned target's rows are its partitions' (no ONLY) */
+    char *zIntoFrom = sqlite3_mprintf("%s%s", PQgetvalue(rd, 0, 1)[0] == 'p' ? "" : "ONLY ", zIntoQ);
     ok = ok && st_run(j->db,
                       "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, copy_cols, all_cols, mode,"
                       " rows_est, key_cols, key_types, key_expr, copy_format, where_sql, into_qname, into_from, conflict,"
@@ -2900,9 +2901,8 @@ static bool cat_plan_copy(Job *j) {
                       PQgetvalue(rs, 0, 2), zQ, PQgetvalue(rs, 0, 4), PQgetvalue(rs, 0, 5), PQgetvalue(rs, 0, 5),
                       (sqlite3_int64)atoll(PQgetvalue(rs, 0, 7)), PQgetvalue(rs, 0, 8), PQgetvalue(rs, 0, 9),
                       PQgetvalue(rs, 0, 10), PQgetvalue(rs, 0, 12)[0] == 't' ? "binary" : "text", zWhere, zIntoQ,
-                      bPartitioned ? zIntoQ : NULL, zConflict, PQgetisnull(rd, 0, 4) ? NULL : PQgetvalue(rd, 0, 4));
-    ok = ok && (bPartitioned || st_run(j->db, "UPDATE tbl SET into_from = 'ONLY ' || into_qname WHERE job = ? AND id = ?",
-                                       "ii", j->id, id));
+                      zIntoFrom, zConflict, PQgetisnull(rd, 0, 4) ? NULL : PQgetvalue(rd, 0, 4));
+    sqlite3_free(zIntoFrom);
   next:
     free(zOid);
     free(zCols);
@@ -4013,7 +4013,8 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
                             " '(' || where_sql || char(10) || ')', into_qname, into_from, conflict, conflict_sql, pending,"
                             " copy_select,"
                             " coalesce(rows_total, -1), rows_copied, coalesce(copy_format, 'binary'), copy_rows, copy_sum,"
-                            " coalesce(bytes_copied, 0) FROM tbl WHERE job = ? AND id = ?", "ii", j->id, id);
+                            " coalesce(bytes_copied, 0), (SELECT json_extract(options, '$.subset') IS NOT NULL FROM job"
+                            "  WHERE job.id = tbl.job) FROM tbl WHERE job = ? AND id = ?", "ii", j->id, id);
   if (!p) return false;
   bool ok = sqlite3_step(p) == SQLITE_ROW;
   if (ok) {
@@ -4028,7 +4029,7 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
     t->bCopySum = sqlite3_column_type(p, n + 3) != SQLITE_NULL;
     sum_parse(&t->copy, sqlite3_column_int64(p, n + 3), (const char *)sqlite3_column_text(p, n + 4));
     t->copy.nBytes = sqlite3_column_int64(p, n + 5);
-    t->bSubset = st_int(j->db, 0, "SELECT json_extract(options, '$.subset') IS NOT NULL FROM job WHERE id = ?", "i", j->id);
+    t->bSubset = sqlite3_column_int(p, n + 6);
   } else {
     fail(EXIT_FAILED, "state file: table %lld of job %lld is missing", (long long)id, (long long)j->id);
   }
@@ -5270,6 +5271,32 @@ static bool run_vobjects(Job *j, const Item *it) {
  * so truncates and copies each again (run_copy); after the COMMIT they
  * are recorded done, with their checksums, in one write.  A group that
  * fails is given back as it was and the first table goes alone. */
+/* Gives the others of a group (zSeqs, it excepted) back as they were
+ * before their claim: free and todo (none of them ran). */
+static bool run_group_give_back(Job *j, const Item *it, const char *zSeqs) {
+  return st_run(j->db, "UPDATE item SET worker = NULL, status = 'todo' WHERE job = ? AND seq IN (SELECT value FROM"
+                " json_each(?)) AND seq <> ? AND worker = ?", "itit", j->id, zSeqs, it->seq, j->zWorker);
+}
+
+/* Claims the others of a group (n items in zSeqs, it among them) as it was
+ * claimed (eng_claim_in): for this worker, and running if they have a
+ * probe.  False, holding none of them, if another worker took one first. */
+static bool run_group_take(Job *j, const Item *it, const char *zSeqs, int n) {
+  if (!st_run(j->db, "UPDATE item SET worker = ?, status = CASE WHEN probe IS NULL THEN status ELSE 'running' END"
+              " WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ? AND status = 'todo'"
+              " AND worker IS NULL", "titi", j->zWorker, j->id, zSeqs, it->seq))
+    return false;
+  if (sqlite3_changes(j->db) == n - 1) return true;
+  run_group_give_back(j, it, zSeqs);
+  return false;
+}
+
+/* Records a group's items (zSeqs) done, in the caller's transaction. */
+static bool run_group_mark_done(Job *j, const char *zSeqs) {
+  return st_run(j->db, "UPDATE item SET status = 'done', done_at = ? WHERE job = ? AND seq IN (SELECT value FROM json_each(?))",
+                "dit", now(), j->id, zSeqs);
+}
+
 /* The other items of a group of small tables (run_copy_group,
  * run_vtable_group): up to COPY_GROUP free items of the kind and wave of it
  * whose tables have fewer than COPY_GROUP_ROWS rows (by the estimate) and
@@ -5307,15 +5334,7 @@ static int run_group_claim(Job *j, const Item *it, const char *zCond, sqlite3_in
     sqlite3_finalize(p);
   }
   sqlite3_free(zSql);
-  if (n < 2) return 1;
-  if (!st_run(j->db, "UPDATE item SET worker = ? WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
-              " AND status = 'todo' AND worker IS NULL", "titi", j->zWorker, j->id, *pzSeqs, it->seq))
-    return 1;
-  if (sqlite3_changes(j->db) == n - 1) return n;
-  /* another worker took one meanwhile: give back what was taken */
-  st_run(j->db, "UPDATE item SET worker = NULL WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
-         " AND worker = ?", "itit", j->id, *pzSeqs, it->seq, j->zWorker);
-  return 1;
+  return n >= 2 && run_group_take(j, it, *pzSeqs, n) ? n : 1;
 }
 
 /* A group's other items are done: each counts, for budgets and the test
@@ -5386,9 +5405,7 @@ static bool run_copy_group(Job *j, const Item *it) {
     else bAlone = true, memset(&g_err, 0, sizeof g_err);
   }
   if (ok && bAlone) { /* give the others back as they were: nothing landed */
-    ok = st_begin(j->db) &&
-         st_run(j->db, "UPDATE item SET worker = NULL WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
-                " AND worker = ?", "itit", j->id, zSeqs, it->seq, j->zWorker) &&
+    ok = st_begin(j->db) && run_group_give_back(j, it, zSeqs) &&
          st_run(j->db, "UPDATE tbl SET status = 'todo' WHERE job = ? AND id IN (SELECT value FROM json_each(?))"
                 " AND status = 'copying'", "it", j->id, zTbls) &&
          st_commit(j->db);
@@ -5404,8 +5421,7 @@ static bool run_copy_group(Job *j, const Item *it) {
                   " copy_sum = ?, bytes_copied = ?, last_key = NULL WHERE job = ? AND id = ?", "iiditiii", aRows[i], aRows[i],
                   t, aSum[i].nRow, zSum, aSum[i].nBytes, j->id, aTbl[i]);
     }
-    ok = ok && st_run(j->db, "UPDATE item SET status = 'done', done_at = ? WHERE job = ? AND seq IN"
-                      " (SELECT value FROM json_each(?))", "dit", t, j->id, zSeqs) &&
+    ok = ok && run_group_mark_done(j, zSeqs) &&
          st_commit(j->db);
     if (!ok) st_rollback(j->db);
     /* the tables' locks go; the next group imports the snapshot again */
@@ -5461,11 +5477,8 @@ static bool run_vtable_group(Job *j, const Item *it) {
     else bAlone = true, memset(&g_err, 0, sizeof g_err);
   }
   if (ok && bAlone) { /* give the others back; the first is checked alone */
-    ok = st_run(j->db, "UPDATE item SET worker = NULL WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ?"
-                " AND worker = ?", "itit", j->id, zSeqs, it->seq, j->zWorker) &&
-         run_vtable(j, it);
+    ok = run_group_give_back(j, it, zSeqs) && run_vtable(j, it);
   } else if (ok) {
-    double t = now();
     ok = st_begin(j->db);
     for (int i = 0; ok && i < n; i++) {
       char zSrc[33], zDst[33];
@@ -5475,8 +5488,7 @@ static bool run_vtable_group(Job *j, const Item *it) {
                   " verdict = CASE WHEN ?3 = ?5 AND ?4 = ?6 THEN 'ok' ELSE 'diff' END WHERE job = ?1 AND id = ?2",
                   "iiitit", j->id, aTbl[i], aSrc[i].nRow, zSrc, aDst[i].nRow, zDst);
     }
-    ok = ok && st_run(j->db, "UPDATE item SET status = 'done', done_at = ? WHERE job = ? AND seq IN"
-                      " (SELECT value FROM json_each(?))", "dit", t, j->id, zSeqs) &&
+    ok = ok && run_group_mark_done(j, zSeqs) &&
          st_commit(j->db);
     if (!ok) st_rollback(j->db);
     run_group_done(j, it, aSeq, ok ? n : 0);
@@ -5549,11 +5561,9 @@ static bool run_ddl_run(Job *j, const Item *it) {
   appendPQExpBufferStr(b, "COMMIT;");
   bool ok = true, bAlone = n < 2;
   /* the others of the run are claimed as the first was */
-  if (!bAlone) {
-    ok = st_run(j->db, "UPDATE item SET worker = ?, status = CASE WHEN probe IS NULL THEN status ELSE 'running' END"
-                " WHERE job = ? AND seq IN (SELECT value FROM json_each(?)) AND seq <> ? AND status = 'todo'"
-                " AND worker IS NULL", "titi", j->zWorker, j->id, zSeqs, it->seq);
-    bAlone = ok && sqlite3_changes(j->db) != n - 1; /* another worker took one meanwhile */
+  if (!bAlone && !run_group_take(j, it, zSeqs, n)) { /* the state file failed, or another worker took one meanwhile */
+    if (g_err.bSet) ok = false;
+    else bAlone = true;
   }
   PGconn *dst = ok && !bAlone ? run_dst(j) : NULL;
   if (dst) {
@@ -5569,14 +5579,9 @@ static bool run_ddl_run(Job *j, const Item *it) {
     ok = false;
   }
   if (ok && bAlone) { /* give the others back as they were (todo: nothing landed); the first runs alone */
-    ok = st_run(j->db, "UPDATE item SET worker = NULL, status = 'todo' WHERE job = ? AND seq IN (SELECT value FROM json_each(?))"
-                " AND seq <> ? AND worker = ?", "itit", j->id, zSeqs, it->seq, j->zWorker) &&
-         run_ddl(j, it, false);
+    ok = run_group_give_back(j, it, zSeqs) && run_ddl(j, it, false);
   } else if (ok) { /* kill -9 here: the probes find the run committed */
-    ok = st_begin(j->db) &&
-         st_run(j->db, "UPDATE item SET status = 'done', done_at = ? WHERE job = ? AND seq IN (SELECT value FROM json_each(?))",
-                "dit", now(), j->id, zSeqs) &&
-         st_commit(j->db);
+    ok = st_begin(j->db) && run_group_mark_done(j, zSeqs) && st_commit(j->db);
     if (!ok) st_rollback(j->db);
     run_group_done(j, it, aSeq, ok ? n : 0);
   }
