@@ -919,12 +919,86 @@ static const char *const azStSchema[] = {
     "PRAGMA user_version = " ST_VERSION_TEXT,
 };
 
-/* Binds arguments described by zTypes ('i' int64, 't' text or NULL,
- * 'd' double) to a prepared statement.  Returns the statement (caller
- * finalizes) or NULL after recording an error. */
-static sqlite3_stmt *st_vprep(sqlite3 *db, const char *zSql, const char *zTypes, va_list ap) {
-  sqlite3_stmt *pStmt = NULL;
-  if (sqlite3_prepare_v2(db, zSql, -1, &pStmt, NULL) != SQLITE_OK) {
+/* Statements that run to completion (st_run, st_int, st_text) are kept
+ * prepared for their next use: the claims, checkpoints and plan of a job
+ * with thousands of tables run the same few statements tens of thousands
+ * of times, and preparing one costs more than running it.  A statement is
+ * taken out of the cache while in use, so no two threads ever share one;
+ * st_close() finalizes a connection's before closing it. */
+#define ST_CACHE 128
+static struct {
+  sqlite3 *db;        /* its connection; NULL: a free slot */
+  uint64_t hash;      /* of zSql */
+  char *zSql;         /* its text */
+  sqlite3_stmt *p;    /* reset, bindings cleared */
+  uint64_t used;      /* when last given back (g_stClock), for eviction */
+} g_stCache[ST_CACHE];
+static uint64_t g_stClock;
+static pthread_mutex_t g_stMutex = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t st_hash(const char *z) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (; *z; z++) h = (h ^ (unsigned char)*z) * 1099511628211ULL;
+  return h;
+}
+
+/* Takes zSql's statement for db out of the cache, or NULL. */
+static sqlite3_stmt *st_cache_take(sqlite3 *db, const char *zSql, uint64_t h) {
+  sqlite3_stmt *p = NULL;
+  pthread_mutex_lock(&g_stMutex);
+  for (int i = 0; i < ST_CACHE && !p; i++) {
+    if (g_stCache[i].db == db && g_stCache[i].hash == h && strcmp(g_stCache[i].zSql, zSql) == 0) {
+      p = g_stCache[i].p;
+      free(g_stCache[i].zSql);
+      memset(&g_stCache[i], 0, sizeof g_stCache[i]);
+    }
+  }
+  pthread_mutex_unlock(&g_stMutex);
+  return p;
+}
+
+/* Gives a statement that has run back to the cache (reset), in the slot
+ * of the least recently used one, which is finalized. */
+static void st_cache_give(sqlite3 *db, const char *zSql, uint64_t h, sqlite3_stmt *p) {
+  sqlite3_reset(p);
+  sqlite3_clear_bindings(p);
+  pthread_mutex_lock(&g_stMutex);
+  int k = 0;
+  for (int i = 0; i < ST_CACHE; i++) {
+    if (!g_stCache[i].db) { k = i; break; }
+    if (g_stCache[i].used < g_stCache[k].used) k = i;
+  }
+  sqlite3_stmt *pOld = g_stCache[k].p;
+  free(g_stCache[k].zSql);
+  g_stCache[k].db = db;
+  g_stCache[k].hash = h;
+  g_stCache[k].zSql = xstrdup(zSql);
+  g_stCache[k].p = p;
+  g_stCache[k].used = ++g_stClock;
+  pthread_mutex_unlock(&g_stMutex);
+  sqlite3_finalize(pOld);
+}
+
+/* Closes a state-file connection, with its cached statements. */
+static void st_close(sqlite3 *db) {
+  if (!db) return;
+  pthread_mutex_lock(&g_stMutex);
+  for (int i = 0; i < ST_CACHE; i++) {
+    if (g_stCache[i].db != db) continue;
+    sqlite3_finalize(g_stCache[i].p);
+    free(g_stCache[i].zSql);
+    memset(&g_stCache[i], 0, sizeof g_stCache[i]);
+  }
+  pthread_mutex_unlock(&g_stMutex);
+  sqlite3_close(db);
+}
+
+/* Prepares zSql (taken from the cache when hCache, its hash, is not 0)
+ * and binds its parameters, one per letter of zTypes: i int64, d double,
+ * t text (NULL: NULL).  NULL after recording an error. */
+static sqlite3_stmt *st_vprep_in(sqlite3 *db, const char *zSql, uint64_t hCache, const char *zTypes, va_list ap) {
+  sqlite3_stmt *pStmt = hCache ? st_cache_take(db, zSql, hCache) : NULL;
+  if (!pStmt && sqlite3_prepare_v2(db, zSql, -1, &pStmt, NULL) != SQLITE_OK) {
     fail(EXIT_FAILED, "state file: %s (in: %.80s)", sqlite3_errmsg(db), zSql);
     return NULL;
   }
@@ -938,23 +1012,25 @@ static sqlite3_stmt *st_vprep(sqlite3 *db, const char *zSql, const char *zTypes,
   return pStmt;
 }
 
+/* A statement for the caller to step and finalize. */
 static sqlite3_stmt *st_prep(sqlite3 *db, const char *zSql, const char *zTypes, ...) {
   va_list ap;
   va_start(ap, zTypes);
-  sqlite3_stmt *p = st_vprep(db, zSql, zTypes, ap);
+  sqlite3_stmt *p = st_vprep_in(db, zSql, 0, zTypes, ap);
   va_end(ap);
   return p;
 }
 
 /* Runs a statement to completion (no rows wanted). */
 static bool st_vrun(sqlite3 *db, const char *zSql, const char *zTypes, va_list ap) {
-  sqlite3_stmt *p = st_vprep(db, zSql, zTypes, ap);
+  uint64_t h = st_hash(zSql);
+  sqlite3_stmt *p = st_vprep_in(db, zSql, h, zTypes, ap);
   if (!p) return false;
   int rc;
   while ((rc = sqlite3_step(p)) == SQLITE_ROW) {}
   bool ok = rc == SQLITE_DONE;
   if (!ok) fail(EXIT_FAILED, "state file: %s (in: %.80s)", sqlite3_errmsg(db), zSql);
-  sqlite3_finalize(p);
+  st_cache_give(db, zSql, h, p);
   return ok;
 }
 
@@ -970,11 +1046,12 @@ static bool st_run(sqlite3 *db, const char *zSql, const char *zTypes, ...) {
 static sqlite3_int64 st_int(sqlite3 *db, sqlite3_int64 dflt, const char *zSql, const char *zTypes, ...) {
   va_list ap;
   va_start(ap, zTypes);
-  sqlite3_stmt *p = st_vprep(db, zSql, zTypes, ap);
+  uint64_t h = st_hash(zSql);
+  sqlite3_stmt *p = st_vprep_in(db, zSql, h, zTypes, ap);
   va_end(ap);
   if (!p) return dflt;
   sqlite3_int64 v = sqlite3_step(p) == SQLITE_ROW ? sqlite3_column_int64(p, 0) : dflt;
-  sqlite3_finalize(p);
+  st_cache_give(db, zSql, h, p);
   return v;
 }
 
@@ -982,11 +1059,12 @@ static sqlite3_int64 st_int(sqlite3 *db, sqlite3_int64 dflt, const char *zSql, c
 static char *st_text(sqlite3 *db, const char *zSql, const char *zTypes, ...) {
   va_list ap;
   va_start(ap, zTypes);
-  sqlite3_stmt *p = st_vprep(db, zSql, zTypes, ap);
+  uint64_t h = st_hash(zSql);
+  sqlite3_stmt *p = st_vprep_in(db, zSql, h, zTypes, ap);
   va_end(ap);
   if (!p) return NULL;
   char *z = sqlite3_step(p) == SQLITE_ROW ? xstrdup((const char *)sqlite3_column_text(p, 0)) : NULL;
-  sqlite3_finalize(p);
+  st_cache_give(db, zSql, h, p);
   return z;
 }
 
@@ -1028,7 +1106,7 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
   }
   if (sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
     fail(EXIT_FAILED, "state file %s: %s", zPath, db ? sqlite3_errmsg(db) : "out of memory");
-    sqlite3_close(db);
+    st_close(db);
     return NULL;
   }
   sqlite3_busy_timeout(db, 10000);
@@ -1041,20 +1119,20 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
   if (version < 0 || (version == 0 && sqlite3_exec(db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) != SQLITE_OK)) {
     fail(EXIT_USAGE, "state file %s is not a clonebox state file (%s); it was left as it is. Hint: pass the file "
          "given to clone, or a new path", zPath, sqlite3_errmsg(db));
-    sqlite3_close(db);
+    st_close(db);
     return NULL;
   }
   if (version > ST_VERSION) {
     fail(EXIT_USAGE, "state file %s was written by a newer clonebox (format %d; this one knows up to %d); it was "
          "left as it is. Hint: use the newer clonebox", zPath, version, ST_VERSION);
-    sqlite3_close(db);
+    st_close(db);
     return NULL;
   }
   if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
                    NULL, NULL, &zErr) != SQLITE_OK) {
     fail(EXIT_USAGE, "state file %s: %s. Hint: is it a clonebox state file?", zPath, zErr);
     sqlite3_free(zErr);
-    sqlite3_close(db);
+    st_close(db);
     return NULL;
   }
   /* Older formats: 1 lacks tbl.vkey (chunked verification), 1-2 lack
@@ -1084,7 +1162,7 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
                     " ALTER TABLE tbl ADD COLUMN bytes_copied INTEGER;"
                     " ALTER TABLE job ADD COLUMN retries INTEGER NOT NULL DEFAULT 0",
                     NULL, NULL, NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db)))) {
-    sqlite3_close(db);
+    st_close(db);
     return NULL;
   }
   /* The schema, on a new file or after a migration; a current file is
@@ -1093,7 +1171,7 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
     if (sqlite3_exec(db, azStSchema[i], NULL, NULL, &zErr) != SQLITE_OK) {
       fail(EXIT_FAILED, "state file %s: %s", zPath, zErr);
       sqlite3_free(zErr);
-      sqlite3_close(db);
+      st_close(db);
       return NULL;
     }
   return db;
@@ -1108,7 +1186,7 @@ static sqlite3 *st_open_again(const char *zPath) {
   if (sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
       sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK) {
     fail(EXIT_FAILED, "state file %s: %s", zPath, db ? sqlite3_errmsg(db) : "out of memory");
-    sqlite3_close(db);
+    st_close(db);
     return NULL;
   }
   sqlite3_busy_timeout(db, 10000);
@@ -1160,7 +1238,7 @@ static sqlite3 *st_open_read(const char *zPath) {
         if (isalnum(*c) || strchr("/._-~", *c)) appendPQExpBufferChar(u, (char)*c);
         else appendPQExpBuffer(u, "%%%02X", *c);
       appendPQExpBufferStr(u, "?immutable=1");
-      sqlite3_close(db);
+      st_close(db);
       db = NULL;
       if (sqlite3_open_v2(u->data, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) version = -2;
       destroyPQExpBuffer(u);
@@ -1178,7 +1256,7 @@ static sqlite3 *st_open_read(const char *zPath) {
   }
   if (version == -2) {
     fail(EXIT_USAGE, "state file %s: %s", zPath, db ? sqlite3_errmsg(db) : "out of memory");
-    sqlite3_close(db);
+    st_close(db);
     return NULL;
   }
   if (version < 1 || sqlite3_exec(db, "SELECT 1 FROM job LIMIT 1", NULL, NULL, NULL) != SQLITE_OK)
@@ -1189,7 +1267,7 @@ static sqlite3 *st_open_read(const char *zPath) {
          "left as it is. Hint: use the newer clonebox", zPath, version, ST_VERSION);
   else
     return db;
-  sqlite3_close(db);
+  st_close(db);
   return NULL;
 }
 
@@ -1455,7 +1533,7 @@ static void lease_release(Job *j) {
     pthread_join(g_beat.thread, NULL);
     g_beat.bStarted = false;
   }
-  sqlite3_close(g_beat.db);
+  st_close(g_beat.db);
   g_beat.db = NULL;
   if (j->id && j->zOwner[0])
     st_run(j->db, "UPDATE job SET owner = NULL, lock_backend = NULL WHERE id = ? AND owner = ?", "it", j->id, j->zOwner);
@@ -3214,6 +3292,48 @@ done:
 
 /* Plans the enums and schema phases: every pre-data object in an order
  * that respects pg_depend. */
+/* Waves of the schema phase: a run of tables, sequences and views that
+ * follow one another in the plan's order, none of which depends (in
+ * pg_depend) on another of the run, may be created at once, by every
+ * worker, in groups (run_ddl_run): thousands of tables cost the server's
+ * DDL time divided among the workers.  Every other kind (types,
+ * functions, whose bodies pg_depend does not see into) stays serial.
+ * aOrder: the nodes in plan order, the k-th planned as item seq0 + k. */
+static bool cat_schema_waves(Job *j, PGresult *rn, const int *aOrder, int n, const int *aEdge, int nEdge,
+                             const bool *abExcl, sqlite3_int64 seq0) {
+  int *aRun = xcalloc(n ? n : 1, sizeof(int)); /* a node's run: its first item's index in aOrder + 1; 0: none */
+  int *aStart = xcalloc(n + 1, sizeof(int)), *aPred = xcalloc(nEdge ? nEdge : 1, sizeof(int));
+  for (int e = 0; e < nEdge; e++) aStart[aEdge[2 * e + 1] + 1]++;
+  for (int i = 0; i < n; i++) aStart[i + 1] += aStart[i];
+  int *aFill = xcalloc(n ? n : 1, sizeof(int));
+  for (int e = 0; e < nEdge; e++) aPred[aStart[aEdge[2 * e + 1]] + aFill[aEdge[2 * e + 1]]++] = aEdge[2 * e];
+  free(aFill);
+  bool ok = true;
+  int run = 0, nRun = 0; /* the current run (0: none) and its length */
+  for (int k = 0; ok && k <= n; k++) {
+    int i = k < n ? aOrder[k] : -1;
+    const char *zKind = i >= 0 ? PQgetvalue(rn, i, 1) : "";
+    bool bFits = i >= 0 && !abExcl[i] &&
+                 (strcmp(zKind, "table") == 0 || strcmp(zKind, "sequence") == 0 || strcmp(zKind, "view") == 0);
+    for (int e = bFits ? aStart[i] : 0; bFits && e < aStart[i + 1]; e++)
+      if (run && aRun[aPred[e]] == run) bFits = false; /* it needs one of the run: the run ends before it */
+    bool bSkip = i >= 0 && abExcl[i]; /* left out: neither joins nor ends a run */
+    if (bSkip) continue;
+    if (!bFits || !run) { /* the run so far is a wave, if it has two items or more */
+      if (nRun >= 2)
+        ok = st_run(j->db, "UPDATE item SET wave = ?1 WHERE job = ?2 AND seq BETWEEN ?1 AND ?3 AND status = 'todo'", "iii",
+                    seq0 + run - 1, j->id, seq0 + k - 1);
+      run = bFits ? k + 1 : 0;
+      nRun = 0;
+    }
+    if (run) aRun[i] = run, nRun++;
+  }
+  free(aRun);
+  free(aStart);
+  free(aPred);
+  return ok;
+}
+
 static bool cat_plan_nodes(Job *j, sqlite3_int64 *pSeq) {
   PGresult *rn = NULL, *re = NULL;
   int *aByKey = NULL, *aEdge = NULL, *aOrder = NULL, *aWhy = NULL;
@@ -3292,6 +3412,7 @@ static bool cat_plan_nodes(Job *j, sqlite3_int64 *pSeq) {
       ok = st_run(j->db, "UPDATE tbl SET mode = 'skip', reason = ? WHERE job = ? AND relid = ?", "tii",
                   zNote, j->id, (sqlite3_int64)atoll(PQgetvalue(rn, i, 7)));
   }
+  ok = ok && cat_schema_waves(j, rn, aOrder, n, aEdge, nEdge, abExcl, *pSeq - n + 1);
 done:
   PQclear(rn);
   PQclear(re);
@@ -5503,6 +5624,8 @@ static bool run_vtable_group(Job *j, const Item *it) {
  * claimed item it (never begun) and, after it in its phase:
  *  - if it is serial (no wave): the todo items that follow it, as long as
  *    each is serial and plain DDL, up to DDL_RUN of them;
+ *  - if it is a table, sequence or view of a schema wave
+ *    (cat_schema_waves): up to DDL_RUN_WAVE other free items of its wave;
  *  - if it is a key or an index of a small table (fewer than
  *    DDL_RUN_SMALL rows): up to DDL_RUN_WAVE other free keys and indexes
  *    of small tables of its wave (a big table's index is built alone, so
@@ -5531,13 +5654,14 @@ static bool run_ddl_run(Job *j, const Item *it) {
                 * of a wave's unfinished items (item_wave), in order */
                : st_prep(j->db, "SELECT i.seq, i.name, i.ddl, 1 FROM item i LEFT JOIN tbl t ON t.job = i.job AND t.relid = i.relid"
                          " AND t.mode IN ('copy', 'nodata') WHERE i.job = ?1 AND i.phase = ?2 AND i.wave = ?5"
-                         " AND i.status IN ('todo', 'running') AND i.kind IN ('index', 'primary key', 'unique')"
-                         " AND coalesce(t.rows_est, 0) < ?6 AND (i.seq = ?3 OR (EXISTS (SELECT 1 FROM item x"
+                         " AND i.status IN ('todo', 'running') AND (?7 OR (i.kind IN ('index', 'primary key', 'unique')"
+                         " AND coalesce(t.rows_est, 0) < ?6)) AND (i.seq = ?3 OR ((?7 OR EXISTS (SELECT 1 FROM item x"
                          " LEFT JOIN tbl y ON y.job = x.job AND y.relid = x.relid AND y.mode IN ('copy', 'nodata')"
                          " WHERE x.job = ?1 AND x.seq = ?3 AND x.kind IN ('index', 'primary key', 'unique')"
-                         " AND coalesce(y.rows_est, 0) < ?6) AND i.status = 'todo' AND i.worker IS NULL AND i.ddl IS NOT NULL))"
-                         " ORDER BY i.seq LIMIT ?4", "iiiiii", j->id, (sqlite3_int64)it->phase, it->seq,
-                         (sqlite3_int64)DDL_RUN_WAVE, wave, (sqlite3_int64)DDL_RUN_SMALL);
+                         " AND coalesce(y.rows_est, 0) < ?6)) AND i.status = 'todo' AND i.worker IS NULL AND i.ddl IS NOT NULL))"
+                         " ORDER BY i.seq LIMIT ?4", "iiiiiii", j->id, (sqlite3_int64)it->phase, it->seq,
+                         (sqlite3_int64)DDL_RUN_WAVE, wave, (sqlite3_int64)DDL_RUN_SMALL,
+                         (sqlite3_int64)(it->phase == PH_SCHEMA));
   if (!p) return false;
   PQExpBuffer b = createPQExpBuffer();
   char *zSeqs = xstrdup("[]");
@@ -6283,7 +6407,7 @@ static void *eng_worker(void *pArg) {
     w->bTransient = g_err.bTransient;
   }
   run_disconnect(&w->job);
-  sqlite3_close(w->job.db);
+  st_close(w->job.db);
   w->job.db = NULL;
   atomic_store(&w->bEnded, true);
   return NULL;
@@ -6857,7 +6981,7 @@ static int die(void) {
     if (z) printf("%s\n", z);
     free(z);
   }
-  sqlite3_close(db);
+  st_close(db);
   return rc;
 }
 
@@ -6867,7 +6991,7 @@ static void job_close(Job *j) {
   PQfinish(j->src);
   PQfinish(j->dst);
   PQfinish(j->snap);
-  sqlite3_close(j->db);
+  st_close(j->db);
   if (j->lockFd >= 0) close(j->lockFd); /* releases the flock */
   j->lockFd = -1;
 }
@@ -7324,7 +7448,7 @@ static int cmd_cancel(const Options *o) {
                    " created_at) > ?5))", "diiid", now(), (sqlite3_int64)(o->zJob ? atoll(o->zJob) : 0),
                    (sqlite3_int64)o->bAll, (sqlite3_int64)o->bStale, idle);
   int n = sqlite3_changes(db);
-  sqlite3_close(db);
+  st_close(db);
   if (!ok) return die();
   if (o->zJob && n == 0) {
     fail(EXIT_USAGE, "job %s is not unfinished in %s (already done, cancelled, or unknown). Hint: 'clonebox jobs "
@@ -7371,7 +7495,7 @@ static int cmd_status(const Options *o) {
     if (!o->bWatch || !bLive) break;
     sleep(1);
   }
-  sqlite3_close(db);
+  st_close(db);
   return rc;
 }
 
@@ -7415,7 +7539,7 @@ static int cmd_jobs(const Options *o) {
   }
   if (o->bJson) puts("]");
   sqlite3_finalize(p);
-  sqlite3_close(db);
+  st_close(db);
   return EXIT_OK;
 }
 
