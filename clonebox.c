@@ -10,10 +10,11 @@
  * object, one per table to copy, one per table to verify), ordered by the
  * dependency graph in pg_depend, and stored in a local SQLite state file.
  * Worker threads (--jobs) then claim the unfinished items, wave by wave
- * (every table's copy at once, the indexes at once, ...), run them, and
- * record them as done.  Every item is idempotent or repaired on resume, so
- * a run can be killed at any instant and the same command finishes the
- * job.  The same engine runs partial jobs: `copy` (the rows a condition
+ * (every table's copy, or key range of a large one, at once, the indexes
+ * at once, ...), run them, and record them as done.  Every item is
+ * idempotent or repaired on resume, so a run can be killed at any
+ * instant and the same command finishes the job.  The same engine runs
+ * partial jobs: `copy` (the rows a condition
  * selects, into tables that exist on the target), --subset (a clone whose
  * rows are a referentially whole slice, selected once and recorded) and
  * --mask (values replaced by the source inside the COPY's query).
@@ -150,6 +151,7 @@ typedef struct Options {
   double wait;           /* seconds to wait for a live runner holding the job, 0 = none */
   double retryFor;       /* seconds to keep reconnecting after a lost connection */
   int nJobs;             /* --jobs: worker threads (0: the default, eng_default_jobs()) */
+  long nSplitRows;       /* --split-rows: tables larger are copied in key ranges (-1: SPLIT_ROWS; 0: never) */
   CopySpec *aCopy;       /* copy: each --table with its --where and --into; array free() */
   int nCopy;
   const char *zConflict; /* copy --conflict: error (default), skip, update or replace */
@@ -808,8 +810,8 @@ done:
 
 /* The schema, one statement per entry; PRAGMA user_version tells its
  * revision (ST_VERSION; st_open migrates older ones, refuses newer). */
-#define ST_VERSION 6
-#define ST_VERSION_TEXT "6"
+#define ST_VERSION 7
+#define ST_VERSION_TEXT "7"
 static const char *const azStSchema[] = {
     "CREATE TABLE IF NOT EXISTS job("
     " id INTEGER PRIMARY KEY,"
@@ -864,7 +866,8 @@ static const char *const azStSchema[] = {
     " last_key TEXT,"                  /* JSON array: key of the last committed chunk */
     " vkey TEXT,"                      /* JSON array: key of the last verified chunk */
     " restarts INTEGER NOT NULL DEFAULT 0," /* keyless table copies begun again */
-    " mode TEXT NOT NULL,"             /* copy, nodata (created empty), skip (left out) */
+    " mode TEXT NOT NULL,"             /* copy, nodata (created empty), skip (left out), parent (partitioned),
+                                          part (a key range of a copy table: part_of), lo (large objects) */
     " reason TEXT,"                    /* why nodata/skip */
     " rows_est INTEGER,"               /* reltuples at plan time */
     " rows_total INTEGER,"             /* exact count, counted once per job */
@@ -886,6 +889,9 @@ static const char *const azStSchema[] = {
     " pending TEXT,"                   /* JSON: a chunk sent and not yet known committed (xid) and its checkpoint */
     " copy_select TEXT,"               /* the source's select list when columns are masked (copy_cols otherwise) */
     " bytes_copied INTEGER,"           /* bytes of rows the copy streamed (as COPY sent them), to last_key */
+    " part_of INTEGER,"                /* mode part: the table (tbl.id) whose key range this is */
+    " part_hi TEXT,"                   /* mode part: JSON array, the range's last key (NULL: to the end); its
+                                          first key is after the last_key it was planned with (NULL: from the start) */
     " PRIMARY KEY(job, id))",
     "CREATE TABLE IF NOT EXISTS vobj("    /* verification inventory */
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
@@ -1142,7 +1148,8 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
    * sides, as it did), snap_writes and verify_writes, 1-4 lack item.wave
    * (a job planned without it runs one item at a time) and item.worker,
    * 1-5 lack job.kind (every older job is a clone), job.started_by and
-   * the copy job's columns of tbl. */
+   * the copy job's columns of tbl, 1-6 tbl.part_of and part_hi (a job
+   * planned without them copies each table in one range). */
   if ((version == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) ||
       (version >= 1 && version <= 2 && (!st_run(db, "ALTER TABLE job ADD COLUMN lock_backend TEXT", NULL) ||
                                         !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_format TEXT", NULL))) ||
@@ -1161,7 +1168,10 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
                     " ALTER TABLE tbl ADD COLUMN copy_select TEXT; ALTER TABLE job ADD COLUMN mask_seed TEXT;"
                     " ALTER TABLE tbl ADD COLUMN bytes_copied INTEGER;"
                     " ALTER TABLE job ADD COLUMN retries INTEGER NOT NULL DEFAULT 0",
-                    NULL, NULL, NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db)))) {
+                    NULL, NULL, NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db))) ||
+      (version >= 1 && version <= 6 &&
+       sqlite3_exec(db, "ALTER TABLE tbl ADD COLUMN part_of INTEGER; ALTER TABLE tbl ADD COLUMN part_hi TEXT", NULL, NULL,
+                    NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db)))) {
     st_close(db);
     return NULL;
   }
@@ -3589,23 +3599,103 @@ static bool cat_plan_unsupported_post(Job *j) {
   return ok;
 }
 
+/* A large table is copied in key ranges, by several workers at once
+ * (--split-rows; default SPLIT_ROWS): one range per SPLIT_ROWS rows
+ * (estimated), 2 to SPLIT_MAX of them, cut where a sample of the source's
+ * keys (TABLESAMPLE, in the plan's snapshot) puts them about equally full.
+ * The cuts only balance the work: any cut copies every row once.  Each
+ * range is a tbl row of its own (mode part, part_of its table) with its
+ * own copy item and checkpoints; the table's row adds them up
+ * (run_part_rollup) and is checked as one.  Returns the number of copy
+ * items planned for table id (0 after an error). */
+#define SPLIT_ROWS 1000000
+#define SPLIT_MAX 16
+static int cat_plan_parts(Job *j, sqlite3_int64 *pSeq, sqlite3_int64 id, const char *zQ) {
+  long nSplit = j->pOpt->nSplitRows < 0 ? SPLIT_ROWS : j->pOpt->nSplitRows;
+  sqlite3_stmt *p = st_prep(j->db, "SELECT rows_est, key_cols, key_expr, qname FROM tbl WHERE job = ? AND id = ?"
+                            " AND key_cols IS NOT NULL AND where_sql IS NULL AND relkind <> 'p'", "ii", j->id, id);
+  if (!p) return 0;
+  int nParts = 0;
+  PQExpBuffer q = createPQExpBuffer();
+  if (sqlite3_step(p) == SQLITE_ROW && nSplit > 0 && sqlite3_column_int64(p, 0) > nSplit) {
+    sqlite3_int64 nEst = sqlite3_column_int64(p, 0);
+    nParts = (int)((nEst + nSplit - 1) / nSplit < SPLIT_MAX ? (nEst + nSplit - 1) / nSplit : SPLIT_MAX);
+    nParts = nParts < 2 ? 2 : nParts;
+    double pct = 100.0 * nParts * 1000 / (double)nEst; /* about a thousand keys a range */
+    appendPQExpBuffer(q, "SELECT %s::text FROM (SELECT %s FROM ONLY %s TABLESAMPLE SYSTEM (%.6f) ORDER BY %s) k",
+                      st_col(p, 2), st_col(p, 1), st_col(p, 3), pct > 100 ? 100.0 : pct, st_col(p, 1));
+  }
+  sqlite3_finalize(p);
+  PGresult *res = q->len ? db_query(j->src, q->data, 0, NULL, "sampling the keys of a large table to split it") : NULL;
+  destroyPQExpBuffer(q);
+  if (g_err.bSet) return 0;
+  int nKeys = res ? PQntuples(res) : 0, n = 0;
+  bool ok = true;
+  if (nKeys >= 2 * nParts) { /* else too few rows to cut: in one range */
+    const char *zLo = NULL;
+    for (int i = 1; ok && i <= nParts; i++) {
+      const char *zHi = i < nParts ? PQgetvalue(res, (int)((long)nKeys * i / nParts) - 1, 0) : NULL;
+      char zName[700];
+      snprintf(zName, sizeof zName, "copy %s (key range %d of %d)", zQ, i, nParts);
+      sqlite3_int64 idPart = st_int(j->db, 0, "SELECT max(id) + 1 FROM tbl WHERE job = ?", "i", j->id);
+      ok = st_run(j->db, "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, copy_cols, all_cols,"
+                  " key_cols, key_types, copy_format, key_expr, mode, rows_est, copy_select, last_key, part_of, part_hi)"
+                  " SELECT job, ?3, relid, schema_name, table_name, qname, relkind, copy_cols, all_cols, key_cols, key_types,"
+                  " copy_format, key_expr, 'part', rows_est / ?4, copy_select, ?5, id, ?6 FROM tbl WHERE job = ?1 AND id = ?2",
+                  "iiiitt", j->id, id, idPart, (sqlite3_int64)nParts, zLo, zHi) &&
+           cat_add_item(j, pSeq, PH_DATA, "copy", zName, idPart, 0, 0, NULL, NULL, "todo", NULL);
+      zLo = zHi;
+      n++;
+    }
+  }
+  PQclear(res);
+  if (ok && n == 0) {
+    char zName[700];
+    snprintf(zName, sizeof zName, "copy %s", zQ);
+    ok = cat_add_item(j, pSeq, PH_DATA, "copy", zName, id, 0, 0, NULL, NULL, "todo", NULL);
+    n = 1;
+  }
+  return ok ? n : 0;
+}
+
 /* Plans the data and verify phases: one copy item per table with rows to
- * copy (largest first, so parallel workers finish together), one checksum
- * item per such table, and the schema inventory comparison. */
+ * copy, or per key range of a large one (largest first, so parallel
+ * workers finish together), one checksum item per such table, and the
+ * schema inventory comparison. */
 static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
   bool bNone = j->pOpt->zVerify && strcmp(j->pOpt->zVerify, "none") == 0; /* --verify none */
+  bool bCounts = j->pOpt->zVerify && strcmp(j->pOpt->zVerify, "counts") == 0;
   sqlite3_stmt *p = st_prep(j->db, "SELECT id, qname || coalesce(' -> ' || nullif(into_qname, qname), '')"
                             " || coalesce(' WHERE ' || where_sql, '') FROM tbl WHERE job = ? AND mode = 'copy'"
                             " ORDER BY CASE WHEN where_sql IS NULL THEN rows_est END DESC, id", "i", j->id);
   if (!p) return false;
   bool ok = true;
+  bool bSplit = !j->bVerifyOnly && !j->bPartial &&
+                !st_int(j->db, 0, "SELECT json_extract(options, '$.subset') IS NOT NULL FROM job WHERE id = ?", "i", j->id);
   while (ok && sqlite3_step(p) == SQLITE_ROW) {
     char zName[600];
     sqlite3_int64 id = sqlite3_column_int64(p, 0);
     const char *zQ = (const char *)sqlite3_column_text(p, 1);
-    if (!j->bVerifyOnly) {
+    int nParts = 1;
+    if (bSplit) {
+      ok = (nParts = cat_plan_parts(j, pSeq, id, zQ)) > 0;
+    } else if (!j->bVerifyOnly) {
       snprintf(zName, sizeof zName, "copy %s", zQ);
       ok = cat_add_item(j, pSeq, PH_DATA, "copy", zName, id, 0, 0, NULL, NULL, "todo", NULL);
+    }
+    /* a split table's check: a slice of its pages per range (run_vslice),
+     * unless only counts are compared */
+    sqlite3_stmt *pPart = ok && !bNone && nParts > 1 && !bCounts
+                              ? st_prep(j->db, "SELECT id FROM tbl WHERE job = ? AND part_of = ? ORDER BY id", "ii", j->id, id)
+                              : NULL;
+    for (int k = 1; pPart && sqlite3_step(pPart) == SQLITE_ROW; k++) {
+      snprintf(zName, sizeof zName, "checksum %s (pages %d of %d)", zQ, k, nParts);
+      ok = ok && cat_add_item(j, pSeq, PH_VERIFY, "vtable", zName, sqlite3_column_int64(pPart, 0), 0, 0, NULL, NULL, "todo",
+                              NULL);
+    }
+    if (pPart) {
+      sqlite3_finalize(pPart);
+      continue;
     }
     snprintf(zName, sizeof zName, "checksum %s", zQ);
     ok = ok && (bNone || cat_add_item(j, pSeq, PH_VERIFY, "vtable", zName, id, 0, 0, NULL, NULL, "todo", NULL));
@@ -3802,7 +3892,8 @@ static bool cat_plan(Job *j) {
  * finds it running asks the target (the item's probe) whether it
  * committed.  A table is copied in chunks along its key, one target
  * transaction each: a clone repairs past its last checkpoint (or
- * truncates), a copy job or a subset records each chunk's transaction id
+ * truncates), a key range of a split table the same way up to its own
+ * last key, a copy job or a subset records each chunk's transaction id
  * before its COMMIT and asks the target afterwards (run_pending), and a
  * group of small tables is marked copying first and redone whole.
  * ==================================================================== */
@@ -4126,6 +4217,8 @@ typedef struct TblInfo {
   char *zPending;       /* JSON: a chunk sent, not known to be committed (run_pending) */
   char *zCopySelect;    /* the source's select list with masked columns (--mask), or NULL */
   bool bSubset;         /* a --subset's table: its rows are those recorded in subset_key */
+  sqlite3_int64 partOf; /* a key range of table partOf (tbl.id; mode part), else 0 */
+  char *zPartHi;        /* a range's last key, JSON array (NULL: to the end of the table) */
 } TblInfo;
 
 static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
@@ -4135,7 +4228,8 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
                             " copy_select,"
                             " coalesce(rows_total, -1), rows_copied, coalesce(copy_format, 'binary'), copy_rows, copy_sum,"
                             " coalesce(bytes_copied, 0), (SELECT json_extract(options, '$.subset') IS NOT NULL FROM job"
-                            "  WHERE job.id = tbl.job) FROM tbl WHERE job = ? AND id = ?", "ii", j->id, id);
+                            "  WHERE job.id = tbl.job), coalesce(part_of, 0), part_hi FROM tbl WHERE job = ? AND id = ?",
+                            "ii", j->id, id);
   if (!p) return false;
   bool ok = sqlite3_step(p) == SQLITE_ROW;
   if (ok) {
@@ -4151,6 +4245,8 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
     sum_parse(&t->copy, sqlite3_column_int64(p, n + 3), (const char *)sqlite3_column_text(p, n + 4));
     t->copy.nBytes = sqlite3_column_int64(p, n + 5);
     t->bSubset = sqlite3_column_int(p, n + 6);
+    t->partOf = sqlite3_column_int64(p, n + 7);
+    t->zPartHi = xstrdup((const char *)sqlite3_column_text(p, n + 8));
   } else {
     fail(EXIT_FAILED, "state file: table %lld of job %lld is missing", (long long)id, (long long)j->id);
   }
@@ -4161,7 +4257,7 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
 static void run_tbl_free(TblInfo *t) {
   char *az[] = {t->zQname,   t->zCopyCols, t->zAllCols, t->zKeyCols,  t->zKeyTypes, t->zLastKey,   t->zStatus,
                 t->zKeyExpr, t->zFormat,   t->zSrcFrom, t->zFilter,   t->zInto,     t->zIntoFrom, t->zConflict,
-                t->zConflictSql, t->zPending, t->zCopySelect};
+                t->zConflictSql, t->zPending, t->zCopySelect, t->zPartHi};
   for (size_t i = 0; i < sizeof az / sizeof *az; i++) free(az[i]);
 }
 
@@ -4194,7 +4290,9 @@ static bool run_key_literal(Job *j, PGconn *conn, PQExpBuffer b, const char *zKe
  * runs to the end of the table, so that it also takes rows the target has
  * beyond the source's last key.  The bounds come from conn's rows (any cut
  * will do for a checksum, whose parts add up); a copy job's from the rows
- * its --where selects. */
+ * its --where selects.  A key range of a split table (t->zPartHi) ends
+ * at its last key: its last chunk has that upper bound (and *pzUpper is
+ * NULL, as at the end of a table). */
 static bool run_chunk(Job *j, PGconn *conn, const TblInfo *t, const char *zLast, long nChunk, PQExpBuffer w,
                       PQExpBuffer r, char **pzUpper, const char *zWhat) {
   *pzUpper = NULL;
@@ -4205,23 +4303,34 @@ static bool run_chunk(Job *j, PGconn *conn, const TblInfo *t, const char *zLast,
     appendPQExpBuffer(w, "(%s) > ", t->zKeyCols);
     if (!run_key_literal(j, conn, w, zLast, t->zKeyTypes)) return false;
   }
-  PQExpBuffer q = createPQExpBuffer();
-  appendPQExpBuffer(q, "SELECT %s::text FROM (SELECT %s FROM %s%s%s%s%s ORDER BY %s OFFSET %ld LIMIT 1) k",
-                    t->zKeyExpr, t->zKeyCols, t->zSrcFrom, t->zFilter || w->len ? " WHERE " : "",
-                    t->zFilter ? t->zFilter : "", t->zFilter && w->len ? " AND " : "", w->data, t->zKeyCols, nChunk - 1);
-  *pzUpper = db_scalar(conn, q->data, 0, NULL, zWhat);
-  destroyPQExpBuffer(q);
-  if (g_err.bSet) return false;
-  appendPQExpBufferStr(r, w->data);
-  if (*pzUpper) {
-    appendPQExpBuffer(r, "%s(%s) <= ", r->len ? " AND " : "", t->zKeyCols);
-    if (!run_key_literal(j, conn, r, *pzUpper, t->zKeyTypes)) {
-      free(*pzUpper);
-      *pzUpper = NULL;
+  PQExpBuffer q = createPQExpBuffer(), hi = createPQExpBuffer();
+  if (t->zPartHi) {
+    appendPQExpBuffer(hi, "(%s) <= ", t->zKeyCols);
+    if (!run_key_literal(j, conn, hi, t->zPartHi, t->zKeyTypes)) {
+      destroyPQExpBuffer(q);
+      destroyPQExpBuffer(hi);
       return false;
     }
   }
-  return true;
+  appendPQExpBuffer(q, "SELECT %s::text FROM (SELECT %s FROM %s WHERE true%s%s%s%s%s%s ORDER BY %s OFFSET %ld LIMIT 1) k",
+                    t->zKeyExpr, t->zKeyCols, t->zSrcFrom, t->zFilter ? " AND " : "", t->zFilter ? t->zFilter : "",
+                    w->len ? " AND " : "", w->data, hi->len ? " AND " : "", hi->data, t->zKeyCols, nChunk - 1);
+  *pzUpper = db_scalar(conn, q->data, 0, NULL, zWhat);
+  destroyPQExpBuffer(q);
+  bool ok = !g_err.bSet;
+  appendPQExpBufferStr(r, w->data);
+  if (ok && *pzUpper) {
+    appendPQExpBuffer(r, "%s(%s) <= ", r->len ? " AND " : "", t->zKeyCols);
+    ok = run_key_literal(j, conn, r, *pzUpper, t->zKeyTypes);
+  } else if (ok && hi->len) {
+    appendPQExpBuffer(r, "%s%s", r->len ? " AND " : "", hi->data);
+  }
+  destroyPQExpBuffer(hi);
+  if (!ok) {
+    free(*pzUpper);
+    *pzUpper = NULL;
+  }
+  return ok;
 }
 
 /* The next chunk's size (rows or pages, between nMin and nMax) after one
@@ -4868,9 +4977,43 @@ static bool run_subset_chunk(Job *j, const TblInfo *t, sqlite3_int64 tblId, cons
  * copied in one transaction and, if cut, started again from empty (the
  * report counts those restarts).  A copy job's chunks go into a table
  * that holds other rows too: see run_pending and run_copy_target. */
+/* A split table's totals, from its key ranges', in the state-file
+ * transaction that records a range's chunk: rows and bytes copied, rows
+ * counted, its status (done with its last range) and the checksum of the
+ * rows copied, whose parts add up, which its check compares with the
+ * target's table as a whole. */
+static bool run_part_rollup(Job *j, sqlite3_int64 parent) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT status = 'done', rows_copied, coalesce(bytes_copied, 0), copy_rows, copy_sum,"
+                            " rows_total FROM tbl WHERE job = ? AND part_of = ?", "ii", j->id, parent);
+  if (!p) return false;
+  RowSum sum = {0};
+  sqlite3_int64 nRows = 0, nBytes = 0, nTotal = 0;
+  int n = 0, nDone = 0, nCounted = 0;
+  while (sqlite3_step(p) == SQLITE_ROW) {
+    RowSum x;
+    n++;
+    nDone += sqlite3_column_int(p, 0);
+    nRows += sqlite3_column_int64(p, 1);
+    nBytes += sqlite3_column_int64(p, 2);
+    sum_parse(&x, sqlite3_column_int64(p, 3), (const char *)sqlite3_column_text(p, 4));
+    sum_add(&sum, &x);
+    if (sqlite3_column_type(p, 5) != SQLITE_NULL) nCounted++, nTotal += sqlite3_column_int64(p, 5);
+  }
+  if (sqlite3_finalize(p) != SQLITE_OK) return fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
+  bool bDone = n > 0 && nDone == n;
+  char zSum[33];
+  sum_text(&sum, zSum);
+  return st_run(j->db, "UPDATE tbl SET rows_copied = ?, bytes_copied = ?, rows_total = CASE WHEN ? THEN ? END,"
+                " status = CASE WHEN ? THEN 'done' ELSE 'copying' END, done_at = CASE WHEN ? THEN ? END,"
+                " copy_rows = CASE WHEN ? THEN ? END, copy_sum = CASE WHEN ? THEN ? END WHERE job = ? AND id = ?",
+                "iiiiiidiiitii", nRows, nBytes, (sqlite3_int64)(nCounted == n), nTotal, (sqlite3_int64)bDone,
+                (sqlite3_int64)bDone, now(), (sqlite3_int64)bDone, sum.nRow, (sqlite3_int64)bDone, zSum, j->id, parent);
+}
+
 static bool run_copy(Job *j, const Item *it) {
   TblInfo t = {0};
   PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer(), qIn = createPQExpBuffer();
+  PQExpBuffer lo = createPQExpBuffer(), hi = createPQExpBuffer(); /* a key range's bounds */
   bool ok = false;
   char zItem[700], zWhat[700];
   bool bPart = false; /* a copy job's rows: into a table that has rows of its own */
@@ -4888,9 +5031,24 @@ static bool run_copy(Job *j, const Item *it) {
     }
   }
   if (!run_snapshot(j, zWhat)) goto done;
+  /* A key range of a split table: its bounds, as conditions on the key */
+  if (t.partOf) {
+    if (t.zLastKey && strcmp(t.zStatus, "todo") == 0) { /* after the key it was planned with */
+      appendPQExpBuffer(lo, "(%s) > ", t.zKeyCols);
+      if (!run_key_literal(j, src, lo, t.zLastKey, t.zKeyTypes)) goto done;
+    }
+    if (t.zPartHi) {
+      appendPQExpBuffer(hi, "(%s) <= ", t.zKeyCols);
+      if (!run_key_literal(j, src, hi, t.zPartHi, t.zKeyTypes)) goto done;
+    }
+  }
   bool bCounted = t.nTotal < 0; /* in this snapshot, just now */
   if (t.nTotal < 0) { /* counted once per job, kept for every later run */
-    appendPQExpBuffer(q, "SELECT count(*) FROM %s%s%s", t.zSrcFrom, bPart ? " WHERE " : "", bPart ? t.zFilter : "");
+    if (t.partOf)
+      appendPQExpBuffer(q, "SELECT count(*) FROM %s WHERE true%s%s%s%s", t.zSrcFrom, lo->len ? " AND " : "", lo->data,
+                        hi->len ? " AND " : "", hi->data);
+    else
+      appendPQExpBuffer(q, "SELECT count(*) FROM %s%s%s", t.zSrcFrom, bPart ? " WHERE " : "", bPart ? t.zFilter : "");
     char *z = db_scalar(src, q->data, 0, NULL, zWhat);
     if (!z) goto done;
     t.nTotal = atoll(z);
@@ -4910,7 +5068,8 @@ static bool run_copy(Job *j, const Item *it) {
                 "idii", (sqlite3_int64)bRepair, now(), j->id, it->tbl))
       goto done;
   } else if (!bRepair && !st_run(j->db, "UPDATE tbl SET status = 'copying', started_at = coalesce(started_at, ?)"
-                                 " WHERE job = ? AND id = ?", "dii", now(), j->id, it->tbl)) {
+                                 " WHERE job = ? AND id IN (?, ?) AND status <> 'done'", "diii", now(), j->id, it->tbl,
+                                 t.partOf)) { /* a range: its table too */
     goto done;
   }
   snprintf(zItem, sizeof zItem, "Copying %s (%lld/%lld)", t.zQname, (long long)t.nDone, (long long)t.nTotal);
@@ -4934,7 +5093,7 @@ static bool run_copy(Job *j, const Item *it) {
     /* a table counted just now that fits in one chunk needs no bounds */
     if (t.bSubset) {
       if (!run_subset_chunk(j, &t, it->tbl, t.zLastKey, nChunk, r, &zUpper)) goto done;
-    } else if (bCounted && !t.zLastKey && t.nTotal < nChunk) {
+    } else if (bCounted && !t.zLastKey && t.nTotal < nChunk && !t.partOf) {
       resetPQExpBuffer(w);
       resetPQExpBuffer(r);
     } else if (!run_chunk(j, src, &t, t.zLastKey, nChunk, w, r, &zUpper, zWhat)) {
@@ -4946,10 +5105,11 @@ static bool run_copy(Job *j, const Item *it) {
     if (bPart) {
       resetPQExpBuffer(qIn);
       run_copy_target(&t, it->tbl, r->data, q, qIn);
-    } else if (!t.zLastKey && !bFresh) {
-      appendPQExpBuffer(q, "TRUNCATE ONLY %s", t.zQname);
+    } else if (!t.zLastKey && !bFresh) { /* a range: the others may be copying */
+      if (t.partOf) appendPQExpBuffer(q, "DELETE FROM ONLY %s WHERE %s", t.zQname, hi->len ? hi->data : "true");
+      else appendPQExpBuffer(q, "TRUNCATE ONLY %s", t.zQname);
     } else if (bRepair) {
-      appendPQExpBuffer(q, "DELETE FROM ONLY %s WHERE %s", t.zQname, w->data);
+      appendPQExpBuffer(q, "DELETE FROM ONLY %s WHERE %s%s%s", t.zQname, w->data, hi->len ? " AND " : "", hi->data);
     }
     if (!db_exec(dst, q->data, zWhat)) { free(zUpper); goto done; }
     resetPQExpBuffer(q);
@@ -4998,11 +5158,14 @@ static bool run_copy(Job *j, const Item *it) {
      * exactly the rows up to it: the source side of the verification,
      * read in the snapshot that copied them. */
     bRepair = false;
-    ok = run_chunk_done(j, it, !zUpper,
-                        "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ?, copy_rows = ?, copy_sum = ?,"
-                        " bytes_copied = ?, pending = NULL WHERE job = ? AND id = ?", "titditiii",
-                        zUpper ? zUpper : t.zLastKey, t.nDone, zUpper ? "copying" : "done", zUpper ? 0.0 : now(),
-                        t.copy.nRow, zSum, t.copy.nBytes, j->id, it->tbl);
+    ok = st_begin(j->db) &&
+         st_run(j->db, "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ?, copy_rows = ?, copy_sum = ?,"
+                " bytes_copied = ?, pending = NULL WHERE job = ? AND id = ?", "titditiii",
+                zUpper ? zUpper : t.zLastKey, t.nDone, zUpper ? "copying" : "done", zUpper ? 0.0 : now(),
+                t.copy.nRow, zSum, t.copy.nBytes, j->id, it->tbl) &&
+         (!t.partOf || run_part_rollup(j, t.partOf)) && (zUpper || run_mark(j, it, "done", NULL)) && st_commit(j->db);
+    if (ok) run_checkpoint(j);
+    else st_rollback(j->db);
     if (!ok) {
       free(zUpper);
       goto done;
@@ -5015,7 +5178,7 @@ static bool run_copy(Job *j, const Item *it) {
   }
   /* the table's locks go; the next table imports the snapshot again */
   ok = db_exec(src, "COMMIT", zWhat);
-  snprintf(zItem, sizeof zItem, "Table done: %s (%lld rows)", t.zQname, (long long)t.nDone);
+  snprintf(zItem, sizeof zItem, "%s done: %s (%lld rows)", t.partOf ? "Key range" : "Table", t.zQname, (long long)t.nDone);
   ok = ok && run_progress(j, zItem, true);
 done:
   if (!ok) run_dst_rollback(j);
@@ -5028,6 +5191,8 @@ done:
   destroyPQExpBuffer(w);
   destroyPQExpBuffer(r);
   destroyPQExpBuffer(qIn);
+  destroyPQExpBuffer(lo);
+  destroyPQExpBuffer(hi);
   run_tbl_free(&t);
   return ok;
 }
@@ -5184,6 +5349,56 @@ static bool run_vrows(Job *j, const Item *it, PGconn *cd, const TblInfo *t, cons
                               bCounts ? NULL : zDst);
 }
 
+/* A split table is checked in slices of its target's pages, one per key
+ * range (its check items), by several workers at once: pages do not
+ * follow keys, so a slice is only read, and the last one to end adds
+ * them up and compares the table (run_vslice_rollup).  The page count
+ * that cuts the slices is fixed by the first to begin, in the table's
+ * row (vkey 'pages:N'), so that every run cuts the same pages; the last
+ * slice reads to the table's end, whatever it holds there.  Sets the
+ * slice of range id: its first page and the one after its last (-1: to
+ * the end). */
+static bool run_vslice(Job *j, const TblInfo *t, sqlite3_int64 id, long nPages, long *pLo, long *pHi) {
+  char zPages[40];
+  snprintf(zPages, sizeof zPages, "pages:%ld", nPages);
+  if (!st_run(j->db, "UPDATE tbl SET vkey = ? WHERE job = ? AND id = ? AND vkey IS NULL", "tii", zPages, j->id, t->partOf))
+    return false;
+  char *z = st_text(j->db, "SELECT vkey FROM tbl WHERE job = ? AND id = ?", "ii", j->id, t->partOf);
+  long nAll = z && strncmp(z, "pages:", 6) == 0 ? atol(z + 6) : nPages;
+  free(z);
+  sqlite3_int64 k = st_int(j->db, 0, "SELECT count(*) FROM tbl WHERE job = ? AND part_of = ? AND id < ?", "iii", j->id,
+                           t->partOf, id);
+  sqlite3_int64 n = st_int(j->db, 1, "SELECT count(*) FROM tbl WHERE job = ? AND part_of = ?", "ii", j->id, t->partOf);
+  long nEach = (long)((nAll + n - 1) / n);
+  *pLo = (long)k * nEach;
+  *pHi = k == n - 1 ? -1 : (long)(k + 1) * nEach;
+  return !g_err.bSet;
+}
+
+/* A split table's check, when its last slice is read (in the state-file
+ * transaction that records it): the target's rows are the slices' added
+ * up, the source's those its ranges copied (run_part_rollup). */
+static bool run_vslice_rollup(Job *j, sqlite3_int64 parent) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT verdict, dst_rows, dst_sum FROM tbl WHERE job = ? AND part_of = ?", "ii", j->id,
+                            parent);
+  if (!p) return false;
+  RowSum dst = {0};
+  bool bAll = true;
+  while (sqlite3_step(p) == SQLITE_ROW) {
+    RowSum x;
+    bAll = bAll && sqlite3_column_type(p, 0) != SQLITE_NULL;
+    sum_parse(&x, sqlite3_column_int64(p, 1), (const char *)sqlite3_column_text(p, 2));
+    sum_add(&dst, &x);
+  }
+  if (sqlite3_finalize(p) != SQLITE_OK) return fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
+  if (!bAll) return true;
+  char zDst[33];
+  sum_text(&dst, zDst);
+  return st_run(j->db, "UPDATE tbl SET src_rows = copy_rows, src_sum = copy_sum, dst_rows = ?3, dst_sum = ?4,"
+                " verdict = CASE WHEN copy_rows = ?3 AND copy_sum = ?4 THEN 'ok' ELSE 'diff' END WHERE job = ?1 AND id = ?2",
+                "iiit", j->id, parent, dst.nRow, zDst);
+}
+
 static bool run_vtable(Job *j, const Item *it) {
   TblInfo t = {0};
   PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer();
@@ -5210,7 +5425,7 @@ static bool run_vtable(Job *j, const Item *it) {
     PQclear(rc);
     ok = st_begin(j->db) &&
          st_run(j->db, "UPDATE tbl SET verdict = 'missing', dst_rows = NULL, dst_sum = NULL WHERE job = ? AND id = ?",
-                "ii", j->id, it->tbl) &&
+                "ii", j->id, t.partOf ? t.partOf : it->tbl) &&
          run_mark(j, it, "done", NULL) && st_commit(j->db);
     if (!ok) st_rollback(j->db);
     goto done;
@@ -5226,7 +5441,7 @@ static bool run_vtable(Job *j, const Item *it) {
     PQclear(rc);
     ok = st_begin(j->db) &&
          st_run(j->db, "UPDATE tbl SET verdict = 'diff', reason = ?, dst_rows = NULL, dst_sum = NULL WHERE job = ? AND id = ?",
-                "tii", zWhy, j->id, it->tbl) &&
+                "tii", zWhy, j->id, t.partOf ? t.partOf : it->tbl) &&
          run_mark(j, it, "done", NULL) && st_commit(j->db);
     if (!ok) st_rollback(j->db);
     goto done;
@@ -5266,26 +5481,29 @@ static bool run_vtable(Job *j, const Item *it) {
     zVKey = NULL;
     dst = (RowSum){0};
   }
+  long sliceLo = 0, sliceHi = -1; /* a split table's slice of pages (-1: to the end) */
   if (bCopied) {
     const char *az[1] = {t.zQname};
     char *z = db_scalar(cd, "SELECT pg_catalog.pg_relation_size($1::regclass) / pg_catalog.current_setting('block_size')::bigint",
                         1, az, zItem);
     nPages = z ? atol(z) : 0;
     free(z);
-    if (g_err.bSet) goto done;
+    if (g_err.bSet || (t.partOf && !run_vslice(j, &t, it->tbl, nPages, &sliceLo, &sliceHi))) goto done;
   }
   for (;;) {
     char *zUpper = NULL, zSrc[33], zDst[33];
     double t0 = now();
     if (bCopied) {
-      long lo = zVKey ? atol(zVKey + 5) : 0;
+      long lo = zVKey ? atol(zVKey + 5) : sliceLo, end = sliceHi >= 0 ? sliceHi : nPages;
       resetPQExpBuffer(r);
       if (lo > 0) appendPQExpBuffer(r, "ctid >= '(%ld,0)'::pg_catalog.tid", lo);
-      if (lo + nChunk < nPages) { /* the last chunk has no upper bound */
+      if (lo + nChunk < end) { /* the last chunk has no upper bound, unless its slice has */
         appendPQExpBuffer(r, "%sctid < '(%ld,0)'::pg_catalog.tid", r->len ? " AND " : "", lo + nChunk);
         char zNext[40];
         snprintf(zNext, sizeof zNext, "page:%ld", lo + nChunk);
         zUpper = xstrdup(zNext);
+      } else if (sliceHi >= 0) {
+        appendPQExpBuffer(r, "%sctid < '(%ld,0)'::pg_catalog.tid", r->len ? " AND " : "", sliceHi);
       }
     } else if (!run_chunk(j, cs, &t, zVKey, nChunk, w, r, &zUpper, zItem)) {
       goto done;
@@ -5306,12 +5524,17 @@ static bool run_vtable(Job *j, const Item *it) {
     sum_text(&src, zSrc);
     sum_text(&dst, zDst);
     /* The chunk and the totals after it, at once: kill -9 before this
-     * commit redoes the chunk, after it goes on from the next one. */
-    ok = run_chunk_done(j, it, !zUpper,
-                        "UPDATE tbl SET vkey = ?3, src_rows = ?4, src_sum = ?5, dst_rows = ?6, dst_sum = ?7,"
-                        " verdict = CASE WHEN ?3 IS NOT NULL THEN NULL WHEN ?4 = ?6 AND ?5 = ?7 THEN 'ok' ELSE 'diff' END"
-                        " WHERE job = ?1 AND id = ?2",
-                        "iititit", j->id, it->tbl, zUpper, src.nRow, zSrc, dst.nRow, zDst);
+     * commit redoes the chunk, after it goes on from the next one.  A
+     * slice is only read ('read'); its last one compares the table. */
+    ok = st_begin(j->db) &&
+         st_run(j->db, "UPDATE tbl SET vkey = ?3, src_rows = ?4, src_sum = ?5, dst_rows = ?6, dst_sum = ?7,"
+                " verdict = CASE WHEN ?3 IS NOT NULL THEN NULL WHEN ?8 THEN 'read' WHEN ?4 = ?6 AND ?5 = ?7 THEN 'ok'"
+                " ELSE 'diff' END WHERE job = ?1 AND id = ?2",
+                "iitititi", j->id, it->tbl, zUpper, src.nRow, zSrc, dst.nRow, zDst, (sqlite3_int64)(t.partOf != 0)) &&
+         (zUpper || !t.partOf || run_vslice_rollup(j, t.partOf)) && (zUpper || run_mark(j, it, "done", NULL)) &&
+         st_commit(j->db);
+    if (ok) run_checkpoint(j);
+    else st_rollback(j->db);
     if (!ok) {
       free(zUpper);
       goto done;
@@ -5433,7 +5656,7 @@ static int run_group_claim(Job *j, const Item *it, const char *zCond, sqlite3_in
    * every item */
   char *zSql = sqlite3_mprintf("SELECT i.seq, i.tbl FROM item i JOIN tbl t ON t.job = i.job AND t.id = i.tbl"
                                " WHERE i.job = ?1 AND i.phase = ?2 AND i.kind = ?6 AND i.wave = ?7"
-                               " AND i.status IN ('todo', 'running') AND t.rows_est < ?4 AND t.where_sql IS NULL AND %s"
+                               " AND i.status IN ('todo', 'running') AND t.rows_est < ?4 AND t.where_sql IS NULL AND t.part_of IS NULL AND %s"
                                " AND (i.seq = ?3 OR (?8 AND i.status = 'todo' AND i.worker IS NULL)) ORDER BY i.seq LIMIT ?5",
                                zCond);
   sqlite3_int64 wave = st_int(j->db, -1, "SELECT coalesce(wave, -1) FROM item WHERE job = ? AND seq = ?", "ii", j->id,
@@ -5798,7 +6021,7 @@ static const char zReportSql[] =
     "    'reason', coalesce(reason, CASE WHEN restarts > 0 THEN 'no usable key: copy restarted from empty ' || restarts || ' time(s)' END),"
     "    'restarts', restarts, 'copy_key', key_cols),"
     "    json_object('where', where_sql, 'into', nullif(into_qname, qname), 'conflict', conflict)))" /* a copy job's (nulls add nothing) */
-    "   FROM (SELECT * FROM tbl WHERE job = ?1 AND mode NOT IN ('parent', 'lo') ORDER BY schema_name, table_name)),"
+    "   FROM (SELECT * FROM tbl WHERE job = ?1 AND mode NOT IN ('parent', 'lo', 'part') ORDER BY schema_name, table_name)),"
     "  'objects', (SELECT json_group_array(json_object('kind', kind, 'source', ns, 'target', nd,"
     "    'status', CASE WHEN missing = '[]' AND extra = '[]' AND different = '[]' THEN 'ok' ELSE 'diff' END,"
     "    'missing', json(missing), 'extra', json(extra), 'different', json(different))) FROM objs),"
@@ -5995,7 +6218,7 @@ static const char zStatusSql[] =
     "   'rows_total', coalesce(rows_total, rows_est), 'rows_copied', rows_copied,"
     "   'rows_verified', CASE WHEN vkey IS NOT NULL OR verdict IS NOT NULL THEN coalesce(dst_rows, 0) ELSE 0 END),"
     "   json_object('where', where_sql, 'into', nullif(into_qname, qname), 'conflict', conflict)))"
-    "   FROM (SELECT * FROM tbl WHERE job = j.id AND mode <> 'parent' ORDER BY schema_name, table_name)))"
+    "   FROM (SELECT * FROM tbl WHERE job = j.id AND mode NOT IN ('parent', 'part') ORDER BY schema_name, table_name)))"
     " FROM job j WHERE j.id = ?1";
 
 /* Prints a status JSON for people. */
@@ -6752,6 +6975,8 @@ static const char zUsage[] =
     "                            (created with connect = false, enabled = false, and compared)\n"
     "  -j, --jobs N              workers, each with a session on both servers (default: the number of CPUs,\n"
     "                            at least 2, at most 8); tables are copied, indexes built, rows checked at once\n"
+    "  --split-rows N            a table of more than N rows (planner's estimate) is copied in key ranges, by\n"
+    "                            several workers at once (default 1000000; 0: never); read when the job is planned\n"
     "  --budget DURATION         step, copy: stop at a checkpoint after about this long (20s, 5m)\n"
     "  --mask TABLE.COLUMN=MASK  replace the column's values on the source, the same in every column a foreign\n"
     "                            key ties to it: hash, email, name, null or sql:EXPRESSION (repeatable; also\n"
@@ -7221,7 +7446,7 @@ enum {
   C_CLONE = 1, C_VERIFY = 2, C_START = 4, C_STEP = 8, C_RESUME = 16, C_STATUS = 32, C_JOBS = 64, C_CANCEL = 128,
   C_COPY = 256,
   C_RUNNER = C_CLONE | C_START | C_STEP | C_RESUME | C_COPY, /* commands that write to a target */
-  OPT_WAIT = 1000, OPT_INTO, OPT_WHERE, OPT_CONFLICT, OPT_LABEL, OPT_ON_DONE, OPT_MASK, OPT_MASK_SEED, OPT_SUBSET, OPT_SUBSET_DOWN, OPT_TARGET, OPT_NEW, OPT_STALE_AFTER, OPT_TABLE_CHILDREN, OPT_EXCL_TABLE_CHILDREN, OPT_EXCL_DATA_CHILDREN,
+  OPT_WAIT = 1000, OPT_INTO, OPT_WHERE, OPT_CONFLICT, OPT_LABEL, OPT_ON_DONE, OPT_MASK, OPT_MASK_SEED, OPT_SUBSET, OPT_SUBSET_DOWN, OPT_SPLIT_ROWS, OPT_TARGET, OPT_NEW, OPT_STALE_AFTER, OPT_TABLE_CHILDREN, OPT_EXCL_TABLE_CHILDREN, OPT_EXCL_DATA_CHILDREN,
   OPT_FILTER, OPT_RETRY, OPT_NO_OWNER, OPT_NO_PRIVILEGES, OPT_SKIP_UNSUPPORTED, OPT_REFRESH, OPT_SUBSCRIPTIONS, OPT_ROLE_MAP, OPT_VERIFY, OPT_REPORT, /* long-only */
 };
 static const char *const azCmdName[] = {"clone", "verify", "start", "step", "resume", "status", "jobs", "cancel", "copy"};
@@ -7288,6 +7513,7 @@ static const struct option aLong[] = {
     {"mask-seed", required_argument, NULL, OPT_MASK_SEED},
     {"subset", required_argument, NULL, OPT_SUBSET},
     {"subset-down-from-references", no_argument, NULL, OPT_SUBSET_DOWN},
+    {"split-rows", required_argument, NULL, OPT_SPLIT_ROWS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -7322,6 +7548,7 @@ static int cmd_option_commands(int c) {
     case OPT_INTO: case OPT_WHERE: case OPT_CONFLICT: return C_COPY;
     case OPT_LABEL: case OPT_MASK: case OPT_MASK_SEED: return C_CLONE | C_START | C_COPY;
     case OPT_SUBSET: case OPT_SUBSET_DOWN: return C_CLONE | C_START;
+    case OPT_SPLIT_ROWS: return C_CLONE | C_STEP | C_RESUME;
     case OPT_ON_DONE: return C_CLONE | C_STEP | C_RESUME | C_COPY;
   }
   return 0;
@@ -7545,7 +7772,7 @@ static int cmd_jobs(const Options *o) {
 
 #ifndef CLONEBOX_NO_MAIN
 int main(int argc, char **argv) {
-  Options o = {0};
+  Options o = {.nSplitRows = -1};
   /* A closed stdout (clonebox status | head -1) is not an error: writes
    * fail with EPIPE and the command ends normally. */
   signal(SIGPIPE, SIG_IGN);
@@ -7655,6 +7882,17 @@ int main(int argc, char **argv) {
         break;
       }
       case OPT_SUBSET_DOWN: o.bSubsetDownAll = true; break;
+      case OPT_SPLIT_ROWS: {
+        char *zEnd = NULL;
+        errno = 0;
+        long long n = strtoll(optarg, &zEnd, 10);
+        if (zEnd == optarg || *zEnd || n < 0 || errno) {
+          opt_free(&o);
+          return usage_error("--split-rows takes a number of rows (0: never split a table)");
+        }
+        o.nSplitRows = (long)n;
+        break;
+      }
       case OPT_ON_DONE: o.zOnDone = optarg; break;
       case 'T': opt_push(&o.aSel[SEL_EXCL_TABLE], optarg); break;
       case 'X': opt_push(&o.aSel[SEL_EXCL_DATA], optarg); break;

@@ -843,3 +843,63 @@ test_small_table_groups_kill_safe() {
     assert_contains "$(cat "$TEST_TMP/c.out")" "DIFF table public.k_12: rows 3 vs 0"
     assert_eq 2 "$(grep -c '^  DIFF' "$TEST_TMP/c.out")" "only the two changed tables differ"
 }
+
+# A large table is copied in key ranges by several workers at once
+# (--split-rows): the ranges of one table copy at the same time, each
+# range is checkpointed on its own, and kill -9 right after a range's chunk
+# COMMIT (before its checkpoint), at a checkpoint or during the checks
+# leaves a job that the same command finishes with exactly the source's
+# rows: none lost at a cut, none twice.
+test_split_table_kill_safe() {
+    local s t fault
+    s=$(new_db src)
+    psqlq src "$s" -c "CREATE TABLE acc (id bigint PRIMARY KEY, bal int, note text)" \
+        -c "INSERT INTO acc SELECT g * 3, g % 1000, md5(g::text) FROM generate_series(1, 120000) g" \
+        -c "CREATE TABLE pair (k text, n int, v bytea, PRIMARY KEY (k, n))" \
+        -c "INSERT INTO pair SELECT 'k' || (g % 37), g, decode(md5(g::text), 'hex') FROM generate_series(1, 60000) g" \
+        -c "CREATE TABLE logs (line text)" -c "INSERT INTO logs SELECT 'l' || (g % 100) FROM generate_series(1, 50000) g" \
+        -c "ANALYZE" >/dev/null
+    # a clean run: ranges, copied at once by two workers
+    t=$(new_db dst)
+    assert_exit 0 cb clone --json --jobs 2 --split-rows 30000 --source "$(pg_url src "$s")" --target "$(pg_url dst "$t")" \
+        --state "$TEST_TMP/clean.db"
+    jq_assert "$LAST_OUT" '.result == "PASS" and .tables_copied == 3 and ([.tables[] | select(.status != "ok")] | length) == 0'
+    assert_eq "4 2" "$(sqlite3 "$TEST_TMP/clean.db" "SELECT group_concat(n, ' ') FROM (SELECT count(*) n FROM tbl t
+        JOIN tbl p ON p.id = t.part_of AND p.job = t.job WHERE t.mode = 'part' GROUP BY p.qname ORDER BY p.qname)")" \
+        "acc (120,000 rows) must be cut in 4 ranges and pair (60,000) in 2; logs (no key) in none"
+    assert_eq 1 "$(sqlite3 "$TEST_TMP/clean.db" "SELECT EXISTS (SELECT 1 FROM tbl a, tbl b WHERE a.job = b.job
+        AND a.part_of = b.part_of AND a.id < b.id AND a.started_at < b.done_at AND b.started_at < a.done_at)")" \
+        "no two ranges of a table were copied at the same time"
+    assert_eq "120000 60000" "$(sqlite3 "$TEST_TMP/clean.db" "SELECT group_concat(rows_copied, ' ') FROM (SELECT rows_copied
+        FROM tbl WHERE relkind = 'r' AND mode = 'copy' AND key_cols IS NOT NULL ORDER BY qname)")" \
+        "a split table's rows copied must add up its ranges'"
+    assert_tables_equal src "$s" dst "$t"
+    for fault in commit:1:kill commit:4:kill data:3:kill verify:1:kill; do
+        t=$(new_db dst)
+        CLONEBOX_TEST_FAULT=$fault "$CLONEBOX_BIN" clone -q --jobs 3 --split-rows 30000 --source "$(pg_url src "$s")" \
+            --target "$(pg_url dst "$t")" --state "$TEST_TMP/$fault.db" >/dev/null 2>&1 &&
+            _fail "the fault $fault did not stop the run"
+        assert_exit 0 cb clone --json --jobs 2 --source "$(pg_url src "$s")" --target "$(pg_url dst "$t")" \
+            --state "$TEST_TMP/$fault.db"
+        jq_assert "$LAST_OUT" '.result == "PASS" and ([.tables[] | select(.status != "ok")] | length) == 0'
+        assert_tables_equal src "$s" dst "$t"
+    done
+    # its check reads the target's pages in slices, one per range, and finds a change in any of them (the
+    # target is changed while the clone pauses before its checks)
+    assert_eq 4 "$(sqlite3 "$TEST_TMP/clean.db" "SELECT count(*) FROM item WHERE kind = 'vtable' AND name LIKE '%acc (pages%'")" \
+        "the check of acc must be cut in 4 slices"
+    t=$(new_db dst)
+    start_paused postdata:1:pause "$TEST_TMP/c" clone --jobs 1 --split-rows 30000 --source "$(pg_url src "$s")" \
+        --target "$(pg_url dst "$t")" --state "$TEST_TMP/diff.db"
+    psqlq dst "$t" -c "UPDATE acc SET bal = bal + 1 WHERE id = 300000" -c "DELETE FROM pair WHERE k = 'k5' AND n = 5"
+    end_pause
+    assert_eq 3 "$LAST_RC" "the changed tables must fail the verification"
+    assert_contains "$(cat "$TEST_TMP/c.out")" "DIFF table public.acc: rows 120000 vs 120000, content differs"
+    assert_contains "$(cat "$TEST_TMP/c.out")" "DIFF table public.pair: rows 60000 vs 59999"
+    # 0: no table is split; not a number: a usage error
+    t=$(new_db dst)
+    assert_exit 0 cb clone --split-rows 0 --source "$(pg_url src "$s")" --target "$(pg_url dst "$t")" --state "$TEST_TMP/0.db"
+    assert_eq 0 "$(sqlite3 "$TEST_TMP/0.db" "SELECT count(*) FROM tbl WHERE mode = 'part'")" "--split-rows 0 must split nothing"
+    assert_exit 2 cb clone --split-rows many --source "$(pg_url src "$s")" --target "$(pg_url dst "$t")" --state "$TEST_TMP/x.db"
+    assert_contains "$LAST_ERR" "--split-rows takes a number"
+}
