@@ -2166,7 +2166,9 @@ static const char zEdgesSql[] =
  * grant to when the cloning role creates an object, or ''; then objects
  * with the built-in ACL on the source get it explicitly on the target. */
 #define OWNER_GRANTS \
-    " CASE WHEN $1::bool OR o.linked THEN '' ELSE format('ALTER %s %s OWNER TO %I;', o.kw, o.ident, " ROLE_NAME("o.owner") ") END" \
+    " CASE WHEN $1::bool OR o.linked OR (o.cls = 'pg_class'::regclass" \
+    "  AND " ROLE_NAME("o.owner") " = current_setting('clonebox.target_role', true))" \
+    "  THEN '' ELSE format('ALTER %s %s OWNER TO %I;', o.kw, o.ident, " ROLE_NAME("o.owner") ") END" \
     /* with --no-owner, what the source's owner holds goes to the new owner */ \
     " || CASE WHEN $2::bool OR o.gkw IS NULL OR (o.acl IS NULL AND $3 = '') THEN ''" \
     "  ELSE format('REVOKE ALL ON %s %s FROM PUBLIC%s; REVOKE ALL ON %s %s FROM %s;'," \
@@ -3841,11 +3843,27 @@ static bool cat_role_map(Job *j) {
   return r != NULL;
 }
 
+/* The target's role, for the plan's owners (OWNER_GRANTS): a table,
+ * view or sequence that clonebox creates belongs to it already, and one
+ * whose source owner is that role needs no ALTER .. OWNER, which would
+ * wait for every reader of the table (a check under way, say).  Should a
+ * later run create objects as another role, the report names their
+ * owners as different. */
+static bool cat_target_role(Job *j) {
+  char *zRole = db_scalar(j->dst, "SELECT current_user", 0, NULL, "reading the target's role");
+  const char *az[1] = {zRole};
+  PGresult *r = zRole ? db_query(j->src, "SELECT pg_catalog.set_config('clonebox.target_role', $1, false)", 1, az,
+                                 "setting up the source session") : NULL;
+  free(zRole);
+  PQclear(r);
+  return r != NULL;
+}
+
 /* Plans a whole job inside one SQLite transaction and one source snapshot:
  * either the plan is stored complete or not at all. */
 static bool cat_plan(Job *j) {
   sqlite3_int64 seq = 0;
-  bool ok = cat_role_map(j) && db_exec(j->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "reading the source's catalogs") &&
+  bool ok = cat_role_map(j) && cat_target_role(j) && db_exec(j->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "reading the source's catalogs") &&
             st_begin(j->db) &&
             st_run(j->db, "DELETE FROM item WHERE job = ?", "i", j->id) &&
             st_run(j->db, "DELETE FROM tbl WHERE job = ?", "i", j->id) &&
