@@ -449,8 +449,8 @@ if [ -n "$CB_MED" ]; then
     wait "$kpid" 2>/dev/null || true
     k1=$(now)
     K_FIRST=$(calc "$k1 - $k0")
-    K_AT=$(sqlite3 "$TMPROOT/kill.db" "SELECT CASE phase WHEN 'data' THEN phase || ' (' || (SELECT sum(rows_copied) FROM tbl)
-                    || ' of ' || (SELECT sum(rows_est) FROM tbl) || ' rows copied)' ELSE phase END FROM job" 2>/dev/null || echo '?')
+    K_AT=$(sqlite3 "$TMPROOT/kill.db" "SELECT CASE phase WHEN 'data' THEN phase || ' (' || (SELECT sum(rows_copied) FROM tbl WHERE mode = 'copy')
+                    || ' of ' || (SELECT sum(coalesce(rows_total, rows_est)) FROM tbl WHERE mode = 'copy') || ' rows copied)' ELSE phase END FROM job" 2>/dev/null || echo '?')
     measure clonebox_rerun 1 "${cmd[@]}"
     K_RC=$M_RC K_RERUN=$M_WALL
     ((K_RC != 0)) || note_check clonebox_rerun 1 cb_kill
