@@ -24,9 +24,9 @@
  *   1. Includes, constants and types
  *   2. Utilities: errors, logging, time, strings, row checksums
  *   3. PostgreSQL layer (db_): connect, session settings, exec, the target guard
- *   4. State store (st_): the SQLite schema and job records
+ *   4. State store (st_): the SQLite schema, statements kept prepared, job records
  *   5. Runner control (lease_): fences, take-over, heartbeat, signals, cancel
- *   6. Catalog (cat_): the selection, objects, their DDL and order, the inventory, copy jobs, masks, subsets, the plan
+ *   6. Catalog (cat_): the selection, objects, their DDL and order, the inventory, copy jobs, masks, subsets, key ranges, the plan
  *   7. Work items (run_): progress, DDL, the snapshot, subsets, chunked copy, large objects, verification
  *   8. Reports and status (rp_)
  *   9. Engine (eng_): preflight, claims, the item loop, retries, workers, job creation
@@ -800,7 +800,7 @@ done:
 /* }==================================================================== */
 
 /* {====================================================================
- * 4. State store (st_): the SQLite schema and job records
+ * 4. State store (st_): the SQLite schema, statements kept prepared, job records
  *
  * The state file is the job's only memory: the plan (items), per-table
  * progress and checksums, the verification inventory and the report.  It
@@ -1554,7 +1554,7 @@ static void lease_release(Job *j) {
 /* }==================================================================== */
 
 /* {====================================================================
- * 6. Catalog (cat_): the selection, objects, their DDL and order, the inventory, copy jobs, masks, subsets, the plan
+ * 6. Catalog (cat_): the selection, objects, their DDL and order, the inventory, copy jobs, masks, subsets, key ranges, the plan
  *
  * All DDL text is produced by the source server itself, from its catalogs
  * and pg_get_*def(), with format('%I') quoting.  Sessions run with an
