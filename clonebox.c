@@ -889,6 +889,7 @@ static const char *const azStSchema[] = {
     " pending TEXT,"                   /* JSON: a chunk sent and not yet known committed (xid) and its checkpoint */
     " copy_select TEXT,"               /* the source's select list when columns are masked (copy_cols otherwise) */
     " bytes_copied INTEGER,"           /* bytes of rows the copy streamed (as COPY sent them), to last_key */
+    " size_est INTEGER,"               /* bytes on disk at plan time (pg_table_size): copies go largest first */
     " part_of INTEGER,"                /* mode part: the table (tbl.id) whose key range this is */
     " part_hi TEXT,"                   /* mode part: JSON array, the range's last key (NULL: to the end); its
                                           first key is after the last_key it was planned with (NULL: from the start) */
@@ -1148,8 +1149,8 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
    * sides, as it did), snap_writes and verify_writes, 1-4 lack item.wave
    * (a job planned without it runs one item at a time) and item.worker,
    * 1-5 lack job.kind (every older job is a clone), job.started_by and
-   * the copy job's columns of tbl, 1-6 tbl.part_of and part_hi (a job
-   * planned without them copies each table in one range). */
+   * the copy job's columns of tbl, 1-6 tbl.size_est, part_of and part_hi
+   * (a job planned without them copies each table in one range). */
   if ((version == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) ||
       (version >= 1 && version <= 2 && (!st_run(db, "ALTER TABLE job ADD COLUMN lock_backend TEXT", NULL) ||
                                         !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_format TEXT", NULL))) ||
@@ -1170,7 +1171,8 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
                     " ALTER TABLE job ADD COLUMN retries INTEGER NOT NULL DEFAULT 0",
                     NULL, NULL, NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db))) ||
       (version >= 1 && version <= 6 &&
-       sqlite3_exec(db, "ALTER TABLE tbl ADD COLUMN part_of INTEGER; ALTER TABLE tbl ADD COLUMN part_hi TEXT", NULL, NULL,
+       sqlite3_exec(db, "ALTER TABLE tbl ADD COLUMN size_est INTEGER; ALTER TABLE tbl ADD COLUMN part_of INTEGER;"
+                    " ALTER TABLE tbl ADD COLUMN part_hi TEXT", NULL, NULL,
                     NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db)))) {
     st_close(db);
     return NULL;
@@ -1658,7 +1660,9 @@ static const char zTablesSql[] =
     "  LEFT JOIN pg_type e ON e.oid = b.typelem AND b.typsubscript = 'array_subscript_handler'::regproc"
     "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
     "  AND (t.typsend = 0 OR t.typreceive = 0 OR b.typsend = 0 OR b.typreceive = 0 OR e.typsend = 0 OR e.typreceive = 0"
-    "  OR b.typtype = 'c' OR e.oid >= 16384 OR e.typtype = 'c'))"
+    "  OR b.typtype = 'c' OR e.oid >= 16384 OR e.typtype = 'c')),"
+    /* its size on disk (with TOAST): what a copy costs, more than rows */
+    " pg_table_size(c.oid)"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN LATERAL (SELECT i.indkey FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid"
     "   AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey) k"
@@ -2830,13 +2834,13 @@ static bool cat_plan_tables(Job *j) {
     }
     ok = st_run(j->db,
                 "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, copy_cols,"
-                " all_cols, mode, reason, rows_est, key_cols, key_types, key_expr, copy_format)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''), nullif(?, ''), nullif(?, ''), ?)",
-                "iiittttttttitttt", j->id, (sqlite3_int64)i + 1, (sqlite3_int64)atoll(PQgetvalue(res, i, 0)),
+                " all_cols, mode, reason, rows_est, key_cols, key_types, key_expr, copy_format, size_est)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''), nullif(?, ''), nullif(?, ''), ?, ?)",
+                "iiittttttttitttti", j->id, (sqlite3_int64)i + 1, (sqlite3_int64)atoll(PQgetvalue(res, i, 0)),
                 zSchema, zTable, PQgetvalue(res, i, 3), zKind, PQgetvalue(res, i, 5),
                 PQgetvalue(res, i, 6), zMode, zReason, (sqlite3_int64)atoll(PQgetvalue(res, i, 7)),
                 PQgetvalue(res, i, 8), PQgetvalue(res, i, 9), PQgetvalue(res, i, 10),
-                PQgetvalue(res, i, 12)[0] == 't' ? "binary" : "text");
+                PQgetvalue(res, i, 12)[0] == 't' ? "binary" : "text", (sqlite3_int64)atoll(PQgetvalue(res, i, 13)));
     free(zOut);
   }
   PQclear(res);
@@ -3608,11 +3612,11 @@ static bool cat_plan_unsupported_post(Job *j) {
  * The cuts only balance the work: any cut copies every row once.  Each
  * range is a tbl row of its own (mode part, part_of its table) with its
  * own copy item and checkpoints; the table's row adds them up
- * (run_part_rollup) and is checked as one.  Returns the number of copy
- * items planned for table id (0 after an error). */
+ * (run_part_rollup).  Returns the number of ranges planned for table id
+ * (1: it is not split; 0 after an error). */
 #define SPLIT_ROWS 1000000
 #define SPLIT_MAX 16
-static int cat_plan_parts(Job *j, sqlite3_int64 *pSeq, sqlite3_int64 id, const char *zQ) {
+static int cat_plan_parts(Job *j, sqlite3_int64 id) {
   long nSplit = j->pOpt->nSplitRows < 0 ? SPLIT_ROWS : j->pOpt->nSplitRows;
   sqlite3_stmt *p = st_prep(j->db, "SELECT rows_est, key_cols, key_expr, qname FROM tbl WHERE job = ? AND id = ?"
                             " AND key_cols IS NOT NULL AND where_sql IS NULL AND relkind <> 'p'", "ii", j->id, id);
@@ -3631,78 +3635,64 @@ static int cat_plan_parts(Job *j, sqlite3_int64 *pSeq, sqlite3_int64 id, const c
   PGresult *res = q->len ? db_query(j->src, q->data, 0, NULL, "sampling the keys of a large table to split it") : NULL;
   destroyPQExpBuffer(q);
   if (g_err.bSet) return 0;
-  int nKeys = res ? PQntuples(res) : 0, n = 0;
+  int nKeys = res ? PQntuples(res) : 0;
   bool ok = true;
-  if (nKeys >= 2 * nParts) { /* else too few rows to cut: in one range */
-    const char *zLo = NULL;
-    for (int i = 1; ok && i <= nParts; i++) {
-      const char *zHi = i < nParts ? PQgetvalue(res, (int)((long)nKeys * i / nParts) - 1, 0) : NULL;
-      char zName[700];
-      snprintf(zName, sizeof zName, "copy %s (key range %d of %d)", zQ, i, nParts);
-      sqlite3_int64 idPart = st_int(j->db, 0, "SELECT max(id) + 1 FROM tbl WHERE job = ?", "i", j->id);
-      ok = st_run(j->db, "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, copy_cols, all_cols,"
-                  " key_cols, key_types, copy_format, key_expr, mode, rows_est, copy_select, last_key, part_of, part_hi)"
-                  " SELECT job, ?3, relid, schema_name, table_name, qname, relkind, copy_cols, all_cols, key_cols, key_types,"
-                  " copy_format, key_expr, 'part', rows_est / ?4, copy_select, ?5, id, ?6 FROM tbl WHERE job = ?1 AND id = ?2",
-                  "iiiitt", j->id, id, idPart, (sqlite3_int64)nParts, zLo, zHi) &&
-           cat_add_item(j, pSeq, PH_DATA, "copy", zName, idPart, 0, 0, NULL, NULL, "todo", NULL);
-      zLo = zHi;
-      n++;
-    }
+  if (nParts < 2 || nKeys < 2 * nParts) nParts = 1; /* not large, or too few rows to cut: in one range */
+  const char *zLo = NULL;
+  for (int i = 1; ok && nParts > 1 && i <= nParts; i++) {
+    const char *zHi = i < nParts ? PQgetvalue(res, (int)((long)nKeys * i / nParts) - 1, 0) : NULL;
+    ok = st_run(j->db, "INSERT INTO tbl(job, id, relid, schema_name, table_name, qname, relkind, copy_cols, all_cols,"
+                " key_cols, key_types, copy_format, key_expr, mode, rows_est, size_est, copy_select, last_key, part_of, part_hi)"
+                " SELECT job, (SELECT max(id) + 1 FROM tbl WHERE job = ?1), relid, schema_name, table_name, qname, relkind,"
+                " copy_cols, all_cols, key_cols, key_types, copy_format, key_expr, 'part', rows_est / ?3, size_est / ?3,"
+                " copy_select, ?4, id, ?5 FROM tbl WHERE job = ?1 AND id = ?2",
+                "iiitt", j->id, id, (sqlite3_int64)nParts, zLo, zHi);
+    zLo = zHi;
   }
   PQclear(res);
-  if (ok && n == 0) {
-    char zName[700];
-    snprintf(zName, sizeof zName, "copy %s", zQ);
-    ok = cat_add_item(j, pSeq, PH_DATA, "copy", zName, id, 0, 0, NULL, NULL, "todo", NULL);
-    n = 1;
-  }
-  return ok ? n : 0;
+  return ok ? nParts : 0;
 }
 
 /* Plans the data and verify phases: one copy item per table with rows to
- * copy, or per key range of a large one (largest first, so parallel
- * workers finish together), one checksum item per such table, and the
- * schema inventory comparison. */
+ * copy, or per key range of a large one, largest first by size on disk
+ * (so that parallel workers finish together), one checksum item per such
+ * table (a split table's: one per range, each a slice of its pages), and
+ * the schema inventory comparison.  A copy job's tables keep the order
+ * given. */
 static bool cat_plan_data_verify(Job *j, sqlite3_int64 *pSeq) {
   bool bNone = j->pOpt->zVerify && strcmp(j->pOpt->zVerify, "none") == 0; /* --verify none */
   bool bCounts = j->pOpt->zVerify && strcmp(j->pOpt->zVerify, "counts") == 0;
-  sqlite3_stmt *p = st_prep(j->db, "SELECT id, qname || coalesce(' -> ' || nullif(into_qname, qname), '')"
-                            " || coalesce(' WHERE ' || where_sql, '') FROM tbl WHERE job = ? AND mode = 'copy'"
-                            " ORDER BY CASE WHEN where_sql IS NULL THEN rows_est END DESC, id", "i", j->id);
-  if (!p) return false;
+  static const char zOrder[] = " ORDER BY CASE WHEN t.where_sql IS NULL THEN coalesce(t.size_est, 0) END DESC, t.id";
   bool ok = true;
   bool bSplit = !j->bVerifyOnly && !j->bPartial &&
                 !st_int(j->db, 0, "SELECT json_extract(options, '$.subset') IS NOT NULL FROM job WHERE id = ?", "i", j->id);
-  while (ok && sqlite3_step(p) == SQLITE_ROW) {
-    char zName[600];
-    sqlite3_int64 id = sqlite3_column_int64(p, 0);
-    const char *zQ = (const char *)sqlite3_column_text(p, 1);
-    int nParts = 1;
-    if (bSplit) {
-      ok = (nParts = cat_plan_parts(j, pSeq, id, zQ)) > 0;
-    } else if (!j->bVerifyOnly) {
-      snprintf(zName, sizeof zName, "copy %s", zQ);
-      ok = cat_add_item(j, pSeq, PH_DATA, "copy", zName, id, 0, 0, NULL, NULL, "todo", NULL);
-    }
+  sqlite3_stmt *p = bSplit ? st_prep(j->db, "SELECT id FROM tbl WHERE job = ? AND mode = 'copy' ORDER BY id", "i", j->id) : NULL;
+  while (ok && p && sqlite3_step(p) == SQLITE_ROW) ok = cat_plan_parts(j, sqlite3_column_int64(p, 0)) > 0;
+  sqlite3_finalize(p);
+  /* rows: tbl id, item name; a range's name says which it is */
+  for (int bCheck = 0; ok && bCheck < 2; bCheck++) {
+    if (bCheck ? bNone : j->bVerifyOnly) continue;
+    char *zSql = sqlite3_mprintf(
+        "SELECT t.id, CASE WHEN t.mode = 'part' THEN printf('%%s (%s %%d of %%d)', t.qname,"
+        "  (SELECT count(*) FROM tbl x WHERE x.job = t.job AND x.part_of = t.part_of AND x.id <= t.id),"
+        "  (SELECT count(*) FROM tbl x WHERE x.job = t.job AND x.part_of = t.part_of))"
+        "  ELSE t.qname || coalesce(' -> ' || nullif(t.into_qname, t.qname), '') || coalesce(' WHERE ' || t.where_sql, '') END"
+        " FROM tbl t WHERE t.job = ?1 AND t.mode IN ('copy', 'part') AND CASE WHEN ?2 THEN t.mode = 'copy'"
+        "  ELSE t.mode = 'part' OR NOT EXISTS (SELECT 1 FROM tbl x WHERE x.job = t.job AND x.part_of = t.id) END%s",
+        bCheck ? "pages" : "key range", zOrder);
     /* a split table's check: a slice of its pages per range (run_vslice),
      * unless only counts are compared */
-    sqlite3_stmt *pPart = ok && !bNone && nParts > 1 && !bCounts
-                              ? st_prep(j->db, "SELECT id FROM tbl WHERE job = ? AND part_of = ? ORDER BY id", "ii", j->id, id)
-                              : NULL;
-    for (int k = 1; pPart && sqlite3_step(pPart) == SQLITE_ROW; k++) {
-      snprintf(zName, sizeof zName, "checksum %s (pages %d of %d)", zQ, k, nParts);
-      ok = ok && cat_add_item(j, pSeq, PH_VERIFY, "vtable", zName, sqlite3_column_int64(pPart, 0), 0, 0, NULL, NULL, "todo",
-                              NULL);
+    p = st_prep(j->db, zSql, "ii", j->id, (sqlite3_int64)(bCheck && bCounts));
+    sqlite3_free(zSql);
+    ok = p != NULL;
+    while (ok && sqlite3_step(p) == SQLITE_ROW) {
+      char zName[700];
+      snprintf(zName, sizeof zName, "%s %s", bCheck ? "checksum" : "copy", st_col(p, 1));
+      ok = cat_add_item(j, pSeq, bCheck ? PH_VERIFY : PH_DATA, bCheck ? "vtable" : "copy", zName,
+                        sqlite3_column_int64(p, 0), 0, 0, NULL, NULL, "todo", NULL);
     }
-    if (pPart) {
-      sqlite3_finalize(pPart);
-      continue;
-    }
-    snprintf(zName, sizeof zName, "checksum %s", zQ);
-    ok = ok && (bNone || cat_add_item(j, pSeq, PH_VERIFY, "vtable", zName, id, 0, 0, NULL, NULL, "todo", NULL));
+    sqlite3_finalize(p);
   }
-  sqlite3_finalize(p);
   /* Large objects: one copy item, checkpointed by oid in a tbl row of
    * their own (mode lo); the inventory verifies each of them. */
   char *zCount = ok && !j->bVerifyOnly && !j->bPartial ? db_scalar(j->src, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", 0,
@@ -6312,9 +6302,15 @@ static void eng_item_free(Item *it) {
   memset(it, 0, sizeof *it);
 }
 
+/* A check that may run before its phase: its table's rows are all
+ * copied (a split table's: every range's). */
+#define CHECK_READY                                                                                     \
+  "EXISTS (SELECT 1 FROM tbl t JOIN tbl p ON p.job = t.job AND p.id = coalesce(t.part_of, t.id)"     \
+  " WHERE t.job = item.job AND t.id = item.tbl AND p.status = 'done')"
+
 /* Claims the first free item of wave (phase, wave) for this thread (only
- * a table's check when bChecks); 1, or -1 when there is none now, or -2
- * after an error. */
+ * a table's check that is ready when bChecks); 1, or -1 when there is
+ * none now, or -2 after an error. */
 static int eng_claim_in(Job *j, Item *it, sqlite3_int64 phase, sqlite3_int64 wave, bool bChecks) {
   sqlite3_stmt *p;
   /* Its first free item, then the claim, which fails if another worker
@@ -6324,7 +6320,7 @@ static int eng_claim_in(Job *j, Item *it, sqlite3_int64 phase, sqlite3_int64 wav
    * status it had before, which says whether to ask now. */
   p = st_prep(j->db, "SELECT seq, phase, kind, name, coalesce(tbl, 0), ddl, probe, status FROM item WHERE job = ?"
               " AND phase = ? AND status IN ('todo', 'running') AND coalesce(wave, seq) = ? AND (worker IS NULL OR worker = ?)"
-              " AND (NOT ? OR kind = 'vtable') ORDER BY seq LIMIT 1", "iiiti", j->id, phase, wave, j->zWorker,
+              " AND (NOT ? OR (kind = 'vtable' AND " CHECK_READY ")) ORDER BY seq LIMIT 1", "iiiti", j->id, phase, wave, j->zWorker,
               (sqlite3_int64)bChecks);
   if (!p) return -2;
   if (sqlite3_step(p) == SQLITE_ROW) {
@@ -6372,13 +6368,15 @@ static int eng_claim(Job *j, Item *it) {
   sqlite3_finalize(p);
   if (phase < 0) return g_err.bSet ? -2 : 0;
   int got = eng_claim_in(j, it, phase, wave, false);
-  /* A worker that post-data leaves idle (one big index, or items that run
-   * one at a time) checks a copied table meanwhile: a check needs only
-   * the table's rows, all copied before post-data began. */
-  if (got != -1 || phase != PH_POSTDATA) return got;
+  /* A worker that the data phase's last copies or post-data leave idle
+   * (one big table or index, or items that run one at a time) checks a
+   * table whose copy is done meanwhile: a check needs only the table's
+   * rows.  (Not in a copy job: two of its tables may load one target
+   * table.) */
+  if (got != -1 || !(phase == PH_POSTDATA || (phase == PH_DATA && !j->bPartial))) return got;
   wave = st_int(j->db, -1, "SELECT coalesce(wave, seq) FROM item WHERE job = ? AND phase = ? AND kind = 'vtable'"
-                " AND status IN ('todo', 'running') AND (worker IS NULL OR worker = ?) ORDER BY seq LIMIT 1", "iit", j->id,
-                (sqlite3_int64)PH_VERIFY, j->zWorker);
+                " AND status IN ('todo', 'running') AND (worker IS NULL OR worker = ?) AND " CHECK_READY
+                " ORDER BY seq LIMIT 1", "iit", j->id, (sqlite3_int64)PH_VERIFY, j->zWorker);
   if (wave < 0) return g_err.bSet ? -2 : -1;
   got = eng_claim_in(j, it, PH_VERIFY, wave, true);
   it->bEarly = got == 1;
