@@ -923,6 +923,8 @@ static const char *const azStSchema[] = {
     "CREATE INDEX IF NOT EXISTS item_wave ON item(job, phase, wave, seq) WHERE status IN ('todo', 'running')",
     "CREATE INDEX IF NOT EXISTS item_status ON item(job, status)",
     "CREATE INDEX IF NOT EXISTS tbl_relid ON tbl(job, relid)",
+    /* a split table's key ranges (the plan asks every table for them) */
+    "CREATE INDEX IF NOT EXISTS tbl_part ON tbl(job, part_of)",
     "PRAGMA user_version = " ST_VERSION_TEXT,
 };
 
