@@ -4236,7 +4236,7 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
                             " CASE WHEN relkind = 'p' AND where_sql IS NOT NULL THEN '' ELSE 'ONLY ' END || qname,"
                             " '(' || where_sql || char(10) || ')', into_qname, into_from, conflict, conflict_sql, pending,"
                             " copy_select,"
-                            " coalesce(rows_total, -1), rows_copied, coalesce(copy_format, 'binary'), copy_rows, copy_sum,"
+                            " coalesce(rows_total, CASE WHEN mode = 'part' THEN rows_est END, -1), rows_copied, coalesce(copy_format, 'binary'), copy_rows, copy_sum,"
                             " coalesce(bytes_copied, 0), (SELECT json_extract(options, '$.subset') IS NOT NULL FROM job"
                             "  WHERE job.id = tbl.job), coalesce(part_of, 0), part_hi FROM tbl WHERE job = ? AND id = ?",
                             "ii", j->id, id);
@@ -4988,17 +4988,17 @@ static bool run_subset_chunk(Job *j, const TblInfo *t, sqlite3_int64 tblId, cons
  * report counts those restarts).  A copy job's chunks go into a table
  * that holds other rows too: see run_pending and run_copy_target. */
 /* A split table's totals, from its key ranges', in the state-file
- * transaction that records a range's chunk: rows and bytes copied, rows
- * counted, its status (done with its last range) and the checksum of the
- * rows copied, whose parts add up, which its check compares with the
- * target's table as a whole. */
+ * transaction that records a range's chunk: rows and bytes copied, its
+ * status and, with its last range, its row total (the rows copied, in
+ * the snapshot) and the checksum of the rows copied, whose parts add up,
+ * which its check compares with the target's table as a whole. */
 static bool run_part_rollup(Job *j, sqlite3_int64 parent) {
-  sqlite3_stmt *p = st_prep(j->db, "SELECT status = 'done', rows_copied, coalesce(bytes_copied, 0), copy_rows, copy_sum,"
-                            " rows_total FROM tbl WHERE job = ? AND part_of = ?", "ii", j->id, parent);
+  sqlite3_stmt *p = st_prep(j->db, "SELECT status = 'done', rows_copied, coalesce(bytes_copied, 0), copy_rows, copy_sum"
+                            " FROM tbl WHERE job = ? AND part_of = ?", "ii", j->id, parent);
   if (!p) return false;
   RowSum sum = {0};
-  sqlite3_int64 nRows = 0, nBytes = 0, nTotal = 0;
-  int n = 0, nDone = 0, nCounted = 0;
+  sqlite3_int64 nRows = 0, nBytes = 0;
+  int n = 0, nDone = 0;
   while (sqlite3_step(p) == SQLITE_ROW) {
     RowSum x;
     n++;
@@ -5007,23 +5007,21 @@ static bool run_part_rollup(Job *j, sqlite3_int64 parent) {
     nBytes += sqlite3_column_int64(p, 2);
     sum_parse(&x, sqlite3_column_int64(p, 3), (const char *)sqlite3_column_text(p, 4));
     sum_add(&sum, &x);
-    if (sqlite3_column_type(p, 5) != SQLITE_NULL) nCounted++, nTotal += sqlite3_column_int64(p, 5);
   }
   if (sqlite3_finalize(p) != SQLITE_OK) return fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
-  bool bDone = n > 0 && nDone == n;
+  sqlite3_int64 bDone = n > 0 && nDone == n;
   char zSum[33];
   sum_text(&sum, zSum);
-  return st_run(j->db, "UPDATE tbl SET rows_copied = ?, bytes_copied = ?, rows_total = CASE WHEN ? THEN ? END,"
-                " status = CASE WHEN ? THEN 'done' ELSE 'copying' END, done_at = CASE WHEN ? THEN ? END,"
-                " copy_rows = CASE WHEN ? THEN ? END, copy_sum = CASE WHEN ? THEN ? END WHERE job = ? AND id = ?",
-                "iiiiiidiiitii", nRows, nBytes, (sqlite3_int64)(nCounted == n), nTotal, (sqlite3_int64)bDone,
-                (sqlite3_int64)bDone, now(), (sqlite3_int64)bDone, sum.nRow, (sqlite3_int64)bDone, zSum, j->id, parent);
+  return st_run(j->db, "UPDATE tbl SET rows_copied = ?1, bytes_copied = ?2, rows_total = CASE WHEN ?3 THEN ?1 END,"
+                " status = CASE WHEN ?3 THEN 'done' ELSE 'copying' END, done_at = CASE WHEN ?3 THEN ?4 END,"
+                " copy_rows = CASE WHEN ?3 THEN ?5 END, copy_sum = CASE WHEN ?3 THEN ?6 END WHERE job = ?7 AND id = ?8",
+                "iiiditii", nRows, nBytes, bDone, now(), sum.nRow, zSum, j->id, parent);
 }
 
 static bool run_copy(Job *j, const Item *it) {
   TblInfo t = {0};
   PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer(), qIn = createPQExpBuffer();
-  PQExpBuffer lo = createPQExpBuffer(), hi = createPQExpBuffer(); /* a key range's bounds */
+  PQExpBuffer hi = createPQExpBuffer(); /* a key range's last key, as a condition */
   bool ok = false;
   char zItem[700], zWhat[700];
   bool bPart = false; /* a copy job's rows: into a table that has rows of its own */
@@ -5041,24 +5039,16 @@ static bool run_copy(Job *j, const Item *it) {
     }
   }
   if (!run_snapshot(j, zWhat)) goto done;
-  /* A key range of a split table: its bounds, as conditions on the key */
-  if (t.partOf) {
-    if (t.zLastKey && strcmp(t.zStatus, "todo") == 0) { /* after the key it was planned with */
-      appendPQExpBuffer(lo, "(%s) > ", t.zKeyCols);
-      if (!run_key_literal(j, src, lo, t.zLastKey, t.zKeyTypes)) goto done;
-    }
-    if (t.zPartHi) {
-      appendPQExpBuffer(hi, "(%s) <= ", t.zKeyCols);
-      if (!run_key_literal(j, src, hi, t.zPartHi, t.zKeyTypes)) goto done;
-    }
+  /* A key range of a split table: its last key, as a condition (its
+   * rows are not counted: it shows the plan's estimate, and its table
+   * the rows copied once every range is done) */
+  if (t.zPartHi) {
+    appendPQExpBuffer(hi, "(%s) <= ", t.zKeyCols);
+    if (!run_key_literal(j, src, hi, t.zPartHi, t.zKeyTypes)) goto done;
   }
   bool bCounted = t.nTotal < 0; /* in this snapshot, just now */
   if (t.nTotal < 0) { /* counted once per job, kept for every later run */
-    if (t.partOf)
-      appendPQExpBuffer(q, "SELECT count(*) FROM %s WHERE true%s%s%s%s", t.zSrcFrom, lo->len ? " AND " : "", lo->data,
-                        hi->len ? " AND " : "", hi->data);
-    else
-      appendPQExpBuffer(q, "SELECT count(*) FROM %s%s%s", t.zSrcFrom, bPart ? " WHERE " : "", bPart ? t.zFilter : "");
+    appendPQExpBuffer(q, "SELECT count(*) FROM %s%s%s", t.zSrcFrom, bPart ? " WHERE " : "", bPart ? t.zFilter : "");
     char *z = db_scalar(src, q->data, 0, NULL, zWhat);
     if (!z) goto done;
     t.nTotal = atoll(z);
@@ -5201,7 +5191,6 @@ done:
   destroyPQExpBuffer(w);
   destroyPQExpBuffer(r);
   destroyPQExpBuffer(qIn);
-  destroyPQExpBuffer(lo);
   destroyPQExpBuffer(hi);
   run_tbl_free(&t);
   return ok;
