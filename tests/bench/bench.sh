@@ -25,12 +25,14 @@
 #       any "many tables" sections already in it.
 #   tests/bench/bench.sh --many-tables N [--out FILE]
 #       A source of N tables of 20 rows (PK + one index each); times clonebox
-#       clone against pg_dump -Fc | pg_restore (one round) and appends (or
-#       replaces) the "many tables, N=..." section of FILE.
+#       clone against pg_dump -Fc | pg_restore (one round), counts clonebox's
+#       per-item overhead (items, round trips, fsyncs) in one more, untimed run
+#       under strace, and appends (or replaces) the "many tables, N=..."
+#       section of FILE.
 #
 # Environment: CLONEBOX_BIN (default: the repository's ./clonebox), PG_BIN
 # (default /usr/lib/postgresql/15/bin).  As root, installs the Debian packages
-# pgcopydb, time and sqlite3 if missing (a missing pgcopydb is recorded, not
+# pgcopydb, time, sqlite3 and strace if missing (a missing pgcopydb is recorded, not
 # fatal).  Peak RSS is /usr/bin/time -v's "Maximum resident set size": the
 # largest single process of the tool's process tree (servers excluded).
 set -euo pipefail
@@ -80,6 +82,7 @@ install_pkg() {
 }
 install_pkg time || [ -x /usr/bin/time ] || { echo "bench.sh: needs /usr/bin/time (package time)" >&2; exit 1; }
 install_pkg sqlite3 || command -v sqlite3 >/dev/null || { echo "bench.sh: needs sqlite3" >&2; exit 1; }
+install_pkg strace || true   # --many-tables: the per-item overhead (recorded as missing without it)
 PGCOPYDB_NOTE=""
 if ((MANY == 0)) && ! command -v pgcopydb >/dev/null; then
     install_pkg pgcopydb || PGCOPYDB_NOTE="pgcopydb not installed: apt-get install pgcopydb failed"
@@ -199,6 +202,22 @@ if ((MANY > 0)); then
                || printf('%.1f', t - coalesce((SELECT max(t) FROM e e2 WHERE e2.phase < e.phase),
                                               (SELECT started_at FROM job))) || ' s', ', ')
         FROM e" 2>/dev/null || true)
+    # per-item overhead, in a run of its own (untimed: strace slows it): items per table from
+    # the state file, round trips and fsyncs from the system calls
+    overhead=""
+    if command -v strace >/dev/null; then
+        fresh_target mt_trace
+        strace -f -c -o "$TMPROOT/strace.txt" -e trace=sendto,recvfrom,fsync,fdatasync "$BIN" clone --quiet \
+            --source "$SRC_URL" --target "$(pg_url dst mt_trace)" --state "$TMPROOT/trace.db" >/dev/null 2>&1 || true
+        sc() { awk -v c="$1" '$NF == c { n = $4 } END { print n + 0 }' "$TMPROOT/strace.txt"; }
+        items=$(sqlite3 "$TMPROOT/trace.db" "SELECT count(*) FROM item WHERE status = 'done'" 2>/dev/null || echo 0)
+        n_send=$(sc sendto) n_recv=$(sc recvfrom) n_sync=$(( $(sc fsync) + $(sc fdatasync) ))
+        overhead="Per-item overhead (one more run under \`strace -f -c\`, untimed): $items items done
+($(fmt "$(calc "$items / $MANY")" 1) a table); $n_send messages sent to the servers and $n_recv reads
+($(fmt "$(calc "$n_send / $MANY")" 1) sends a table: a DDL group, a COPY, a check or a checkpoint query
+each costs about one); $n_sync fsyncs in all (the state file is in WAL mode with synchronous=NORMAL:
+a commit only writes, checkpoints of the WAL sync)."
+    fi
     fresh_target mt_dump
     measure pg_dump_fc 1 bash -c 'set -o pipefail; "$PG_BIN/pg_dump" -Fc -d "$1" | "$PG_BIN/pg_restore" -d "$2"' \
         _ "$SRC_URL" "$(pg_url dst mt_dump)"
@@ -222,6 +241,7 @@ if ((MANY > 0)); then
         echo "| pg_dump -Fc \\| pg_restore | $(cell "$pd_wall" "$pd_rss" "$pd_rc") | 1.00 |"
         echo
         [ -n "$mt_phases" ] && echo "clonebox phases: $mt_phases." && echo
+        [ -n "$overhead" ] && echo "$overhead" && echo
         [ -n "$cb_err" ] && echo "clonebox failed: \`$cb_err\`" && echo
         [ -n "$pd_err" ] && echo "pg_dump | pg_restore failed: \`$pd_err\`" && echo
         if [ -s "$CHECKS" ]; then
