@@ -870,7 +870,7 @@ static const char *const azStSchema[] = {
                                           part (a key range of a copy table: part_of), lo (large objects) */
     " reason TEXT,"                    /* why nodata/skip */
     " rows_est INTEGER,"               /* reltuples at plan time */
-    " rows_total INTEGER,"             /* exact count, counted once per job */
+    " rows_total INTEGER,"             /* exact count, once per job (split: its ranges' rows, at the end) */
     " rows_copied INTEGER NOT NULL DEFAULT 0,"
     " status TEXT NOT NULL DEFAULT 'todo'," /* todo, copying, done */
     " started_at REAL, done_at REAL,"
