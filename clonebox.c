@@ -894,11 +894,14 @@ static const char *const azStSchema[] = {
     " part_hi TEXT,"                   /* mode part: JSON array, the range's last key (NULL: to the end); its
                                           first key is after the last_key it was planned with (NULL: from the start) */
     " PRIMARY KEY(job, id))",
-    "CREATE TABLE IF NOT EXISTS vobj("    /* verification inventory */
+    "CREATE TABLE IF NOT EXISTS vobj("    /* verification inventory: the objects the two sides do not define alike */
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
     " side TEXT NOT NULL,"             /* src or dst */
     " kind TEXT NOT NULL, name TEXT NOT NULL, def TEXT)",
     "CREATE INDEX IF NOT EXISTS vobj_job ON vobj(job, kind, name)",
+    "CREATE TABLE IF NOT EXISTS vobj_count(" /* the inventory's objects per kind (vobj keeps only those that differ) */
+    " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL, n_src INTEGER NOT NULL, n_dst INTEGER NOT NULL, PRIMARY KEY(job, kind))",
     "CREATE TABLE IF NOT EXISTS subset_key(" /* --subset: the rows selected, by table (their order is rowid's) */
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
     " tbl INTEGER NOT NULL,"           /* tbl.id (a leaf table) */
@@ -5556,7 +5559,87 @@ done:
   return ok;
 }
 
-/* Takes the schema inventory of both sides into vobj. */
+/* Orders inventory rows (indexes into a PGresult) by kind, name and
+ * definition. */
+static int run_vobj_cmp(const void *a, const void *b, void *pRes) {
+  PGresult *r = pRes;
+  int x = *(const int *)a, y = *(const int *)b, c = 0;
+  for (int k = 0; k < 3 && c == 0; k++) c = strcmp(PQgetvalue(r, x, k), PQgetvalue(r, y, k));
+  return c;
+}
+
+/* Stores the two inventories for the report: both sorted, then merged,
+ * so that an object the two sides define identically is only counted
+ * (vobj_count, per kind) and the others go into vobj, where the report
+ * compares them (its owners and privileges left out as the job says):
+ * tens of thousands of equal objects cost no state-file rows.  A row
+ * repeated on one side counts once, as the report's DISTINCT did; with
+ * --no-owner or --no-privileges default privileges are not compared. */
+static bool run_vobj_store(Job *j, PGresult *rs, PGresult *rd) {
+  bool bNoAcl = st_int(j->db, 0, "SELECT coalesce(json_extract(options, '$.no_owner'), 0)"
+                       " OR coalesce(json_extract(options, '$.no_privileges'), 0) FROM job WHERE id = ?", "i", j->id);
+  PGresult *aR[2] = {rs, rd};
+  int *aIdx[2], aN[2];
+  for (int s = 0; s < 2; s++) {
+    aN[s] = PQntuples(aR[s]);
+    aIdx[s] = xcalloc(aN[s] ? (size_t)aN[s] : 1, sizeof(int));
+    for (int i = 0; i < aN[s]; i++) aIdx[s][i] = i;
+    qsort_r(aIdx[s], (size_t)aN[s], sizeof(int), run_vobj_cmp, aR[s]);
+  }
+  sqlite3_stmt *pIns = st_prep(j->db, "INSERT INTO vobj(job, side, kind, name, def) VALUES (?, ?, ?, ?, ?)", NULL);
+  sqlite3_stmt *pCnt = st_prep(j->db, "INSERT INTO vobj_count(job, kind, n_src, n_dst) VALUES (?, ?, ?, ?)", NULL);
+  bool ok = pIns && pCnt;
+  int aPos[2] = {0, 0};
+  sqlite3_int64 aCount[2] = {0, 0};
+  char *zKind = NULL; /* the kind being counted */
+  for (;;) {
+    /* the next row of each side, a repeat of the row before it skipped */
+    const char *az[2][3] = {{NULL}};
+    for (int s = 0; s < 2; s++) {
+      while (aPos[s] < aN[s] && aPos[s] > 0 &&
+             run_vobj_cmp(&aIdx[s][aPos[s]], &aIdx[s][aPos[s] - 1], aR[s]) == 0)
+        aPos[s]++;
+      while (aPos[s] < aN[s] && bNoAcl && strcmp(PQgetvalue(aR[s], aIdx[s][aPos[s]], 0), "default acl") == 0) aPos[s]++;
+      if (aPos[s] < aN[s])
+        for (int k = 0; k < 3; k++) az[s][k] = PQgetvalue(aR[s], aIdx[s][aPos[s]], k);
+    }
+    int c = !az[0][0] ? 1 : !az[1][0] ? -1 : 0; /* which side's row comes first (0: the same row) */
+    for (int k = 0; k < 3 && c == 0 && az[0][0]; k++) c = strcmp(az[0][k], az[1][k]);
+    const char *zNext = c <= 0 ? az[0][0] : az[1][0];
+    if (ok && zKind && (!zNext || strcmp(zNext, zKind) != 0)) { /* a kind ends */
+      sqlite3_reset(pCnt);
+      sqlite3_bind_int64(pCnt, 1, j->id);
+      sqlite3_bind_text(pCnt, 2, zKind, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(pCnt, 3, aCount[0]);
+      sqlite3_bind_int64(pCnt, 4, aCount[1]);
+      if (sqlite3_step(pCnt) != SQLITE_DONE) ok = fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
+      aCount[0] = aCount[1] = 0;
+    }
+    if (!ok || !zNext) break;
+    free(zKind);
+    zKind = xstrdup(zNext);
+    for (int s = 0; s < 2; s++) {
+      if (!(c == 0 || (s == 0) == (c < 0))) continue; /* this side's row is not the next one */
+      aCount[s]++;
+      if (c != 0) { /* on one side only, or defined otherwise: the report compares it */
+        sqlite3_reset(pIns);
+        sqlite3_bind_int64(pIns, 1, j->id);
+        sqlite3_bind_text(pIns, 2, s ? "dst" : "src", -1, SQLITE_STATIC);
+        for (int k = 0; k < 3; k++) sqlite3_bind_text(pIns, 3 + k, az[s][k], -1, SQLITE_STATIC);
+        if (sqlite3_step(pIns) != SQLITE_DONE) ok = fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
+      }
+      aPos[s]++;
+    }
+  }
+  free(zKind);
+  sqlite3_finalize(pIns);
+  sqlite3_finalize(pCnt);
+  free(aIdx[0]);
+  free(aIdx[1]);
+  return ok;
+}
+
+/* Takes the schema inventory of both sides into vobj and vobj_count. */
 static bool run_vobjects(Job *j, const Item *it) {
   PGresult *rs = NULL, *rd = NULL;
   PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
@@ -5582,22 +5665,9 @@ static bool run_vobjects(Job *j, const Item *it) {
     PQclear(rd);
     return false;
   }
-  ok = st_begin(j->db) && st_run(j->db, "DELETE FROM vobj WHERE job = ?", "i", j->id);
-  sqlite3_stmt *p = ok ? st_prep(j->db, "INSERT INTO vobj(job, side, kind, name, def) VALUES (?, ?, ?, ?, ?)", NULL) : NULL;
-  ok = p != NULL;
-  for (int side = 0; ok && side < 2; side++) {
-    PGresult *r = side ? rd : rs;
-    for (int i = 0; ok && i < PQntuples(r); i++) {
-      sqlite3_reset(p);
-      sqlite3_bind_int64(p, 1, j->id);
-      sqlite3_bind_text(p, 2, side ? "dst" : "src", -1, SQLITE_STATIC);
-      for (int c = 0; c < 3; c++)
-        sqlite3_bind_text(p, 3 + c, PQgetvalue(r, i, c), -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(p) != SQLITE_DONE) ok = fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
-    }
-  }
-  sqlite3_finalize(p);
-  ok = ok && run_mark(j, it, "done", NULL) && st_commit(j->db);
+  ok = st_begin(j->db) && st_run(j->db, "DELETE FROM vobj WHERE job = ?", "i", j->id) &&
+       st_run(j->db, "DELETE FROM vobj_count WHERE job = ?", "i", j->id) && run_vobj_store(j, rs, rd) &&
+       run_mark(j, it, "done", NULL) && st_commit(j->db);
   if (!ok) st_rollback(j->db);
   PQclear(rs);
   PQclear(rd);
@@ -5958,10 +6028,11 @@ static bool run_item(Job *j, const Item *it) {
  * works the same way from the job's progress columns.
  * ==================================================================== */
 
-/* The verification report of job ?1 as JSON. */
-/* Each side's objects as the report compares them (?1 job, ?2 side), into
+/* Each side's objects that differ from the other side's as stored
+ * (run_vobj_store), as the report compares them (?1 job, ?2 side), into
  * indexed temporary tables (rs, rd) that the report looks objects up in:
- * owners and privileges left out as the job said.  (Common table
+ * owners and privileges left out as the job said; the counts per kind
+ * are vobj_count's.  (Common table
  * expressions that the report used several times were materialized
  * without an index: the comparison grew with the square of the objects,
  * minutes for 20,000 tables.) */
@@ -5976,8 +6047,9 @@ static const char zReportSideSql[] =
     "  WHEN o.no_owner THEN json_remove(def, '$.owner') WHEN o.no_priv THEN json_remove(def, '$.acl') ELSE def END"
     "  FROM vobj, o WHERE job = ?1 AND side = ?2 AND NOT ((o.no_priv OR o.no_owner) AND kind = 'default acl')";
 
+/* The verification report of job ?1 as JSON. */
 static const char zReportSql[] =
-    "WITH kinds AS (SELECT kind FROM temp.rs UNION SELECT kind FROM temp.rd),"
+    "WITH kinds AS (SELECT kind FROM vobj_count WHERE job = ?1),"
     " diffs AS (SELECT kind, name, 'missing' AS what FROM temp.rs s WHERE NOT EXISTS (SELECT 1 FROM temp.rd d WHERE d.kind = s.kind"
     "  AND d.name = s.name)"
     "  UNION ALL SELECT kind, name, 'extra' FROM temp.rd d WHERE NOT EXISTS (SELECT 1 FROM temp.rs s WHERE s.kind = d.kind"
@@ -5988,8 +6060,8 @@ static const char zReportSql[] =
     "    WHERE y.key = k) AS dv FROM (SELECT key AS k FROM json_each(s.def) UNION SELECT key FROM json_each(d.def)))"
     "   WHERE sv IS NOT dv) || ')', 'different'"
     "   FROM temp.rs s JOIN temp.rd d ON d.kind = s.kind AND d.name = s.name WHERE d.def IS NOT s.def),"
-    " objs AS (SELECT k.kind, (SELECT count(*) FROM temp.rs s WHERE s.kind = k.kind) AS ns,"
-    "  (SELECT count(*) FROM temp.rd d WHERE d.kind = k.kind) AS nd,"
+    " objs AS (SELECT k.kind, (SELECT n_src FROM vobj_count c WHERE c.job = ?1 AND c.kind = k.kind) AS ns,"
+    "  (SELECT n_dst FROM vobj_count c WHERE c.job = ?1 AND c.kind = k.kind) AS nd,"
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'missing' ORDER BY name)) AS missing,"
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'extra' ORDER BY name)) AS extra,"
     "  (SELECT json_group_array(name) FROM (SELECT name FROM diffs x WHERE x.kind = k.kind AND what = 'different' ORDER BY name)) AS different"
@@ -6050,6 +6122,12 @@ static char *rp_build(Job *j) {
     ok = st_run(j->db, zSql, "it", j->id, side ? "dst" : "src");
     sqlite3_free(zSql);
   }
+  /* a job whose inventory an older clonebox stored whole (every object,
+   * no counts): counted here */
+  ok = ok && st_run(j->db, "INSERT INTO vobj_count(job, kind, n_src, n_dst) SELECT ?1, k.kind,"
+                    " (SELECT count(*) FROM temp.rs s WHERE s.kind = k.kind), (SELECT count(*) FROM temp.rd d WHERE d.kind = k.kind)"
+                    " FROM (SELECT kind FROM temp.rs UNION SELECT kind FROM temp.rd) k"
+                    " WHERE NOT EXISTS (SELECT 1 FROM vobj_count WHERE job = ?1)", "i", j->id);
   char *zReport = ok ? st_text(j->db, zReportSql, "i", j->id) : NULL;
   st_run(j->db, "DROP TABLE IF EXISTS temp.rs", NULL);
   st_run(j->db, "DROP TABLE IF EXISTS temp.rd", NULL);
