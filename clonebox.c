@@ -3311,8 +3311,6 @@ done:
   return ok;
 }
 
-/* Plans the enums and schema phases: every pre-data object in an order
- * that respects pg_depend. */
 /* Waves of the schema phase: a run of tables, sequences and views that
  * follow one another in the plan's order, none of which depends (in
  * pg_depend) on another of the run, may be created at once, by every
@@ -3355,6 +3353,8 @@ static bool cat_schema_waves(Job *j, PGresult *rn, const int *aOrder, int n, con
   return ok;
 }
 
+/* Plans the enums and schema phases: every pre-data object in an order
+ * that respects pg_depend. */
 static bool cat_plan_nodes(Job *j, sqlite3_int64 *pSeq) {
   PGresult *rn = NULL, *re = NULL;
   int *aByKey = NULL, *aEdge = NULL, *aOrder = NULL, *aWhy = NULL;
@@ -4295,6 +4295,13 @@ static bool run_key_literal(Job *j, PGconn *conn, PQExpBuffer b, const char *zKe
   return sqlite3_finalize(p) == SQLITE_OK;
 }
 
+/* Appends to b the condition "(key) zOp key literal", after an AND when
+ * b holds one already. */
+static bool run_key_cond(Job *j, PGconn *conn, PQExpBuffer b, const TblInfo *t, const char *zOp, const char *zKey) {
+  appendPQExpBuffer(b, "%s(%s) %s ", b->len ? " AND " : "", t->zKeyCols, zOp);
+  return run_key_literal(j, conn, b, zKey, t->zKeyTypes);
+}
+
 /* Cuts the next chunk of a table along its key: the rows after zLast
  * (NULL: from the start), about nChunk of them.  Sets w to the lower bound
  * alone, "(key) > last" (empty from the start), r to the whole range
@@ -4312,18 +4319,12 @@ static bool run_chunk(Job *j, PGconn *conn, const TblInfo *t, const char *zLast,
   resetPQExpBuffer(w);
   resetPQExpBuffer(r);
   if (!t->zKeyCols) return true;
-  if (zLast) {
-    appendPQExpBuffer(w, "(%s) > ", t->zKeyCols);
-    if (!run_key_literal(j, conn, w, zLast, t->zKeyTypes)) return false;
-  }
+  if (zLast && !run_key_cond(j, conn, w, t, ">", zLast)) return false;
   PQExpBuffer q = createPQExpBuffer(), hi = createPQExpBuffer();
-  if (t->zPartHi) {
-    appendPQExpBuffer(hi, "(%s) <= ", t->zKeyCols);
-    if (!run_key_literal(j, conn, hi, t->zPartHi, t->zKeyTypes)) {
-      destroyPQExpBuffer(q);
-      destroyPQExpBuffer(hi);
-      return false;
-    }
+  if (t->zPartHi && !run_key_cond(j, conn, hi, t, "<=", t->zPartHi)) {
+    destroyPQExpBuffer(q);
+    destroyPQExpBuffer(hi);
+    return false;
   }
   appendPQExpBuffer(q, "SELECT %s::text FROM (SELECT %s FROM %s WHERE true%s%s%s%s%s%s ORDER BY %s OFFSET %ld LIMIT 1) k",
                     t->zKeyExpr, t->zKeyCols, t->zSrcFrom, t->zFilter ? " AND " : "", t->zFilter ? t->zFilter : "",
@@ -4333,8 +4334,7 @@ static bool run_chunk(Job *j, PGconn *conn, const TblInfo *t, const char *zLast,
   bool ok = !g_err.bSet;
   appendPQExpBufferStr(r, w->data);
   if (ok && *pzUpper) {
-    appendPQExpBuffer(r, "%s(%s) <= ", r->len ? " AND " : "", t->zKeyCols);
-    ok = run_key_literal(j, conn, r, *pzUpper, t->zKeyTypes);
+    ok = run_key_cond(j, conn, r, t, "<=", *pzUpper);
   } else if (ok && hi->len) {
     appendPQExpBuffer(r, "%s%s", r->len ? " AND " : "", hi->data);
   }
@@ -4355,9 +4355,6 @@ static long run_chunk_size(long nChunk, double dt, long nMin, long nMax) {
   return n < nMin ? nMin : n > nMax ? nMax : n;
 }
 
-/* Records a finished chunk: the checkpoint UPDATE zSql (bound per zTypes)
- * and, after the table's last chunk, the item as done, in one state-file
- * transaction. */
 /* Test hook, for deterministic fault tests (tests/t_resume.sh): the
  * environment variable CLONEBOX_TEST_FAULT="PHASE:N:ACTION[,...]" acts at
  * this run's N-th checkpoint of PHASE (plan, enums, schema, data,
@@ -4400,11 +4397,17 @@ static void run_checkpoint(Job *j) {
   run_test_fault(j, false);
 }
 
-static bool run_chunk_done(Job *j, const Item *it, bool bLast, const char *zSql, const char *zTypes, ...) {
+/* Records a finished chunk: the checkpoint UPDATE zSql (bound per zTypes),
+ * then xAlso(j, iAlso) when given (a split table's totals from its
+ * ranges') and, after the item's last chunk, the item as done, in one
+ * state-file transaction. */
+static bool run_chunk_done(Job *j, const Item *it, bool bLast, bool (*xAlso)(Job *, sqlite3_int64), sqlite3_int64 iAlso,
+                           const char *zSql, const char *zTypes, ...) {
   if (!st_begin(j->db)) return false;
   va_list ap;
   va_start(ap, zTypes);
-  bool ok = st_vrun(j->db, zSql, zTypes, ap) && (!bLast || run_mark(j, it, "done", NULL)) && st_commit(j->db);
+  bool ok = st_vrun(j->db, zSql, zTypes, ap) && (!xAlso || xAlso(j, iAlso)) && (!bLast || run_mark(j, it, "done", NULL)) &&
+            st_commit(j->db);
   va_end(ap);
   if (!ok) st_rollback(j->db);
   else run_checkpoint(j);
@@ -4979,17 +4982,6 @@ static bool run_subset_chunk(Job *j, const TblInfo *t, sqlite3_int64 tblId, cons
   return ok;
 }
 
-/* Copies one table, in chunks cut along its key when it has one.
- *
- * Each chunk is one target transaction holding the rows with key in
- * (last, upper]; after its COMMIT the state file records upper as the
- * table's checkpoint.  kill -9 between the two leaves rows past the
- * checkpoint on the target: the next run deletes them before going on
- * (bRepair).  The first chunk truncates, so a table whose first chunk was
- * never recorded simply starts over.  A table without a usable key is
- * copied in one transaction and, if cut, started again from empty (the
- * report counts those restarts).  A copy job's chunks go into a table
- * that holds other rows too: see run_pending and run_copy_target. */
 /* A split table's totals, from its key ranges', in the state-file
  * transaction that records a range's chunk: rows and bytes copied, its
  * status and, with its last range, its row total (the rows copied, in
@@ -5021,6 +5013,17 @@ static bool run_part_rollup(Job *j, sqlite3_int64 parent) {
                 "iiiditii", nRows, nBytes, bDone, now(), sum.nRow, zSum, j->id, parent);
 }
 
+/* Copies one table, in chunks cut along its key when it has one.
+ *
+ * Each chunk is one target transaction holding the rows with key in
+ * (last, upper]; after its COMMIT the state file records upper as the
+ * table's checkpoint.  kill -9 between the two leaves rows past the
+ * checkpoint on the target: the next run deletes them before going on
+ * (bRepair).  The first chunk truncates, so a table whose first chunk was
+ * never recorded simply starts over.  A table without a usable key is
+ * copied in one transaction and, if cut, started again from empty (the
+ * report counts those restarts).  A copy job's chunks go into a table
+ * that holds other rows too: see run_pending and run_copy_target. */
 static bool run_copy(Job *j, const Item *it) {
   TblInfo t = {0};
   PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer(), qIn = createPQExpBuffer();
@@ -5045,10 +5048,7 @@ static bool run_copy(Job *j, const Item *it) {
   /* A key range of a split table: its last key, as a condition (its
    * rows are not counted: it shows the plan's estimate, and its table
    * the rows copied once every range is done) */
-  if (t.zPartHi) {
-    appendPQExpBuffer(hi, "(%s) <= ", t.zKeyCols);
-    if (!run_key_literal(j, src, hi, t.zPartHi, t.zKeyTypes)) goto done;
-  }
+  if (t.zPartHi && !run_key_cond(j, src, hi, &t, "<=", t.zPartHi)) goto done;
   bool bCounted = t.nTotal < 0; /* in this snapshot, just now */
   if (t.nTotal < 0) { /* counted once per job, kept for every later run */
     appendPQExpBuffer(q, "SELECT count(*) FROM %s%s%s", t.zSrcFrom, bPart ? " WHERE " : "", bPart ? t.zFilter : "");
@@ -5161,14 +5161,11 @@ static bool run_copy(Job *j, const Item *it) {
      * exactly the rows up to it: the source side of the verification,
      * read in the snapshot that copied them. */
     bRepair = false;
-    ok = st_begin(j->db) &&
-         st_run(j->db, "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ?, copy_rows = ?, copy_sum = ?,"
-                " bytes_copied = ?, pending = NULL WHERE job = ? AND id = ?", "titditiii",
-                zUpper ? zUpper : t.zLastKey, t.nDone, zUpper ? "copying" : "done", zUpper ? 0.0 : now(),
-                t.copy.nRow, zSum, t.copy.nBytes, j->id, it->tbl) &&
-         (!t.partOf || run_part_rollup(j, t.partOf)) && (zUpper || run_mark(j, it, "done", NULL)) && st_commit(j->db);
-    if (ok) run_checkpoint(j);
-    else st_rollback(j->db);
+    ok = run_chunk_done(j, it, !zUpper, t.partOf ? run_part_rollup : NULL, t.partOf,
+                        "UPDATE tbl SET last_key = ?, rows_copied = ?, status = ?, done_at = ?, copy_rows = ?, copy_sum = ?,"
+                        " bytes_copied = ?, pending = NULL WHERE job = ? AND id = ?", "titditiii",
+                        zUpper ? zUpper : t.zLastKey, t.nDone, zUpper ? "copying" : "done", zUpper ? 0.0 : now(),
+                        t.copy.nRow, zSum, t.copy.nBytes, j->id, it->tbl);
     if (!ok) {
       free(zUpper);
       goto done;
@@ -5277,7 +5274,7 @@ static bool run_large_objects(Job *j, const Item *it) {
       nDone += n;
       free(zLast);
       zLast = xstrdup(n ? PQgetvalue(res, n - 1, 0) : "0");
-      ok = run_chunk_done(j, it, n == 0, "UPDATE tbl SET last_key = coalesce(?, last_key), rows_copied = ?, status = ?,"
+      ok = run_chunk_done(j, it, n == 0, NULL, 0, "UPDATE tbl SET last_key = coalesce(?, last_key), rows_copied = ?, status = ?,"
                           " done_at = ? WHERE job = ? AND id = ?", "titdii", n ? zLast : NULL, nDone,
                           n ? "copying" : "done", n ? 0.0 : now(), j->id, it->tbl);
     }
@@ -5345,7 +5342,7 @@ static bool run_vrows(Job *j, const Item *it, PGconn *cd, const TblInfo *t, cons
   char zSrc[33], zDst[33];
   sum_text(&t->copy, zSrc);
   sum_text(&dst, zDst);
-  return ok && run_chunk_done(j, it, true, "UPDATE tbl SET src_rows = ?3, src_sum = ?4, dst_rows = ?5, dst_sum = ?6,"
+  return ok && run_chunk_done(j, it, true, NULL, 0, "UPDATE tbl SET src_rows = ?3, src_sum = ?4, dst_rows = ?5, dst_sum = ?6,"
                               " verdict = CASE WHEN ?3 = ?5 AND ?4 IS ?6 THEN 'ok' ELSE 'diff' END WHERE job = ?1 AND id = ?2",
                               "iiitit", j->id, it->tbl, t->copy.nRow, bCounts ? NULL : zSrc, dst.nRow,
                               bCounts ? NULL : zDst);
@@ -5458,7 +5455,7 @@ static bool run_vtable(Job *j, const Item *it) {
     sqlite3_int64 nS = bCopied ? t.copy.nRow : zS ? atoll(zS) : -1, nD = zD ? atoll(zD) : -1;
     free(zD);
     free(zS);
-    ok = !g_err.bSet && run_chunk_done(j, it, true, "UPDATE tbl SET src_rows = ?3, dst_rows = ?4, src_sum = NULL,"
+    ok = !g_err.bSet && run_chunk_done(j, it, true, NULL, 0, "UPDATE tbl SET src_rows = ?3, dst_rows = ?4, src_sum = NULL,"
                                        " dst_sum = NULL, verdict = CASE WHEN ?3 = ?4 THEN 'ok' ELSE 'diff' END"
                                        " WHERE job = ?1 AND id = ?2", "iiii", j->id, it->tbl, nS, nD);
     goto done;
@@ -5528,15 +5525,11 @@ static bool run_vtable(Job *j, const Item *it) {
     /* The chunk and the totals after it, at once: kill -9 before this
      * commit redoes the chunk, after it goes on from the next one.  A
      * slice is only read ('read'); its last one compares the table. */
-    ok = st_begin(j->db) &&
-         st_run(j->db, "UPDATE tbl SET vkey = ?3, src_rows = ?4, src_sum = ?5, dst_rows = ?6, dst_sum = ?7,"
-                " verdict = CASE WHEN ?3 IS NOT NULL THEN NULL WHEN ?8 THEN 'read' WHEN ?4 = ?6 AND ?5 = ?7 THEN 'ok'"
-                " ELSE 'diff' END WHERE job = ?1 AND id = ?2",
-                "iitititi", j->id, it->tbl, zUpper, src.nRow, zSrc, dst.nRow, zDst, (sqlite3_int64)(t.partOf != 0)) &&
-         (zUpper || !t.partOf || run_vslice_rollup(j, t.partOf)) && (zUpper || run_mark(j, it, "done", NULL)) &&
-         st_commit(j->db);
-    if (ok) run_checkpoint(j);
-    else st_rollback(j->db);
+    ok = run_chunk_done(j, it, !zUpper, t.partOf && !zUpper ? run_vslice_rollup : NULL, t.partOf,
+                        "UPDATE tbl SET vkey = ?3, src_rows = ?4, src_sum = ?5, dst_rows = ?6, dst_sum = ?7,"
+                        " verdict = CASE WHEN ?3 IS NOT NULL THEN NULL WHEN ?8 THEN 'read' WHEN ?4 = ?6 AND ?5 = ?7 THEN 'ok'"
+                        " ELSE 'diff' END WHERE job = ?1 AND id = ?2",
+                        "iitititi", j->id, it->tbl, zUpper, src.nRow, zSrc, dst.nRow, zDst, (sqlite3_int64)(t.partOf != 0));
     if (!ok) {
       free(zUpper);
       goto done;
@@ -5591,7 +5584,7 @@ static bool run_vobj_store(Job *j, PGresult *rs, PGresult *rd) {
   bool ok = pIns && pCnt;
   int aPos[2] = {0, 0};
   sqlite3_int64 aCount[2] = {0, 0};
-  char *zKind = NULL; /* the kind being counted */
+  const char *zKind = NULL; /* the kind being counted (in a PGresult) */
   for (;;) {
     /* the next row of each side, a repeat of the row before it skipped */
     const char *az[2][3] = {{NULL}};
@@ -5616,8 +5609,7 @@ static bool run_vobj_store(Job *j, PGresult *rs, PGresult *rd) {
       aCount[0] = aCount[1] = 0;
     }
     if (!ok || !zNext) break;
-    free(zKind);
-    zKind = xstrdup(zNext);
+    zKind = zNext;
     for (int s = 0; s < 2; s++) {
       if (!(c == 0 || (s == 0) == (c < 0))) continue; /* this side's row is not the next one */
       aCount[s]++;
@@ -5631,7 +5623,6 @@ static bool run_vobj_store(Job *j, PGresult *rs, PGresult *rd) {
       aPos[s]++;
     }
   }
-  free(zKind);
   sqlite3_finalize(pIns);
   sqlite3_finalize(pCnt);
   free(aIdx[0]);
