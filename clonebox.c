@@ -1679,10 +1679,26 @@ static const char zTablesSql[] =
 #define CON_PROBE                                                           \
   "format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass(%L)" \
   " AND conname = %L)', format('%I.%I', n.nspname, c.relname), k.conname)"
+/* Constraint k's definition.  A key's, with its index's storage
+ * parameters, which pg_get_constraintdef() leaves out: before DEFERRABLE. */
+#define CON_DEF                                                             \
+  "coalesce((SELECT regexp_replace(pg_get_constraintdef(k.oid), '(( DEFERRABLE)?( INITIALLY DEFERRED)?)$'," \
+  " ' WITH (' || string_agg(format('%s=%L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)), ', ') || ')\\1')" \
+  " FROM pg_class ic, unnest(ic.reloptions) o WHERE ic.oid = k.conindid AND k.contype IN ('p', 'u')), pg_get_constraintdef(k.oid))"
 #define ADD_CON                                                             \
   "format('ALTER TABLE %s%I.%I ADD CONSTRAINT %I %s', CASE WHEN c.relkind = 'p' OR (k.contype = 'c' AND NOT k.connoinherit) THEN '' ELSE 'ONLY ' END," \
-  " n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid)) || "     \
+  " n.nspname, c.relname, k.conname, " CON_DEF ") || "     \
   CMT("'CONSTRAINT'", "format('%I ON %I.%I', k.conname, n.nspname, c.relname)", "obj_description(k.oid, 'pg_constraint')")
+/* Whether key k of table c is built as a unique index, then attached to
+ * its constraint (ADD CONSTRAINT ... USING INDEX), instead of by one ADD
+ * CONSTRAINT: CREATE INDEX locks out writers only, so the table's other
+ * indexes and its check run meanwhile, where ADD CONSTRAINT locks out
+ * everything while it builds.  Primary keys and unique constraints of
+ * plain tables of 1 MB or more (a partitioned table cannot attach an
+ * index; on a small one the second statement would cost more than the
+ * wait it saves). */
+#define KEY_BY_INDEX                                                        \
+  "(k.contype IN ('p', 'u') AND c.relkind = 'r' AND pg_relation_size(c.oid) >= 1048576)"
 /* SQL telling whether a named object of table c (in namespace n) exists on
  * the target: the probe of a trigger, rule or policy item. */
 #define ON_TABLE_PROBE(cat, relcol, namecol, name)                          \
@@ -2198,13 +2214,29 @@ static const char zEdgesSql[] =
  * oid, referenced table oid. */
 static const char zPostSql[] =
     "SELECT kind, rank, name, ddl, probe, relid, refrelid FROM ("
-    /* primary keys, unique and exclusion constraints */
-    " SELECT CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' ELSE 'exclusion' END AS kind, 10 AS rank,"
-    " format('%I on %I.%I', k.conname, n.nspname, c.relname) AS name, " ADD_CON " || "
+    /* primary keys, unique and exclusion constraints (rank 10); a key
+     * attached USING INDEX is first built as a unique index, with the
+     * other indexes (rank 11) */
+    " SELECT CASE WHEN " KEY_BY_INDEX " THEN 'key index' WHEN k.contype = 'p' THEN 'primary key'"
+    "  WHEN k.contype = 'u' THEN 'unique' ELSE 'exclusion' END AS kind, CASE WHEN " KEY_BY_INDEX " THEN 11 ELSE 10 END AS rank,"
+    " format('%I on %I.%I', k.conname, n.nspname, c.relname) AS name,"
+    " CASE WHEN " KEY_BY_INDEX " THEN pg_get_indexdef(k.conindid) ELSE " ADD_CON " END || "
     CMT("'INDEX'", "format('%I.%I', n.nspname, k.conname)", "obj_description(k.conindid, 'pg_class')") " || ';' AS ddl,"
-    " " CON_PROBE " AS probe, c.oid AS relid, 0::oid AS refrelid"
+    " CASE WHEN " KEY_BY_INDEX " THEN format('SELECT pg_catalog.to_regclass(%L) IS NOT NULL', format('%I.%I', n.nspname,"
+    "  k.conname)) ELSE " CON_PROBE " END AS probe, c.oid AS relid, 0::oid AS refrelid"
     " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE k.contype IN ('p', 'u', 'x') AND k.conparentid = 0 AND NOT " VIEW_NEEDS_KEY("k")
+    " AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
+    /* ... then attached to its constraint (rank 12: a catalog change) */
+    " UNION ALL SELECT CASE k.contype WHEN 'p' THEN 'primary key' ELSE 'unique' END, 12,"
+    " format('%I on %I.%I', k.conname, n.nspname, c.relname),"
+    " format('ALTER TABLE ONLY %I.%I ADD CONSTRAINT %I %s USING INDEX %I', n.nspname, c.relname, k.conname,"
+    "  CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, k.conname)"
+    " || CASE WHEN k.condeferrable THEN ' DEFERRABLE' ELSE '' END || CASE WHEN k.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END || "
+    CMT("'CONSTRAINT'", "format('%I ON %I.%I', k.conname, n.nspname, c.relname)", "obj_description(k.oid, 'pg_constraint')")
+    " || ';', " CON_PROBE ", c.oid, 0"
+    " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE k.contype IN ('p', 'u') AND k.conparentid = 0 AND NOT " VIEW_NEEDS_KEY("k") " AND " KEY_BY_INDEX
     " AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* other indexes (an index of a partition comes with its parent's) */
     " UNION ALL SELECT 'index', 11, format('%I.%I', n.nspname, ic.relname),"
@@ -2217,25 +2249,25 @@ static const char zPostSql[] =
     " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid"
     "  AND k.contype IN ('p', 'u', 'x'))"
     /* check constraints not yet validated on the source */
-    " UNION ALL SELECT 'check', 12, format('%I on %I.%I', k.conname, n.nspname, c.relname), " ADD_CON " || ';',"
+    " UNION ALL SELECT 'check', 13, format('%I on %I.%I', k.conname, n.nspname, c.relname), " ADD_CON " || ';',"
     " " CON_PROBE ", c.oid, 0"
     " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE k.contype = 'c' AND NOT k.convalidated AND k.conislocal AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* an inherited check that a child has validated while its parent's
      * is NOT VALID (the child was created after the parent's check) */
-    " UNION ALL SELECT 'validate check', 13, format('%I on %I.%I', k.conname, n.nspname, c.relname),"
+    " UNION ALL SELECT 'validate check', 14, format('%I on %I.%I', k.conname, n.nspname, c.relname),"
     " format('ALTER TABLE %I.%I VALIDATE CONSTRAINT %I;', n.nspname, c.relname, k.conname), NULL, c.oid, 0"
     " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE k.contype = 'c' AND k.convalidated AND NOT k.conislocal AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     " AND EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_constraint pk ON pk.conrelid = i.inhparent AND pk.conname = k.conname"
     "  WHERE i.inhrelid = c.oid AND pk.contype = 'c' AND NOT pk.convalidated)"
     /* foreign keys */
-    " UNION ALL SELECT 'foreign key', 13, format('%I on %I.%I', k.conname, n.nspname, c.relname), " ADD_CON " || ';',"
+    " UNION ALL SELECT 'foreign key', 14, format('%I on %I.%I', k.conname, n.nspname, c.relname), " ADD_CON " || ';',"
     " " CON_PROBE ", c.oid, k.confrelid"
     " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE k.contype = 'f' AND k.conparentid = 0 AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* triggers, with their enabled state */
-    " UNION ALL SELECT 'trigger', 14, format('%I on %I.%I', t.tgname, n.nspname, c.relname),"
+    " UNION ALL SELECT 'trigger', 15, format('%I on %I.%I', t.tgname, n.nspname, c.relname),"
     " pg_get_triggerdef(t.oid)"
     " || " ENABLED_STATE("TRIGGER", "t.tgenabled", "t.tgname") " || "
     CMT("'TRIGGER'", "format('%I ON %I.%I', t.tgname, n.nspname, c.relname)", "obj_description(t.oid, 'pg_trigger')") " || ';',"
@@ -2243,7 +2275,7 @@ static const char zPostSql[] =
     " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* replica identity and CLUSTER ON, once the indexes exist (idempotent) */
-    " UNION ALL SELECT 'table settings', 12, format('%I.%I', n.nspname, c.relname),"
+    " UNION ALL SELECT 'table settings', 13, format('%I.%I', n.nspname, c.relname),"
     " concat_ws(E'\\n', CASE WHEN c.relkind IN ('r', 'p') AND c.relreplident <> 'd' THEN format('ALTER TABLE %I.%I REPLICA IDENTITY %s;', n.nspname, c.relname,"
     "  CASE c.relreplident WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING' ELSE (SELECT format('USING INDEX %I', ic.relname)"
     "  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident) END) END,"
@@ -2254,7 +2286,7 @@ static const char zPostSql[] =
     "  OR EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisclustered))"
     " AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* extended statistics */
-    " UNION ALL SELECT 'statistics', 12, format('%I.%I', n.nspname, s.stxname),"
+    " UNION ALL SELECT 'statistics', 13, format('%I.%I', n.nspname, s.stxname),"
     " pg_get_statisticsobjdef(s.oid) || CASE WHEN s.stxstattarget <> -1 THEN format(E';\\nALTER STATISTICS %I.%I SET STATISTICS %s',"
     "  n.nspname, s.stxname, s.stxstattarget) ELSE '' END || "
     CMT("'STATISTICS'", "format('%I.%I', n.nspname, s.stxname)", "obj_description(s.oid, 'pg_statistic_ext')") " || ';',"
@@ -2262,7 +2294,7 @@ static const char zPostSql[] =
     " FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace"
     " WHERE " USER_NS("n") " AND " NOT_EXT("pg_statistic_ext", "s.oid")
     /* rules (not a view's own _RETURN rule), with their enabled state */
-    " UNION ALL SELECT 'rule', 15, format('%I on %I.%I', r.rulename, n.nspname, c.relname),"
+    " UNION ALL SELECT 'rule', 16, format('%I on %I.%I', r.rulename, n.nspname, c.relname),"
     " rtrim(pg_get_ruledef(r.oid), ';')"
     " || " ENABLED_STATE("RULE", "r.ev_enabled", "r.rulename") " || "
     CMT("'RULE'", "format('%I ON %I.%I', r.rulename, n.nspname, c.relname)", "obj_description(r.oid, 'pg_rewrite')") " || ';',"
@@ -2272,7 +2304,7 @@ static const char zPostSql[] =
     /* publications (harmless on a target: nothing replicates until someone
      * subscribes), then each member table (left out with its table) and
      * schema */
-    " UNION ALL SELECT 'publication', 17, format('%I', p.pubname),"
+    " UNION ALL SELECT 'publication', 18, format('%I', p.pubname),"
     " format('CREATE PUBLICATION %I%s WITH (publish = %L, publish_via_partition_root = %s)', p.pubname,"
     "  CASE WHEN p.puballtables THEN ' FOR ALL TABLES' ELSE '' END,"
     "  concat_ws(', ', CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END,"
@@ -2280,7 +2312,7 @@ static const char zPostSql[] =
     CMT("'PUBLICATION'", "format('%I', p.pubname)", "obj_description(p.oid, 'pg_publication')") " || ';',"
     " " NAME_PROBE("pg_publication", "pubname", "p.pubname") ", 0, 0"
     " FROM pg_publication p"
-    " UNION ALL SELECT 'publication table', 18, format('%I.%I in %I', n.nspname, c.relname, p.pubname),"
+    " UNION ALL SELECT 'publication table', 19, format('%I.%I in %I', n.nspname, c.relname, p.pubname),"
     " format('ALTER PUBLICATION %I ADD TABLE ONLY %I.%I%s%s;', p.pubname, n.nspname, c.relname,"
     "  (SELECT ' (' || string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord) || ')' FROM unnest(r.prattrs::int2[])"
     "   WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),"
@@ -2290,7 +2322,7 @@ static const char zPostSql[] =
     " c.oid, 0"
     " FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid JOIN pg_class c ON c.oid = r.prrelid"
     " JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " UNION ALL SELECT 'publication schema', 18, format('%I in %I', n.nspname, p.pubname),"
+    " UNION ALL SELECT 'publication schema', 19, format('%I in %I', n.nspname, p.pubname),"
     " format('ALTER PUBLICATION %I ADD TABLES IN SCHEMA %I;', p.pubname, n.nspname),"
     " format('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_namespace s JOIN pg_catalog.pg_publication p"
     "  ON p.oid = s.pnpubid WHERE p.pubname = %L AND s.pnnspid = pg_catalog.to_regnamespace(%L))', p.pubname,"
@@ -2330,7 +2362,7 @@ static const char zPostSql[] =
     /* user mappings: their options may hold a password, so the statement
      * is made on the source when the item runs and never stored; the DDL
      * column holds the query that makes it (run_ddl_from_source) */
-    " UNION ALL SELECT 'user mapping', 17, format('%s on server %s', CASE WHEN u.umuser = 0 THEN 'public'"
+    " UNION ALL SELECT 'user mapping', 18, format('%s on server %s', CASE WHEN u.umuser = 0 THEN 'public'"
     "  ELSE quote_ident(" ROLE_NAME("u.umuser") ") END, quote_ident(u.srvname)),"
     " $q$SELECT format('CREATE USER MAPPING FOR %s SERVER %I', CASE WHEN umuser = 0 THEN 'PUBLIC' ELSE quote_ident("
     ROLE_NAME("umuser") ") END, srvname) || " FDW_OPTIONS("umoptions") " || ';'"
@@ -2339,14 +2371,14 @@ static const char zPostSql[] =
     "  CASE WHEN u.umuser = 0 THEN 'public' ELSE " ROLE_NAME("u.umuser") " END), 0, 0"
     " FROM pg_user_mappings u WHERE " NOT_EXT("pg_foreign_server", "u.srvid")
     /* row level security switches (idempotent) */
-    " UNION ALL SELECT 'row security', 15, format('%I.%I', n.nspname, c.relname),"
+    " UNION ALL SELECT 'row security', 16, format('%I.%I', n.nspname, c.relname),"
     " format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', n.nspname, c.relname)"
     " || CASE WHEN c.relforcerowsecurity THEN format(E';\\nALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', n.nspname, c.relname) ELSE '' END"
     " || ';', NULL, c.oid, 0"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.relrowsecurity AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* policies */
-    " UNION ALL SELECT 'policy', 16, format('%I on %I.%I', p.polname, n.nspname, c.relname),"
+    " UNION ALL SELECT 'policy', 17, format('%I on %I.%I', p.polname, n.nspname, c.relname),"
     " format('CREATE POLICY %I ON %I.%I AS %s FOR %s TO %s%s%s', p.polname, n.nspname, c.relname,"
     "  CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,"
     "  CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,"
@@ -2358,7 +2390,7 @@ static const char zPostSql[] =
     " FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* serial sequences: OWNED BY their column (idempotent) */
-    " UNION ALL SELECT 'sequence owner', 17, format('%I.%I', n.nspname, s.relname),"
+    " UNION ALL SELECT 'sequence owner', 18, format('%I.%I', n.nspname, s.relname),"
     " format('ALTER SEQUENCE %I.%I OWNED BY %I.%I.%I;', n.nspname, s.relname, tn.nspname, c.relname, a.attname), NULL, c.oid, 0"
     " FROM pg_depend d JOIN pg_class s ON s.oid = d.objid JOIN pg_namespace n ON n.oid = s.relnamespace"
     " JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = c.relnamespace"
@@ -2367,7 +2399,7 @@ static const char zPostSql[] =
     " AND s.relkind = 'S' AND " USER_NS("n") " AND " NOT_EXT("pg_class", "s.oid")
     /* sequence values, read from the source when the item runs (the DDL
      * column holds the sequence's quoted name) */
-    " UNION ALL SELECT 'sequence value', 18, format('%I.%I', n.nspname, s.relname), format('%I.%I', n.nspname, s.relname), NULL,"
+    " UNION ALL SELECT 'sequence value', 19, format('%I.%I', n.nspname, s.relname), format('%I.%I', n.nspname, s.relname), NULL,"
     " coalesce((SELECT d.refobjid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid"
     "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('i', 'a') LIMIT 1), 0), 0"
     " FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace"
@@ -3472,14 +3504,15 @@ static bool cat_plan_post(Job *j, sqlite3_int64 *pSeq) {
     ok = cat_add_item(j, pSeq, PH_POSTDATA, PQgetvalue(res, i, 0), zName, 0, atoll(PQgetvalue(res, i, 5)),
                       atoll(PQgetvalue(res, i, 6)), PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
                       PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4), "todo", NULL);
-    /* Waves: the keys (rank 10), the other indexes (11), the foreign keys
-     * and validations (13) and the refreshes of one depth (20 + depth) of
+    /* Waves: the keys (rank 10), the other indexes (11), the keys
+     * attached to their index (12), the foreign keys and validations (14)
+     * and the refreshes of one depth (20 + depth) of
      * different objects may be built at once, each rank after the one
      * before; everything else runs one item at a time, in plan order.
      * Two statements of one wave that lock the same tables wait for each
      * other (a deadlock between two foreign keys is retried). */
     int rank = atoi(PQgetvalue(res, i, 1));
-    bool bParallel = rank == 10 || rank == 11 || rank == 13 || (rank >= 20 && rank < 100);
+    bool bParallel = rank == 10 || rank == 11 || rank == 12 || rank == 14 || (rank >= 20 && rank < 100);
     if (!bParallel || rank != prevRank) wave = *pSeq;
     else ok = ok && st_run(j->db, "UPDATE item SET wave = ? WHERE job = ? AND seq = ?", "iii", wave, j->id, *pSeq);
     prevRank = bParallel ? rank : -1;
@@ -5937,10 +5970,10 @@ static bool run_ddl_run(Job *j, const Item *it) {
                 * of a wave's unfinished items (item_wave), in order */
                : st_prep(j->db, "SELECT i.seq, i.name, i.ddl, 1 FROM item i LEFT JOIN tbl t ON t.job = i.job AND t.relid = i.relid"
                          " AND t.mode IN ('copy', 'nodata') WHERE i.job = ?1 AND i.phase = ?2 AND i.wave = ?5"
-                         " AND i.status IN ('todo', 'running') AND (?7 OR (i.kind IN ('index', 'primary key', 'unique')"
+                         " AND i.status IN ('todo', 'running') AND (?7 OR (i.kind IN ('index', 'key index', 'primary key', 'unique')"
                          " AND coalesce(t.rows_est, 0) < ?6)) AND (i.seq = ?3 OR ((?7 OR EXISTS (SELECT 1 FROM item x"
                          " LEFT JOIN tbl y ON y.job = x.job AND y.relid = x.relid AND y.mode IN ('copy', 'nodata')"
-                         " WHERE x.job = ?1 AND x.seq = ?3 AND x.kind IN ('index', 'primary key', 'unique')"
+                         " WHERE x.job = ?1 AND x.seq = ?3 AND x.kind IN ('index', 'key index', 'primary key', 'unique')"
                          " AND coalesce(y.rows_est, 0) < ?6)) AND i.status = 'todo' AND i.worker IS NULL AND i.ddl IS NOT NULL))"
                          " ORDER BY i.seq LIMIT ?4", "iiiiiii", j->id, (sqlite3_int64)it->phase, it->seq,
                          (sqlite3_int64)DDL_RUN_WAVE, wave, (sqlite3_int64)DDL_RUN_SMALL,

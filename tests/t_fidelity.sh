@@ -316,3 +316,62 @@ test_fidelity_tablespace_is_compared() {
     psqlq dst "$tgt" -c "ALTER TABLE t SET TABLESPACE pg_default" >/dev/null
     psqlq dst postgres -c "DROP TABLESPACE cb_ts_$$" >/dev/null
 }
+
+# Keys: a table of 1 MB or more gets its primary key and unique
+# constraints as unique indexes, built with its other indexes, then
+# attached (ADD CONSTRAINT ... USING INDEX); a smaller or partitioned one
+# by ADD CONSTRAINT.  Either way every part of the key is kept (storage
+# parameters, which pg_get_constraintdef() leaves out, INCLUDE, NULLS NOT
+# DISTINCT, DEFERRABLE, comments, the replica identity, the foreign keys
+# that reference it), pg_dump of both sides agrees, and a kill -9 between
+# a key's index and its attach is finished by the same command.
+test_fidelity_keys_built_as_indexes() {
+    local s t n killed=0
+    s=$(new_db src keys)
+    psqlq src "$s" >/dev/null <<'SQL'
+CREATE TABLE big (id int, code text NOT NULL, v int, note text,
+    CONSTRAINT big_pkey PRIMARY KEY (id) INCLUDE (v) WITH (fillfactor = 90),
+    CONSTRAINT big_code UNIQUE NULLS NOT DISTINCT (code) WITH (fillfactor = 80) DEFERRABLE INITIALLY DEFERRED);
+INSERT INTO big SELECT g, 'c' || g, g % 100, repeat('x', 60) FROM generate_series(1, 30000) g;
+CREATE INDEX big_v ON big (v);
+COMMENT ON CONSTRAINT big_pkey ON big IS 'the key';
+COMMENT ON INDEX big_pkey IS 'the key''s index';
+ALTER TABLE big REPLICA IDENTITY USING INDEX big_pkey;
+CREATE TABLE small (a int, b int, CONSTRAINT small_pkey PRIMARY KEY (a) WITH (fillfactor = 70),
+    CONSTRAINT small_b UNIQUE (b) WITH (fillfactor = 60) DEFERRABLE);
+INSERT INTO small SELECT g, g FROM generate_series(1, 50) g;
+CREATE TABLE part (id int, at date, CONSTRAINT part_pkey PRIMARY KEY (id, at) WITH (fillfactor = 75)) PARTITION BY RANGE (at);
+CREATE TABLE part_2024 PARTITION OF part FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+INSERT INTO part SELECT g, date '2024-01-01' + g % 300 FROM generate_series(1, 1000) g;
+CREATE TABLE ref (id int PRIMARY KEY, big_id int REFERENCES big, small_a int REFERENCES small);
+INSERT INTO ref SELECT g, g, g FROM generate_series(1, 50) g;
+ANALYZE;
+SQL
+    t=$(new_db dst keys)
+    assert_exit 0 cb clone --json --source "$(pg_url src "$s")" --target "$(pg_url dst "$t")" --state "$TEST_TMP/k.db"
+    jq_assert "$LAST_OUT" '.result == "PASS"'
+    assert_eq "key index big_code on public.big|key index big_pkey on public.big|unique big_code on public.big|primary key big_pkey on public.big" \
+        "$(sqlite3 "$TEST_TMP/k.db" "SELECT group_concat(name, '|') FROM (SELECT name FROM item WHERE name LIKE '%on public.big'
+            AND kind IN ('key index', 'primary key', 'unique') ORDER BY seq)")" \
+        "big's keys must be built as indexes, then attached"
+    assert_eq "primary key small_pkey on public.small|unique small_b on public.small" \
+        "$(sqlite3 "$TEST_TMP/k.db" "SELECT group_concat(name, '|') FROM (SELECT name FROM item WHERE name LIKE '%on public.small'
+            AND kind IN ('key index', 'primary key', 'unique') ORDER BY name)")" "small's keys must be added as constraints"
+    assert_eq "$(_dump src "$s")" "$(_dump dst "$t")" "pg_dump of source and target must agree"
+    assert_eq "big_code:fillfactor=80 big_pkey:fillfactor=90 part_2024_pkey:fillfactor=75 part_pkey:fillfactor=75 small_b:fillfactor=60 small_pkey:fillfactor=70" \
+        "$(psqlq dst "$t" -c "SELECT string_agg(relname || ':' || array_to_string(reloptions, ','), ' ' ORDER BY relname)
+            FROM pg_class WHERE relkind IN ('i', 'I') AND reloptions IS NOT NULL")" "every key's storage parameters must be kept"
+    # kill -9 at each post-data checkpoint in turn: one of them falls between a key's index and its attach
+    for n in 1 2 3 4 5 6; do
+        t=$(new_db dst)
+        CLONEBOX_TEST_FAULT=postdata:$n:kill "$CLONEBOX_BIN" clone -q --jobs 1 --source "$(pg_url src "$s")" \
+            --target "$(pg_url dst "$t")" --state "$TEST_TMP/f$n.db" >/dev/null 2>&1 && _fail "the fault postdata:$n did not stop the run"
+        [ "$(sqlite3 "$TEST_TMP/f$n.db" "SELECT count(*) FROM item WHERE kind = 'key index' AND status = 'done'")" -gt 0 ] &&
+            [ "$(sqlite3 "$TEST_TMP/f$n.db" "SELECT count(*) FROM item WHERE kind IN ('primary key', 'unique')
+                AND name LIKE '%on public.big' AND status <> 'done'")" -gt 0 ] && killed=$((killed + 1))
+        assert_exit 0 cb clone --json --source "$(pg_url src "$s")" --target "$(pg_url dst "$t")" --state "$TEST_TMP/f$n.db"
+        jq_assert "$LAST_OUT" '.result == "PASS"'
+        assert_eq "$(_dump src "$s")" "$(_dump dst "$t")" "pg_dump of source and target must agree after postdata:$n"
+    done
+    [ "$killed" -gt 0 ] || _fail "no kill fell between a key's index and its attach"
+}
