@@ -4472,6 +4472,7 @@ static void run_sum_message(RowSum *s, const char *p, int n) {
   sum_add_row(s, p, (size_t)n);
 }
 
+#define COPY_BATCH (64 * 1024)
 static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOut, const char *zIn,
                        const char *zWhat, sqlite3_int64 *pnCopied, RowSum *pSum) {
   PGconn *src = j->src, *dst = j->dst;
@@ -4489,12 +4490,21 @@ static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOu
   if (!ok) db_fail(src, res, zWhat);
   PQclear(res);
   long long nRow = 0;
+  /* Rows go to the target COPY_BATCH bytes at a time: libpq sends a
+   * message as soon as 8 kB are waiting, and a row each made one system
+   * call on each side of the socket (the COPY protocol lets rows span
+   * messages). */
+  char *pOut = xcalloc(1, COPY_BATCH);
+  int nOut = 0;
   while (ok) {
     char *pBuf = NULL;
     int n = PQgetCopyData(src, &pBuf, 0);
     if (n < 0) break;
     run_sum_message(pSum, pBuf, n);
-    int rc = PQputCopyData(dst, pBuf, n);
+    int rc = 1;
+    if (nOut > 0 && (nOut + n > COPY_BATCH || n > COPY_BATCH / 2)) rc = PQputCopyData(dst, pOut, nOut), nOut = 0;
+    if (rc == 1 && n > COPY_BATCH / 2) rc = PQputCopyData(dst, pBuf, n); /* a large row goes as it is */
+    else if (rc == 1) memcpy(pOut + nOut, pBuf, (size_t)n), nOut += n;
     PQfreemem(pBuf);
     if (rc != 1) {
       ok = db_fail(dst, NULL, zWhat);
@@ -4514,6 +4524,8 @@ static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOu
       }
     }
   }
+  if (ok && nOut > 0 && PQputCopyData(dst, pOut, nOut) != 1) ok = db_fail(dst, NULL, zWhat);
+  free(pOut);
   if (ok) { /* the source's COPY result */
     res = PQgetResult(src);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) ok = db_fail(src, res, zWhat);
