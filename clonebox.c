@@ -2217,14 +2217,15 @@ static const char zPostSql[] =
     /* primary keys, unique and exclusion constraints (rank 10); a key
      * attached USING INDEX is first built as a unique index, with the
      * other indexes (rank 11) */
-    " SELECT CASE WHEN " KEY_BY_INDEX " THEN 'key index' WHEN k.contype = 'p' THEN 'primary key'"
-    "  WHEN k.contype = 'u' THEN 'unique' ELSE 'exclusion' END AS kind, CASE WHEN " KEY_BY_INDEX " THEN 11 ELSE 10 END AS rank,"
+    " SELECT CASE WHEN x.attach THEN 'key index' WHEN k.contype = 'p' THEN 'primary key'"
+    "  WHEN k.contype = 'u' THEN 'unique' ELSE 'exclusion' END AS kind, CASE WHEN x.attach THEN 11 ELSE 10 END AS rank,"
     " format('%I on %I.%I', k.conname, n.nspname, c.relname) AS name,"
-    " CASE WHEN " KEY_BY_INDEX " THEN pg_get_indexdef(k.conindid) ELSE " ADD_CON " END || "
+    " CASE WHEN x.attach THEN pg_get_indexdef(k.conindid) ELSE " ADD_CON " END || "
     CMT("'INDEX'", "format('%I.%I', n.nspname, k.conname)", "obj_description(k.conindid, 'pg_class')") " || ';' AS ddl,"
-    " CASE WHEN " KEY_BY_INDEX " THEN format('SELECT pg_catalog.to_regclass(%L) IS NOT NULL', format('%I.%I', n.nspname,"
+    " CASE WHEN x.attach THEN format('SELECT pg_catalog.to_regclass(%L) IS NOT NULL', format('%I.%I', n.nspname,"
     "  k.conname)) ELSE " CON_PROBE " END AS probe, c.oid AS relid, 0::oid AS refrelid"
-    " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace,"
+    " LATERAL (SELECT " KEY_BY_INDEX " AS attach) x"
     " WHERE k.contype IN ('p', 'u', 'x') AND k.conparentid = 0 AND NOT " VIEW_NEEDS_KEY("k")
     " AND " USER_NS("n") " AND " NOT_EXT("pg_class", "c.oid")
     /* ... then attached to its constraint (rank 12: a catalog change) */

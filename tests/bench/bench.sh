@@ -135,20 +135,27 @@ first_error() {
     printf '%s' "${l:0:300}" | tr '|' '/'
 }
 
+# busy_ticks: the machine's CPU time so far, every process (the servers
+# too), in clock ticks (/proc/stat: all but idle and iowait)
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+
 # measure TOOL ROUND CMD...: run CMD under /usr/bin/time -v; appends
-# "tool|round|wall s|maxrss KiB|exit|error line" to $RES and sets M_RC, M_WALL.
+# "tool|round|wall s|maxrss KiB|exit|error line|machine CPU s" to $RES and
+# sets M_RC, M_WALL.
 measure() {
-    local tool=$1 round=$2 log t0 t1 rss err=""
+    local tool=$1 round=$2 log t0 t1 c0 c1 rss err=""
     shift 2
     log="$TMPROOT/log.$tool.$round"
     M_RC=0
+    c0=$(busy_ticks)
     t0=$(now)
     /usr/bin/time -v -o "$TMPROOT/time.out" "$@" >"$log" 2>&1 || M_RC=$?
     t1=$(now)
+    c1=$(busy_ticks)
     M_WALL=$(calc "$t1 - $t0")
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$TMPROOT/time.out")
     ((M_RC == 0)) || err="exit $M_RC: $(first_error "$log")"
-    echo "$tool|$round|$M_WALL|${rss:-0}|$M_RC|$err" >>"$RES"
+    echo "$tool|$round|$M_WALL|${rss:-0}|$M_RC|$err|$(calc "($c1 - $c0) / $(getconf CLK_TCK)")" >>"$RES"
     say "$tool round $round: $(fmt "$M_WALL" 2) s, rc $M_RC${err:+ ($err)}"
 }
 
@@ -223,8 +230,8 @@ a commit only writes, checkpoints of the WAL sync)."
         _ "$SRC_URL" "$(pg_url dst mt_dump)"
     ((M_RC == 0)) && note_check pg_dump_fc 1 mt_dump
 
-    IFS='|' read -r _ _ cb_wall cb_rss cb_rc cb_err < <(grep '^clonebox|' "$RES")
-    IFS='|' read -r _ _ pd_wall pd_rss pd_rc pd_err < <(grep '^pg_dump_fc|' "$RES")
+    IFS='|' read -r _ _ cb_wall cb_rss cb_rc cb_err _ < <(grep '^clonebox|' "$RES")
+    IFS='|' read -r _ _ pd_wall pd_rss pd_rc pd_err _ < <(grep '^pg_dump_fc|' "$RES")
     cell() { if [ "$3" = 0 ]; then echo "$(fmt "$1" 1) s | $(($2 / 1024)) MB"; else echo "failed | – "; fi; }
     block=$(
         echo "<!-- many-tables N=$MANY -->"
@@ -384,7 +391,8 @@ run_raw() {   # two rows from one run: copy alone, and copy + post-data
     awk -F'|' -v r="$1" -v w="$copy_wall" '
         $2 == r && $1 == "raw_copy" { rss = $4; rc = $5; err = $6 }
         $2 == r && $1 == "raw_postdata" { if ($4 > rss) rss = $4; pw = $3; if (rc == 0) { rc = $5; err = $6 } }
-        END { printf "raw_copy_postdata|%s|%.6f|%s|%s|%s\n", r, w + pw, rss, rc, err }' "$RES" >>"$RES"
+        $2 == r && $1 == "raw_copy" { cpu = $7 } $2 == r && $1 == "raw_postdata" { pcpu = $7 }
+        END { printf "raw_copy_postdata|%s|%.6f|%s|%s|%s|%.6f\n", r, w + pw, rss, rc, err, cpu + pcpu }' "$RES" >>"$RES"
     ((copy_rc != 0 || M_RC != 0)) || note_check raw_copy_postdata "$1" "$db"
 }
 
@@ -398,6 +406,15 @@ fi
 TOOLS+=(pg_dump_fc pg_dump_fd)
 if command -v pgcopydb >/dev/null; then TOOLS+=(pgcopydb); fi
 TOOLS+=(raw)
+
+# Warm-up, untimed: the first copy into the target server also creates its
+# WAL segment files, which every later run recycles; without it the first
+# tool of round 1 paid for them (clonebox's round 1 took 9.0 and 9.7 s
+# where its other rounds took 7.0 to 7.7 s).
+say "warm-up: one untimed pg_dump | pg_restore"
+fresh_target warmup
+"$PG_BIN/pg_dump" -Fc -d "$SRC_URL" | "$PG_BIN/pg_restore" -d "$(pg_url dst warmup)" >/dev/null 2>&1 || true
+psqlq dst -c "DROP DATABASE warmup WITH (FORCE)" >/dev/null
 
 RES="$TMPROOT/results" CHECKS="$TMPROOT/checks"
 : >"$RES"; : >"$CHECKS"
@@ -416,6 +433,7 @@ done
 
 # per-tool statistics: median wall, max RSS, failures
 stat_median() { awk -F'|' -v t="$1" '$1 == t && $5 == 0 { print $3 }' "$RES" | median; }
+stat_cpu() { awk -F'|' -v t="$1" '$1 == t && $5 == 0 { print $7 }' "$RES" | median; }
 stat_rss() { awk -F'|' -v t="$1" '$1 == t && $5 == 0 && $4 > m { m = $4 } END { printf "%d", m / 1024 }' "$RES"; }
 stat_walls() { awk -F'|' -v t="$1" '$1 == t { printf "%s%s", sep, ($5 == 0 ? sprintf("%.1f", $3) : "fail"); sep = ", " }' "$RES"; }
 stat_errs() { awk -F'|' -v t="$1" '$1 == t && $5 != 0 { print "round " $2 ": " $6 }' "$RES" | sort -u | head -n 2; }
@@ -505,20 +523,20 @@ label() {
 row() {
     local t=$1 med ratio rss errs
     if [ "$t" = clonebox_noverify ] && [ -n "$VERIFY_NOTE" ]; then
-        echo "| $(label "$t") | – | – | – | – | $VERIFY_NOTE |"; return
+        echo "| $(label "$t") | – | – | – | – | – | $VERIFY_NOTE |"; return
     fi
     if [ "$t" = pgcopydb ] && ! command -v pgcopydb >/dev/null; then
-        echo "| $(label "$t") | – | – | – | – | ${PGCOPYDB_NOTE:-not installed} |"; return
+        echo "| $(label "$t") | – | – | – | – | – | ${PGCOPYDB_NOTE:-not installed} |"; return
     fi
     med=$(stat_median "$t")
     errs=$(stat_errs "$t" | tr '\n' ';' | sed 's/;$//; s/|/\//g')
     if [ -z "$med" ]; then
-        echo "| $(label "$t") | failed | – | – | $(stat_walls "$t") | ${errs:-} |"; return
+        echo "| $(label "$t") | failed | – | – | – | $(stat_walls "$t") | ${errs:-} |"; return
     fi
     ratio="–"
     [ -n "$PC_MED" ] && ratio=$(fmt "$(calc "$med / $PC_MED")" 2)
     rss=$(stat_rss "$t")
-    echo "| $(label "$t") | $(fmt "$med" 1) | $ratio | $rss | $(stat_walls "$t") | ${errs:+failed: \`$errs\`} |"
+    echo "| $(label "$t") | $(fmt "$med" 1) | $ratio | $(fmt "$(stat_cpu "$t")" 1) | $rss | $(stat_walls "$t") | ${errs:+failed: \`$errs\`} |"
 }
 pct() { fmt "$(calc "100 * $1 / $2")" 0; }
 
@@ -544,8 +562,8 @@ PCVER=$(pgcopydb --version 2>/dev/null | awk '/pgcopydb version/ { print $3; exi
     echo "  pg_database_size **$SRC_SIZE**"
     echo "- $ROUNDS rounds, tools' order rotated each round, each run into a fresh target database"
     echo
-    echo "| tool | median wall (s) | ratio to pgcopydb | peak RSS (MB) | all rounds (s) | notes |"
-    echo "|---|---:|---:|---:|---|---|"
+    echo "| tool | median wall (s) | ratio to pgcopydb | machine CPU (core-s) | peak RSS (MB) | all rounds (s) | notes |"
+    echo "|---|---:|---:|---:|---:|---|---|"
     for t in clonebox clonebox_noverify pg_dump_fc pg_dump_fd pgcopydb raw_copy raw_postdata raw_copy_postdata; do
         row "$t"
     done
@@ -555,6 +573,17 @@ PCVER=$(pgcopydb --version 2>/dev/null | awk '/pgcopydb version/ { print $3; exi
     echo "schema was created untimed, then the COPY streams were timed, then post-data; they set no"
     echo "sequence values, so they are a lower bound, not a complete copy; each table costs two psql"
     echo "process starts ($(wc -l <"$TMPROOT/tables") tables), which weighs on the small tables."
+    echo "Machine CPU is the CPU time of every process on the machine while the tool ran (both servers,"
+    echo "the tool, anything else), from /proc/stat, median: the work a run costs. With $(nproc) cores a run"
+    echo "cannot take less wall time than its CPU work divided by $(nproc)."
+    cb_cpu=$(stat_cpu clonebox) fc_med=$(stat_median pg_dump_fc)
+    if [ -n "$cb_cpu" ] && [ -n "$fc_med" ]; then
+        echo "clonebox's verified clone costs $(fmt "$cb_cpu" 1) core-s, so on $(nproc) cores it needs at least"
+        echo "$(fmt "$(calc "$cb_cpu / $(nproc)")" 1) s; $(fmt "$(calc "0.55 * $fc_med")" 1) s (0.55 × \`pg_dump -Fc | pg_restore\`)"
+        echo "would allow $(fmt "$(calc "0.55 * $fc_med * $(nproc)")" 1) core-s."
+        nv_cpu=$(stat_cpu clonebox_noverify)
+        [ -n "$nv_cpu" ] && echo "Without verification it costs $(fmt "$nv_cpu" 1) core-s: the check (one read of the target) costs $(fmt "$(calc "$cb_cpu - $nv_cpu")" 1)."
+    fi
     if [ -s "$CHECKS" ]; then
         echo
         echo "Target fingerprint differs from the source's ($SRC_CHECK):"
