@@ -810,8 +810,8 @@ done:
 
 /* The schema, one statement per entry; PRAGMA user_version tells its
  * revision (ST_VERSION; st_open migrates older ones, refuses newer). */
-#define ST_VERSION 7
-#define ST_VERSION_TEXT "7"
+#define ST_VERSION 8
+#define ST_VERSION_TEXT "8"
 static const char *const azStSchema[] = {
     "CREATE TABLE IF NOT EXISTS job("
     " id INTEGER PRIMARY KEY,"
@@ -893,6 +893,9 @@ static const char *const azStSchema[] = {
     " part_of INTEGER,"                /* mode part: the table (tbl.id) whose key range this is */
     " part_hi TEXT,"                   /* mode part: JSON array, the range's last key (NULL: to the end); its
                                           first key is after the last_key it was planned with (NULL: from the start) */
+    " exact INTEGER,"                  /* 1: each chunk's transaction is recorded (pending) before its COMMIT, so a run
+                                          after a kill asks the target whether it committed and deletes nothing;
+                                          NULL: it deletes past the checkpoint (a job planned before format 8) */
     " PRIMARY KEY(job, id))",
     "CREATE TABLE IF NOT EXISTS vobj("    /* verification inventory: the objects the two sides do not define alike */
     " job INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
@@ -1155,7 +1158,8 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
    * (a job planned without it runs one item at a time) and item.worker,
    * 1-5 lack job.kind (every older job is a clone), job.started_by and
    * the copy job's columns of tbl, 1-6 tbl.size_est, part_of and part_hi
-   * (a job planned without them copies each table in one range). */
+   * (a job planned without them copies each table in one range), 1-7
+   * tbl.exact (its chunks are repaired by deleting past the checkpoint). */
   if ((version == 1 && !st_run(db, "ALTER TABLE tbl ADD COLUMN vkey TEXT", NULL)) ||
       (version >= 1 && version <= 2 && (!st_run(db, "ALTER TABLE job ADD COLUMN lock_backend TEXT", NULL) ||
                                         !st_run(db, "ALTER TABLE tbl ADD COLUMN copy_format TEXT", NULL))) ||
@@ -1178,7 +1182,8 @@ static sqlite3 *st_open(const char *zPath, bool bCreate) {
       (version >= 1 && version <= 6 &&
        sqlite3_exec(db, "ALTER TABLE tbl ADD COLUMN size_est INTEGER; ALTER TABLE tbl ADD COLUMN part_of INTEGER;"
                     " ALTER TABLE tbl ADD COLUMN part_hi TEXT", NULL, NULL,
-                    NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db)))) {
+                    NULL) != SQLITE_OK && !fail(EXIT_FAILED, "state file %s: %s", zPath, sqlite3_errmsg(db))) ||
+      (version >= 1 && version <= 7 && !st_run(db, "ALTER TABLE tbl ADD COLUMN exact INTEGER", NULL))) {
     st_close(db);
     return NULL;
   }
@@ -3910,6 +3915,9 @@ static bool cat_plan(Job *j) {
             (j->bPartial || cat_plan_subscriptions(j, &seq)) &&
             (j->bVerifyOnly || cat_plan_subset(j, &seq)) && /* first in the data phase */
             cat_plan_data_verify(j, &seq) &&
+            /* tables with a key are copied in exact chunks (run_pending) */
+            st_run(j->db, "UPDATE tbl SET exact = 1 WHERE job = ? AND key_cols IS NOT NULL AND mode IN ('copy', 'part')",
+                   "i", j->id) &&
             /* every copy (and the large objects) at once; every check too */
             st_run(j->db, "UPDATE item SET wave = (SELECT min(seq) FROM item WHERE job = ?1 AND phase = ?2)"
                    " WHERE job = ?1 AND phase = ?2", "ii", j->id, (sqlite3_int64)PH_DATA) &&
@@ -4271,6 +4279,7 @@ typedef struct TblInfo {
   char *zPending;       /* JSON: a chunk sent, not known to be committed (run_pending) */
   char *zCopySelect;    /* the source's select list with masked columns (--mask), or NULL */
   bool bSubset;         /* a --subset's table: its rows are those recorded in subset_key */
+  bool bExact;          /* tbl.exact: its chunks are recorded pending before their COMMIT */
   sqlite3_int64 partOf; /* a key range of table partOf (tbl.id; mode part), else 0 */
   char *zPartHi;        /* a range's last key, JSON array (NULL: to the end of the table) */
 } TblInfo;
@@ -4282,7 +4291,7 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
                             " copy_select,"
                             " coalesce(rows_total, CASE WHEN mode = 'part' THEN rows_est END, -1), rows_copied, coalesce(copy_format, 'binary'), copy_rows, copy_sum,"
                             " coalesce(bytes_copied, 0), (SELECT json_extract(options, '$.subset') IS NOT NULL FROM job"
-                            "  WHERE job.id = tbl.job), coalesce(part_of, 0), part_hi FROM tbl WHERE job = ? AND id = ?",
+                            "  WHERE job.id = tbl.job), coalesce(part_of, 0), part_hi, coalesce(exact, 0) FROM tbl WHERE job = ? AND id = ?",
                             "ii", j->id, id);
   if (!p) return false;
   bool ok = sqlite3_step(p) == SQLITE_ROW;
@@ -4301,6 +4310,7 @@ static bool run_tbl_load(Job *j, sqlite3_int64 id, TblInfo *t) {
     t->bSubset = sqlite3_column_int(p, n + 6);
     t->partOf = sqlite3_column_int64(p, n + 7);
     t->zPartHi = xstrdup((const char *)sqlite3_column_text(p, n + 8));
+    t->bExact = sqlite3_column_int(p, n + 9);
   } else {
     fail(EXIT_FAILED, "state file: table %lld of job %lld is missing", (long long)id, (long long)j->id);
   }
@@ -4455,12 +4465,6 @@ static bool run_chunk_done(Job *j, const Item *it, bool bLast, bool (*xAlso)(Job
   return ok;
 }
 
-/* Streams rows from a source COPY TO into a target COPY FROM that the
- * caller's transaction surrounds: one row in memory at a time, whatever
- * the table's size.  Binary COPY sends one message per row (plus header
- * and trailer), so the message count drives the progress display; the
- * exact count comes back in *pnCopied from the target.  A cancel seen
- * mid-stream aborts the target's COPY (the caller rolls back). */
 /* Adds one COPY data message to a checksum: a row, as the server sent it
  * (binary: field count, then each field's length and bytes, so a NULL,
  * an empty value, a changed bit and two swapped columns all differ; text:
@@ -4481,6 +4485,13 @@ static void run_sum_message(RowSum *s, const char *p, int n) {
 }
 
 #define COPY_BATCH (64 * 1024)
+/* Streams rows from a source COPY TO into a target COPY FROM that the
+ * caller's transaction surrounds: one row in memory at a time (and up to
+ * COPY_BATCH bytes of rows on their way to the target), whatever the
+ * table's size.  Binary COPY sends one message per row (plus header
+ * and trailer), so the message count drives the progress display; the
+ * exact count comes back in *pnCopied from the target.  A cancel seen
+ * mid-stream aborts the target's COPY (the caller rolls back). */
 static bool run_stream(Job *j, const Item *it, const TblInfo *t, const char *zOut, const char *zIn,
                        const char *zWhat, sqlite3_int64 *pnCopied, RowSum *pSum) {
   PGconn *src = j->src, *dst = j->dst;
@@ -4631,14 +4642,47 @@ static void run_snapshot_end(Job *j) {
   j->bSnapshot = false;
 }
 
-/* A copy job's chunk is not idempotent (--conflict error inserts, skip
- * and update may meet rows of the target's own), so it is recorded twice:
- * before the target's COMMIT, its transaction id with the checkpoint it
- * leads to (tbl.pending); after it, the checkpoint.  A run that finds a
- * pending chunk asks the target whether that transaction committed
- * (pg_xact_status) and takes the checkpoint or drops it: each chunk lands
- * exactly once, with or without a key, whatever the mode.  Returns 1 when
- * the table turned out done, 0 to go on, -1 on error. */
+/* A split table's totals, from its key ranges', in the state-file
+ * transaction that records a range's chunk: rows and bytes copied, its
+ * status and, with its last range, its row total (the rows copied, in
+ * the snapshot) and the checksum of the rows copied, whose parts add up,
+ * which its check compares with the target's table as a whole. */
+static bool run_part_rollup(Job *j, sqlite3_int64 parent) {
+  sqlite3_stmt *p = st_prep(j->db, "SELECT status = 'done', rows_copied, coalesce(bytes_copied, 0), copy_rows, copy_sum"
+                            " FROM tbl WHERE job = ? AND part_of = ?", "ii", j->id, parent);
+  if (!p) return false;
+  RowSum sum = {0};
+  sqlite3_int64 nRows = 0, nBytes = 0;
+  int n = 0, nDone = 0;
+  while (sqlite3_step(p) == SQLITE_ROW) {
+    RowSum x;
+    n++;
+    nDone += sqlite3_column_int(p, 0);
+    nRows += sqlite3_column_int64(p, 1);
+    nBytes += sqlite3_column_int64(p, 2);
+    sum_parse(&x, sqlite3_column_int64(p, 3), (const char *)sqlite3_column_text(p, 4));
+    sum_add(&sum, &x);
+  }
+  if (sqlite3_finalize(p) != SQLITE_OK) return fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
+  sqlite3_int64 bDone = n > 0 && nDone == n;
+  char zSum[33];
+  sum_text(&sum, zSum);
+  return st_run(j->db, "UPDATE tbl SET rows_copied = ?1, bytes_copied = ?2, rows_total = CASE WHEN ?3 THEN ?1 END,"
+                " status = CASE WHEN ?3 THEN 'done' ELSE 'copying' END, done_at = CASE WHEN ?3 THEN ?4 END,"
+                " copy_rows = CASE WHEN ?3 THEN ?5 END, copy_sum = CASE WHEN ?3 THEN ?6 END WHERE job = ?7 AND id = ?8",
+                "iiiditii", nRows, nBytes, bDone, now(), sum.nRow, zSum, j->id, parent);
+}
+
+/* A chunk is recorded twice: before the target's COMMIT, its transaction
+ * id with the checkpoint it leads to (tbl.pending); after it, the
+ * checkpoint.  A run that finds a pending chunk asks the target whether
+ * that transaction committed (pg_xact_status) and takes the checkpoint
+ * (a key range's table adds it up) or drops it: each chunk lands exactly
+ * once, and nothing is deleted.  A copy job's chunk needs it (it is not
+ * idempotent: --conflict error inserts, skip and update may meet rows of
+ * the target's own); a clone's saves deleting past the checkpoint, a scan
+ * of a table that has no index yet.  Returns 1 when the table turned out
+ * done, 0 to go on, -1 on error. */
 static int run_pending(Job *j, const Item *it, PGconn *dst, TblInfo *t) {
   if (!t->zPending) return 0;
   char *zXid = st_text(j->db, "SELECT json_extract(?, '$.xid')", "t", t->zPending);
@@ -4668,6 +4712,7 @@ static int run_pending(Job *j, const Item *it, PGconn *dst, TblInfo *t) {
                                    " WHERE job = ? AND id = ?", "tdii", bLast ? "done" : "copying", bLast ? now() : 0.0,
                                    j->id, it->tbl)) &&
             st_run(j->db, "UPDATE tbl SET pending = NULL WHERE job = ? AND id = ?", "ii", j->id, it->tbl) &&
+            (!bCommitted || !t->partOf || run_part_rollup(j, t->partOf)) && /* a key range: its table adds it up */
             (!bLast || run_mark(j, it, "done", NULL)) && st_commit(j->db);
   if (!ok) {
     st_rollback(j->db);
@@ -5035,48 +5080,19 @@ static bool run_subset_chunk(Job *j, const TblInfo *t, sqlite3_int64 tblId, cons
   return ok;
 }
 
-/* A split table's totals, from its key ranges', in the state-file
- * transaction that records a range's chunk: rows and bytes copied, its
- * status and, with its last range, its row total (the rows copied, in
- * the snapshot) and the checksum of the rows copied, whose parts add up,
- * which its check compares with the target's table as a whole. */
-static bool run_part_rollup(Job *j, sqlite3_int64 parent) {
-  sqlite3_stmt *p = st_prep(j->db, "SELECT status = 'done', rows_copied, coalesce(bytes_copied, 0), copy_rows, copy_sum"
-                            " FROM tbl WHERE job = ? AND part_of = ?", "ii", j->id, parent);
-  if (!p) return false;
-  RowSum sum = {0};
-  sqlite3_int64 nRows = 0, nBytes = 0;
-  int n = 0, nDone = 0;
-  while (sqlite3_step(p) == SQLITE_ROW) {
-    RowSum x;
-    n++;
-    nDone += sqlite3_column_int(p, 0);
-    nRows += sqlite3_column_int64(p, 1);
-    nBytes += sqlite3_column_int64(p, 2);
-    sum_parse(&x, sqlite3_column_int64(p, 3), (const char *)sqlite3_column_text(p, 4));
-    sum_add(&sum, &x);
-  }
-  if (sqlite3_finalize(p) != SQLITE_OK) return fail(EXIT_FAILED, "state file: %s", sqlite3_errmsg(j->db));
-  sqlite3_int64 bDone = n > 0 && nDone == n;
-  char zSum[33];
-  sum_text(&sum, zSum);
-  return st_run(j->db, "UPDATE tbl SET rows_copied = ?1, bytes_copied = ?2, rows_total = CASE WHEN ?3 THEN ?1 END,"
-                " status = CASE WHEN ?3 THEN 'done' ELSE 'copying' END, done_at = CASE WHEN ?3 THEN ?4 END,"
-                " copy_rows = CASE WHEN ?3 THEN ?5 END, copy_sum = CASE WHEN ?3 THEN ?6 END WHERE job = ?7 AND id = ?8",
-                "iiiditii", nRows, nBytes, bDone, now(), sum.nRow, zSum, j->id, parent);
-}
-
 /* Copies one table, in chunks cut along its key when it has one.
  *
  * Each chunk is one target transaction holding the rows with key in
- * (last, upper]; after its COMMIT the state file records upper as the
- * table's checkpoint.  kill -9 between the two leaves rows past the
- * checkpoint on the target: the next run deletes them before going on
- * (bRepair).  The first chunk truncates, so a table whose first chunk was
- * never recorded simply starts over.  A table without a usable key is
- * copied in one transaction and, if cut, started again from empty (the
- * report counts those restarts).  A copy job's chunks go into a table
- * that holds other rows too: see run_pending and run_copy_target. */
+ * (last, upper]; before its COMMIT the state file records the chunk's
+ * transaction id and the checkpoint it leads to (tbl.pending), after it
+ * the checkpoint.  kill -9 between the two: the next run asks the target
+ * whether that transaction committed (run_pending) and records the
+ * checkpoint or forgets the chunk, deleting nothing.  (A job planned
+ * before state format 8 has no pending records: it deletes past the
+ * checkpoint, bRepair, and its first chunk truncates.)  A table without a
+ * usable key is copied in one transaction and, if cut, started again from
+ * empty (the report counts those restarts).  A copy job's chunks go into
+ * a table that holds other rows too: see run_copy_target. */
 static bool run_copy(Job *j, const Item *it) {
   TblInfo t = {0};
   PQExpBuffer q = createPQExpBuffer(), w = createPQExpBuffer(), r = createPQExpBuffer(), qIn = createPQExpBuffer();
@@ -5084,12 +5100,12 @@ static bool run_copy(Job *j, const Item *it) {
   bool ok = false;
   char zItem[700], zWhat[700];
   bool bPart = false; /* a copy job's rows: into a table that has rows of its own */
-  bool bExact = false; /* its chunks, or a subset's, land exactly once (run_pending): no truncate, no delete */
+  bool bExact = false; /* its chunks land exactly once (run_pending): no truncate, no delete */
   PGconn *src = run_src(j), *dst = src ? run_dst(j) : NULL;
   if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
   snprintf(zWhat, sizeof zWhat, "copying %s", t.zQname);
   bPart = t.zFilter != NULL;
-  bExact = bPart || t.bSubset;
+  bExact = bPart || t.bSubset || (t.bExact && t.zKeyCols);
   if (bExact) {
     int rc = run_pending(j, it, dst, &t);
     if (rc) {
@@ -5112,9 +5128,11 @@ static bool run_copy(Job *j, const Item *it) {
     if (!st_run(j->db, "UPDATE tbl SET rows_total = ? WHERE job = ? AND id = ?", "iii", t.nTotal, j->id, it->tbl))
       goto done;
   }
-  /* A clone repairs its own table: it truncates it before the first chunk
-   * and deletes past the checkpoint after a kill.  A copy job's table
-   * holds rows that are not the job's: there, run_pending does it. */
+  /* A clone's table planned before state format 8, or without a key,
+   * repairs itself: it truncates before the first chunk and deletes past
+   * the checkpoint after a kill (a scan of the target's table, which has
+   * no index yet).  Every other table's chunks are exact: run_pending
+   * has settled the last one. */
   bool bRepair = !bExact && strcmp(t.zStatus, "copying") == 0;
   bool bFresh = bExact || strcmp(t.zStatus, "todo") == 0; /* never begun: the target's table is empty */
   if (!t.zKeyCols && !bPart) { /* no key: the whole table in one transaction */
@@ -5208,8 +5226,8 @@ static bool run_copy(Job *j, const Item *it) {
     }
     run_test_fault(j, true);
     /* kill -9 here: the target has the chunk, the state file not yet;
-     * the next run deletes past the last checkpoint (or truncates), or,
-     * in a copy job, finds the pending chunk committed.  The checksum of
+     * the next run finds the pending chunk committed (a table planned
+     * before format 8: deletes past the last checkpoint, or truncates).  The checksum of
      * what was streamed goes with the checkpoint, so it always describes
      * exactly the rows up to it: the source side of the verification,
      * read in the snapshot that copied them. */
@@ -5823,7 +5841,8 @@ static bool run_copy_group(Job *j, const Item *it) {
     zTbls = zT ? zT : xstrdup("[]");
   }
   bool bAlone = false;
-  bool ok = st_run(j->db, "UPDATE tbl SET status = 'copying', started_at = coalesce(started_at, ?)"
+  /* (not exact: a table found copying is copied again from empty) */
+  bool ok = st_run(j->db, "UPDATE tbl SET status = 'copying', exact = NULL, started_at = coalesce(started_at, ?)"
                    " WHERE job = ? AND id IN (SELECT value FROM json_each(?))", "dit", now(), j->id, zTbls);
   PGconn *src = ok ? run_src(j) : NULL, *dst = src ? run_dst(j) : NULL;
   RowSum aSum[COPY_GROUP];
