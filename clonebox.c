@@ -4398,10 +4398,12 @@ static bool run_chunk(Job *j, PGconn *conn, const TblInfo *t, const char *zLast,
 }
 
 /* The next chunk's size (rows or pages, between nMin and nMax) after one
- * of nChunk took dt seconds: aimed at about a second, so budgets, cancels
- * and heartbeats stay responsive, changing at most fourfold at a time. */
+ * of nChunk took dt seconds: aimed at CHUNK_SECONDS, so budgets, cancels
+ * and heartbeats stay responsive and a kill loses little work, changing
+ * at most fourfold at a time. */
+#define CHUNK_SECONDS 0.5
 static long run_chunk_size(long nChunk, double dt, long nMin, long nMax) {
-  long n = dt > 0.01 ? (long)((double)nChunk / dt) : nChunk * 4;
+  long n = dt > 0.01 ? (long)((double)nChunk * CHUNK_SECONDS / dt) : nChunk * 4;
   n = n > nChunk * 4 ? nChunk * 4 : n < nChunk / 4 ? nChunk / 4 : n;
   return n < nMin ? nMin : n > nMax ? nMax : n;
 }
