@@ -1337,7 +1337,7 @@ static struct {
 } g_beat;
 
 /* Signals.  The first SIGTERM, SIGINT or SIGHUP asks the runner to stop
- * at its next checkpoint (chunks take about a second); a statement still
+ * at its next checkpoint (chunks take about half a second); a statement still
  * running 1.5 s later is cancelled on the server (the transaction rolls
  * back, the item is redone on resume).  A second signal exits at once.
  * Either way the job stays resumable: exit 75. */
