@@ -159,12 +159,15 @@ measure() {
     say "$tool round $round: $(fmt "$M_WALL" 2) s, rc $M_RC${err:+ ($err)}"
 }
 
-# fresh_target NAME: drop + create target database NAME, checkpoint (untimed)
+# fresh_target NAME: drop + create target database NAME, checkpoint, and
+# write the system's dirty pages out (untimed): no run pays for the
+# writeback of the one before it
 fresh_target() {
     psqlq dst -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null
     pg_createdb dst "$1" >/dev/null
     psqlq dst -c CHECKPOINT >/dev/null
     psqlq src -c CHECKPOINT >/dev/null
+    sync
 }
 
 # note_check TOOL ROUND DB: compare the target's fingerprint with the source's
@@ -197,10 +200,23 @@ if ((MANY > 0)); then
     SRC_CHECK=$(check_db src "$SRCDB")
     SIZE=$(psqlq src "$SRCDB" -c "SELECT pg_size_pretty(pg_database_size(current_database()))")
 
-    fresh_target mt_cb
-    measure clonebox 1 "$BIN" clone --quiet --source "$SRC_URL" --target "$(pg_url dst mt_cb)" \
-        --state "$TMPROOT/mt.db"
-    ((M_RC == 0)) && note_check clonebox 1 mt_cb
+    # alternating order, round by round; the phases come from the last clonebox run
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for t in $( ((r % 2)) && echo "cb pd" || echo "pd cb"); do
+            if [ "$t" = cb ]; then
+                fresh_target mt_cb
+                rm -f "$TMPROOT/mt.db"
+                measure clonebox "$r" "$BIN" clone --quiet --source "$SRC_URL" --target "$(pg_url dst mt_cb)" \
+                    --state "$TMPROOT/mt.db"
+                ((M_RC == 0)) && note_check clonebox "$r" mt_cb
+            else
+                fresh_target mt_dump
+                measure pg_dump_fc "$r" bash -c 'set -o pipefail; "$PG_BIN/pg_dump" -Fc -d "$1" | "$PG_BIN/pg_restore" -d "$2"' \
+                    _ "$SRC_URL" "$(pg_url dst mt_dump)"
+                ((M_RC == 0)) && note_check pg_dump_fc "$r" mt_dump
+            fi
+        done
+    done
     mt_phases=$(sqlite3 "$TMPROOT/mt.db" "
         WITH e AS (SELECT phase, max(done_at) AS t FROM item WHERE done_at IS NOT NULL GROUP BY phase)
         SELECT group_concat(CASE WHEN phase = (SELECT min(phase) FROM e) THEN 'plan + ' ELSE '' END
@@ -225,29 +241,35 @@ if ((MANY > 0)); then
 each costs about one); $n_sync fsyncs in all (the state file is in WAL mode with synchronous=NORMAL:
 a commit only writes, checkpoints of the WAL sync)."
     fi
-    fresh_target mt_dump
-    measure pg_dump_fc 1 bash -c 'set -o pipefail; "$PG_BIN/pg_dump" -Fc -d "$1" | "$PG_BIN/pg_restore" -d "$2"' \
-        _ "$SRC_URL" "$(pg_url dst mt_dump)"
-    ((M_RC == 0)) && note_check pg_dump_fc 1 mt_dump
-
-    IFS='|' read -r _ _ cb_wall cb_rss cb_rc cb_err _ < <(grep '^clonebox|' "$RES")
-    IFS='|' read -r _ _ pd_wall pd_rss pd_rc pd_err _ < <(grep '^pg_dump_fc|' "$RES")
+    # medians of the successful rounds; a tool that never succeeded shows its first error
+    mt_stat() {   # TOOL -> "median_wall|max_rss|0|" or "||rc|error"
+        local w
+        w=$(awk -F'|' -v t="$1" '$1 == t && $5 == 0 { print $3 }' "$RES" | median)
+        if [ -n "$w" ]; then
+            echo "$w|$(awk -F'|' -v t="$1" '$1 == t && $5 == 0 && $4 > m { m = $4 } END { print m + 0 }' "$RES")|0|"
+        else
+            awk -F'|' -v t="$1" '$1 == t { print "||" $5 "|" $6; exit }' "$RES"
+        fi
+    }
+    walls() { awk -F'|' -v t="$1" '$1 == t { printf "%s%s", sep, ($5 == 0 ? sprintf("%.1f", $3) : "fail"); sep = ", " }' "$RES"; }
+    IFS='|' read -r cb_wall cb_rss cb_rc cb_err < <(mt_stat clonebox)
+    IFS='|' read -r pd_wall pd_rss pd_rc pd_err < <(mt_stat pg_dump_fc)
     cell() { if [ "$3" = 0 ]; then echo "$(fmt "$1" 1) s | $(($2 / 1024)) MB"; else echo "failed | – "; fi; }
     block=$(
         echo "<!-- many-tables N=$MANY -->"
         echo "## Many tables: N=$MANY"
         echo
-        echo "$(date -u '+%Y-%m-%d %H:%M UTC'), one round; source: $MANY tables × 20 rows, each with a primary key"
-        echo "and one index; database size $SIZE."
+        echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $("$BIN" --version 2>/dev/null | head -n 1), $ROUNDS round(s) in alternating order"
+        echo "(median wall); source: $MANY tables × 20 rows, each with a primary key and one index; database size $SIZE."
         echo
-        echo "| tool | wall | peak RSS | ratio to pg_dump -Fc \\| pg_restore |"
-        echo "|---|---:|---:|---:|"
+        echo "| tool | median wall | peak RSS | ratio to pg_dump -Fc \\| pg_restore | all rounds (s) |"
+        echo "|---|---:|---:|---:|---|"
         ratio="–"
         ((cb_rc == 0 && pd_rc == 0)) && ratio=$(fmt "$(calc "$cb_wall / $pd_wall")" 2)
-        echo "| clonebox clone | $(cell "$cb_wall" "$cb_rss" "$cb_rc") | $ratio |"
-        echo "| pg_dump -Fc \\| pg_restore | $(cell "$pd_wall" "$pd_rss" "$pd_rc") | 1.00 |"
+        echo "| clonebox clone | $(cell "$cb_wall" "$cb_rss" "$cb_rc") | $ratio | $(walls clonebox) |"
+        echo "| pg_dump -Fc \\| pg_restore | $(cell "$pd_wall" "$pd_rss" "$pd_rc") | 1.00 | $(walls pg_dump_fc) |"
         echo
-        [ -n "$mt_phases" ] && echo "clonebox phases: $mt_phases." && echo
+        [ -n "$mt_phases" ] && echo "clonebox phases (its last run): $mt_phases." && echo
         [ -n "$overhead" ] && echo "$overhead" && echo
         [ -n "$cb_err" ] && echo "clonebox failed: \`$cb_err\`" && echo
         [ -n "$pd_err" ] && echo "pg_dump | pg_restore failed: \`$pd_err\`" && echo
@@ -475,32 +497,42 @@ fi
 # ---------------------------------------------------------------------------
 KILL_LINE=""
 if [ -n "$CB_MED" ]; then
-    fresh_target cb_kill
+    # one kill per round: where it lands (which chunks are in flight) varies
     half=$(calc "$CB_MED / 2")
-    say "kill test: clonebox clone, kill -9 after $(fmt "$half" 1) s"
-    cmd=("$BIN" clone --quiet --source "$SRC_URL" --target "$(pg_url dst cb_kill)" --state "$TMPROOT/kill.db")
-    k0=$(now)
-    "${cmd[@]}" >"$TMPROOT/log.kill" 2>&1 &
-    kpid=$!
-    sleep "$half"
-    if kill -0 "$kpid" 2>/dev/null; then kill -9 "$kpid"; killed=1; else killed=0; fi
-    wait "$kpid" 2>/dev/null || true
-    k1=$(now)
-    K_FIRST=$(calc "$k1 - $k0")
-    K_AT=$(sqlite3 "$TMPROOT/kill.db" "SELECT CASE phase WHEN 'data' THEN phase || ' (' || (SELECT sum(rows_copied) FROM tbl WHERE mode = 'copy')
-                    || ' of ' || (SELECT sum(coalesce(rows_total, rows_est)) FROM tbl WHERE mode = 'copy') || ' rows copied)' ELSE phase END FROM job" 2>/dev/null || echo '?')
-    measure clonebox_rerun 1 "${cmd[@]}"
-    K_RC=$M_RC K_RERUN=$M_WALL
-    ((K_RC != 0)) || note_check clonebox_rerun 1 cb_kill
-    K_TOTAL=$(calc "$K_FIRST + $K_RERUN")
-    if ((killed == 0)); then
-        KILL_LINE="the first run ended by itself before the kill (after $(fmt "$K_FIRST" 1) s); no kill measured"
-    elif ((K_RC != 0)); then
-        KILL_LINE="killed at $(fmt "$K_FIRST" 1) s (phase $K_AT); the rerun FAILED: $(stat_errs clonebox_rerun)"
-    else
-        KILL_LINE="killed after $(fmt "$K_FIRST" 1) s, in phase $K_AT; the rerun took $(fmt "$K_RERUN" 1) s;
-total $(fmt "$K_TOTAL" 1) s against the uninterrupted median $(fmt "$CB_MED" 1) s:
-**$(fmt "$(calc "($K_TOTAL / $CB_MED - 1) * 100")" 0)% extra**"
+    K_PCTS="" K_LINES=""
+    for ((r = 1; r <= ROUNDS; r++)); do
+        fresh_target cb_kill
+        rm -f "$TMPROOT/kill.db"
+        say "kill test $r: clonebox clone, kill -9 after $(fmt "$half" 1) s"
+        cmd=("$BIN" clone --quiet --source "$SRC_URL" --target "$(pg_url dst cb_kill)" --state "$TMPROOT/kill.db")
+        k0=$(now)
+        "${cmd[@]}" >"$TMPROOT/log.kill" 2>&1 &
+        kpid=$!
+        sleep "$half"
+        if kill -0 "$kpid" 2>/dev/null; then kill -9 "$kpid"; killed=1; else killed=0; fi
+        wait "$kpid" 2>/dev/null || true
+        k1=$(now)
+        K_FIRST=$(calc "$k1 - $k0")
+        K_AT=$(sqlite3 "$TMPROOT/kill.db" "SELECT CASE phase WHEN 'data' THEN phase || ' (' || (SELECT sum(rows_copied) FROM tbl WHERE mode = 'copy')
+                        || ' of ' || (SELECT sum(coalesce(rows_total, rows_est)) FROM tbl WHERE mode = 'copy') || ' rows copied)' ELSE phase END FROM job" 2>/dev/null || echo '?')
+        measure clonebox_rerun "$r" "${cmd[@]}"
+        K_RC=$M_RC K_RERUN=$M_WALL
+        ((K_RC != 0)) || note_check clonebox_rerun "$r" cb_kill
+        K_TOTAL=$(calc "$K_FIRST + $K_RERUN")
+        if ((killed == 0)); then
+            K_LINES+="- round $r: the first run ended by itself before the kill (after $(fmt "$K_FIRST" 1) s); no kill measured"$'\n'
+        elif ((K_RC != 0)); then
+            K_LINES+="- round $r: killed at $(fmt "$K_FIRST" 1) s (phase $K_AT); the rerun FAILED: $(stat_errs clonebox_rerun)"$'\n'
+        else
+            pct_extra=$(calc "($K_TOTAL / $CB_MED - 1) * 100")
+            K_PCTS+=" $pct_extra"
+            K_LINES+="- round $r: killed after $(fmt "$K_FIRST" 1) s, in phase $K_AT; the rerun took $(fmt "$K_RERUN" 1) s;
+  total $(fmt "$K_TOTAL" 1) s: $(fmt "$pct_extra" 0)% extra"$'\n'
+        fi
+    done
+    KILL_LINE="${K_LINES}"
+    if [ -n "$K_PCTS" ]; then
+        KILL_LINE+=$'\n'"Against the uninterrupted median $(fmt "$CB_MED" 1) s: **$(fmt "$(echo "$K_PCTS" | median)" 0)% extra** (median of the kills)"
     fi
 fi
 T_END=$(now)
@@ -625,7 +657,8 @@ PCVER=$(pgcopydb --version 2>/dev/null | awk '/pgcopydb version/ { print $3; exi
     echo "## kill -9 at 50%"
     echo
     echo "\`clonebox clone\` into a fresh database, killed with SIGKILL after half the median clonebox"
-    echo "time, then the same command run again to completion (it resumes from the state file):"
+    echo "time, then the same command run again to completion (it resumes from the state file); once a round:"
+    echo
     echo "${KILL_LINE:-not measured (no successful clonebox run)}."
     # many-tables sections of an earlier file are kept
     if [ -f "$OUT" ]; then
