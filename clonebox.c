@@ -7039,6 +7039,12 @@ static int eng_drive(Job *j) {
   j->phase = PH_PLAN;
   int rc = eng_run(j, bPlan);
   clear_progress_line();
+  /* A worker that found the budget spent while another ran the last item
+   * stopped "with more to do": nothing is left, and the job ends now
+   * rather than in one more step that would do nothing but the report. */
+  if (rc == EXIT_MORE && !atomic_load(&g_sig.n) &&
+      !st_int(j->db, 1, "SELECT EXISTS (SELECT 1 FROM item WHERE job = ? AND status IN ('todo', 'running'))", "i", j->id))
+    rc = EXIT_OK, memset(&g_err, 0, sizeof g_err);
   /* a cancel that came after the heartbeat's last look still counts */
   if (rc == EXIT_OK && st_int(j->db, 0, "SELECT status = 'cancelled' FROM job WHERE id = ?", "i", j->id))
   {
