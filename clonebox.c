@@ -3952,12 +3952,14 @@ static bool cat_plan(Job *j) {
  * done in the same breath.  "kill -9 here" rules: a DDL item runs as one
  * target transaction, marked running before and done after; a run that
  * finds it running asks the target (the item's probe) whether it
- * committed.  A table is copied in chunks along its key, one target
- * transaction each: a clone repairs past its last checkpoint (or
- * truncates), a key range of a split table the same way up to its own
- * last key, a copy job or a subset records each chunk's transaction id
- * before its COMMIT and asks the target afterwards (run_pending), and a
- * group of small tables is marked copying first and redone whole.
+ * committed.  A table is copied in chunks along its key (a large one in
+ * key ranges, each an item), one target transaction each, whose
+ * transaction id is recorded before its COMMIT so that a run after a kill
+ * asks the target whether it committed (run_pending; a job planned
+ * before state format 8 deletes past its last checkpoint instead); a
+ * table without a key is copied in one transaction and truncated on a
+ * redo, and a group of small tables is marked copying first and redone
+ * whole.
  * ==================================================================== */
 
 static bool g_bLineShown;   /* a progress line is on the terminal */
@@ -5107,7 +5109,7 @@ static bool run_copy(Job *j, const Item *it) {
   if (!dst || !run_tbl_load(j, it->tbl, &t)) goto done;
   snprintf(zWhat, sizeof zWhat, "copying %s", t.zQname);
   bPart = t.zFilter != NULL;
-  bExact = bPart || t.bSubset || (t.bExact && t.zKeyCols);
+  bExact = bPart || t.bSubset || t.bExact;
   if (bExact) {
     int rc = run_pending(j, it, dst, &t);
     if (rc) {
