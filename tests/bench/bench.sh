@@ -180,6 +180,14 @@ note_check() {
     fi
 }
 
+# per-tool statistics over the rows of $RES: median wall and machine CPU
+# and largest RSS (MB) of the successful runs, every run's wall, failures
+stat_median() { awk -F'|' -v t="$1" '$1 == t && $5 == 0 { print $3 }' "$RES" | median; }
+stat_cpu() { awk -F'|' -v t="$1" '$1 == t && $5 == 0 { print $7 }' "$RES" | median; }
+stat_rss() { awk -F'|' -v t="$1" '$1 == t && $5 == 0 && $4 > m { m = $4 } END { printf "%d", m / 1024 }' "$RES"; }
+stat_walls() { awk -F'|' -v t="$1" '$1 == t { printf "%s%s", sep, ($5 == 0 ? sprintf("%.1f", $3) : "fail"); sep = ", " }' "$RES"; }
+stat_errs() { awk -F'|' -v t="$1" '$1 == t && $5 != 0 { print "round " $2 ": " $6 }' "$RES" | sort -u | head -n 2; }
+
 # ---------------------------------------------------------------------------
 # --many-tables N
 # ---------------------------------------------------------------------------
@@ -242,19 +250,12 @@ each costs about one); $n_sync fsyncs in all (the state file is in WAL mode with
 a commit only writes, checkpoints of the WAL sync)."
     fi
     # medians of the successful rounds; a tool that never succeeded shows its first error
-    mt_stat() {   # TOOL -> "median_wall|max_rss|0|" or "||rc|error"
-        local w
-        w=$(awk -F'|' -v t="$1" '$1 == t && $5 == 0 { print $3 }' "$RES" | median)
-        if [ -n "$w" ]; then
-            echo "$w|$(awk -F'|' -v t="$1" '$1 == t && $5 == 0 && $4 > m { m = $4 } END { print m + 0 }' "$RES")|0|"
-        else
-            awk -F'|' -v t="$1" '$1 == t { print "||" $5 "|" $6; exit }' "$RES"
-        fi
+    cell() {   # TOOL -> "wall | peak RSS" cells
+        local w; w=$(stat_median "$1")
+        if [ -n "$w" ]; then echo "$(fmt "$w" 1) s | $(stat_rss "$1") MB"; else echo "failed | – "; fi
     }
-    walls() { awk -F'|' -v t="$1" '$1 == t { printf "%s%s", sep, ($5 == 0 ? sprintf("%.1f", $3) : "fail"); sep = ", " }' "$RES"; }
-    IFS='|' read -r cb_wall cb_rss cb_rc cb_err < <(mt_stat clonebox)
-    IFS='|' read -r pd_wall pd_rss pd_rc pd_err < <(mt_stat pg_dump_fc)
-    cell() { if [ "$3" = 0 ]; then echo "$(fmt "$1" 1) s | $(($2 / 1024)) MB"; else echo "failed | – "; fi; }
+    cb_wall=$(stat_median clonebox) pd_wall=$(stat_median pg_dump_fc)
+    cb_err=$(stat_errs clonebox | head -n 1) pd_err=$(stat_errs pg_dump_fc | head -n 1)
     block=$(
         echo "<!-- many-tables N=$MANY -->"
         echo "## Many tables: N=$MANY"
@@ -265,9 +266,9 @@ a commit only writes, checkpoints of the WAL sync)."
         echo "| tool | median wall | peak RSS | ratio to pg_dump -Fc \\| pg_restore | all rounds (s) |"
         echo "|---|---:|---:|---:|---|"
         ratio="–"
-        ((cb_rc == 0 && pd_rc == 0)) && ratio=$(fmt "$(calc "$cb_wall / $pd_wall")" 2)
-        echo "| clonebox clone | $(cell "$cb_wall" "$cb_rss" "$cb_rc") | $ratio | $(walls clonebox) |"
-        echo "| pg_dump -Fc \\| pg_restore | $(cell "$pd_wall" "$pd_rss" "$pd_rc") | 1.00 | $(walls pg_dump_fc) |"
+        [ -n "$cb_wall" ] && [ -n "$pd_wall" ] && ratio=$(fmt "$(calc "$cb_wall / $pd_wall")" 2)
+        echo "| clonebox clone | $(cell clonebox) | $ratio | $(stat_walls clonebox) |"
+        echo "| pg_dump -Fc \\| pg_restore | $(cell pg_dump_fc) | 1.00 | $(stat_walls pg_dump_fc) |"
         echo
         [ -n "$mt_phases" ] && echo "clonebox phases (its last run): $mt_phases." && echo
         [ -n "$overhead" ] && echo "$overhead" && echo
@@ -453,12 +454,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
 done
 
-# per-tool statistics: median wall, max RSS, failures
-stat_median() { awk -F'|' -v t="$1" '$1 == t && $5 == 0 { print $3 }' "$RES" | median; }
-stat_cpu() { awk -F'|' -v t="$1" '$1 == t && $5 == 0 { print $7 }' "$RES" | median; }
-stat_rss() { awk -F'|' -v t="$1" '$1 == t && $5 == 0 && $4 > m { m = $4 } END { printf "%d", m / 1024 }' "$RES"; }
-stat_walls() { awk -F'|' -v t="$1" '$1 == t { printf "%s%s", sep, ($5 == 0 ? sprintf("%.1f", $3) : "fail"); sep = ", " }' "$RES"; }
-stat_errs() { awk -F'|' -v t="$1" '$1 == t && $5 != 0 { print "round " $2 ": " $6 }' "$RES" | sort -u | head -n 2; }
+# the medians the report compares with
 CB_MED=$(stat_median clonebox)
 PC_MED=$(stat_median pgcopydb)
 
